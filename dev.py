@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Project tasks that need nothing but Python 3.10+: ``demo`` and ``test``.
+
+    python3 dev.py demo    install turnout and the examples in a fresh venv, run the demo
+    python3 dev.py test    lint, types, tests (unit, property, integration) and the docs build
+
+Each task builds the virtual environment it needs under ``.venv/`` (one per
+Python version), so ``PYENV_VERSION=3.10.13 python dev.py test`` tests 3.10.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TAG = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+EXAMPLES = [ROOT / "examples" / "example_host", ROOT / "examples" / "example_host_accel"]
+
+
+def run(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=cwd, check=True, env=env)
+
+
+def python_in(env_dir: Path) -> Path:
+    return env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def fresh_env(env_dir: Path) -> Path:
+    """Create an empty virtual environment with an up-to-date pip."""
+    if env_dir.exists():
+        shutil.rmtree(env_dir)
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    return python_in(env_dir)
+
+
+def install_project(python: Path, *, extra: tuple[Path, ...] = ()) -> None:
+    """Install turnout (not editable: tests see what users get) and `extra`."""
+    run(
+        python, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps",
+        ROOT, *EXAMPLES, *extra,
+    )
+
+
+def demo() -> None:
+    python = fresh_env(ROOT / ".venv" / f"demo-{TAG}")
+    run(python, "-m", "pip", "install", "--quiet", "packaging", "typing-extensions")
+    install_project(python)
+    run(python, ROOT / "examples" / "demo.py")
+
+
+def test_env() -> Path:
+    """The test environment, rebuilt when requirements/dev.txt changes."""
+    env_dir = ROOT / ".venv" / f"test-{TAG}"
+    requirements = ROOT / "requirements" / "dev.txt"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    stamp = env_dir / "requirements.sha256"
+    if not stamp.exists() or stamp.read_text() != digest:
+        python = fresh_env(env_dir)
+        run(python, "-m", "pip", "install", "--quiet", "-r", requirements)
+        stamp.write_text(digest)
+    return python_in(env_dir)
+
+
+def test() -> None:
+    python = test_env()
+    install_project(python)
+    bin_dir = python.parent
+    run(bin_dir / "ruff", "check", ".")
+    run(bin_dir / "ruff", "format", "--check", ".")
+    run(python, "-m", "mypy")
+    run(python, "-m", "mypy", "--config-file", "tests/typing/mypy.ini", "tests/typing")
+    env = {**os.environ, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
+    run(python, "-m", "pytest", "-p", "no:cacheprovider", env=env)
+
+
+def main() -> int:
+    tasks = {"demo": demo, "test": test}
+    if len(sys.argv) != 2 or sys.argv[1] not in tasks:  # noqa: PLR2004 - one task name
+        print(__doc__)
+        return 2
+    try:
+        tasks[sys.argv[1]]()
+    except subprocess.CalledProcessError as error:
+        print(f"dev.py {sys.argv[1]}: failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

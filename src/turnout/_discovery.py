@@ -1,0 +1,379 @@
+"""Entry-point discovery: lazy, once, under a lock; trust before import; keeps failures."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from turnout._errors import (
+    BackendLoadError,
+    BackendNotInstalledError,
+    ReservedBackendError,
+    TurnoutError,
+    UnknownBackendError,
+)
+from turnout._names import CPU, label_problem, suggest
+from turnout._registry import BackendStatus, Entry, Origin, Registry
+from turnout._trust import Provider, TrustRule
+from turnout._warnings import EntryPointRejectedWarning, UntrustedBackendWarning
+
+_PENDING, _LOADING, _DONE = "pending", "loading", "done"
+
+
+class _Candidate:
+    """An entry point that passed the metadata checks and may be loaded."""
+
+    __slots__ = ("entry_point", "provider", "rule", "state")
+
+    def __init__(self, entry_point: Any, provider: Provider, rule: TrustRule | None) -> None:
+        self.entry_point = entry_point
+        self.provider = provider
+        self.rule = rule  # the trust rule its entry-point name was verified against
+        self.state = _PENDING
+
+
+class Discovery:
+    """Finds backends for one host: scans metadata once, imports only what is asked.
+
+    Parameters
+    ----------
+    group
+        The entry-point group backends declare.
+    host_name
+        The host library, for messages.
+    rules
+        Trusted backends by canonical name.
+    reserved
+        Reserved labels and the host's reason for each.
+    registry
+        Where ready, failed and refused backends are recorded.
+    """
+
+    def __init__(
+        self,
+        group: str,
+        host_name: str,
+        rules: Mapping[str, TrustRule],
+        reserved: Mapping[str, str],
+        registry: Registry,
+    ) -> None:
+        self.group = group
+        self.host_name = host_name
+        self._rules = dict(rules)
+        self._reserved = dict(reserved)
+        self._registry = registry
+        self._trusted = {label: rule for rule in self._rules.values() for label in rule.labels}
+        # Re-entrant: a backend module may import the host, and the host may ask
+        # for a backend while that import runs.
+        self._lock = threading.RLock()
+        self._candidates: list[_Candidate] | None = None
+
+    # -- queries ---------------------------------------------------------------
+
+    def find(self, label: str) -> Entry | None:
+        """Return the ready backend for `label`, importing at most what it needs."""
+        entry = self._registry.lookup(label)
+        if entry is not None or label == CPU or label in self._reserved:
+            return entry
+        with self._lock:
+            candidates = self._scan()
+            rule = self._trusted.get(label)
+            names = set(rule.labels) if rule is not None else {label}
+            for candidate in candidates:
+                if candidate.provider.name in names:
+                    self._load(candidate)
+            entry = self._registry.lookup(label)
+            if entry is not None or self._registry.failure(label) is not None:
+                return entry
+            # No entry point is named after `label`, but a backend may declare it
+            # as its own name or alias: load the others (for a trusted label, only
+            # those its rule allows) until one answers to it.
+            for candidate in candidates:
+                if rule is None or rule.refusal(candidate.provider) is None:
+                    self._load(candidate)
+                    entry = self._registry.lookup(label)
+                    if entry is not None:
+                        return entry
+        return None
+
+    def require(self, label: object) -> Entry:
+        """Return the ready backend for `label` or raise the error that explains why not."""
+        if isinstance(label, str) and label:
+            entry = self._registry.lookup(label) or self.find(label)
+            if entry is not None:
+                return entry
+        raise self.missing(label)
+
+    def get(self, label: object) -> object | None:
+        """Return the backend object for `label`; None for ``"cpu"`` or nothing found.
+
+        A backend that failed to load raises its `BackendLoadError` instead.
+        """
+        if not isinstance(label, str) or not label or label == CPU:
+            return None
+        entry = self.find(label)
+        if entry is not None:
+            return entry.obj
+        failed = self._registry.failure(label)
+        if failed is not None:
+            raise self._load_error(label, failed)
+        return None
+
+    def canonical_names(self) -> list[str]:
+        """Return the canonical name of each installed backend, sorted (loads all)."""
+        self.load_all()
+        return [entry.name for entry in self._registry.ready()]
+
+    def load_all(self) -> None:
+        """Import every entry point that passed the metadata checks (idempotent)."""
+        with self._lock:
+            for candidate in self._scan():
+                self._load(candidate)
+
+    def labels(self) -> list[str]:
+        """Return every label an installed backend answers to (loads all)."""
+        self.load_all()
+        return self._registry.labels()
+
+    def missing(self, label: object) -> TurnoutError:
+        """Build the error for a label no ready backend answers to."""
+        if not isinstance(label, str) or not label:
+            return UnknownBackendError(label=label, host_name=self.host_name, installed=self._shown())
+        failed = self._registry.failure(label)
+        if failed is not None:
+            return self._load_error(label, failed)
+        if label in self._reserved:
+            return ReservedBackendError(
+                label=label, host_name=self.host_name, reason=self._reserved[label]
+            )
+        rule = self._trusted.get(label)
+        if rule is not None:
+            return BackendNotInstalledError(
+                label=label, host_name=self.host_name, canonical=rule.canonical, package=rule.package
+            )
+        installed = self._shown()
+        return UnknownBackendError(
+            label=label,
+            host_name=self.host_name,
+            suggestions=suggest(label, installed),
+            installed=installed,
+        )
+
+    def _shown(self) -> list[str]:
+        return sorted({CPU, *self.labels()})
+
+    def _load_error(self, label: str, failed: Entry) -> BackendLoadError:
+        error = failed.error
+        detail = f"{type(error).__name__}: {error}" if error is not None else str(failed.reason)
+        exc = BackendLoadError(
+            label=label, host_name=self.host_name, source=failed.describe_source(), error=detail
+        )
+        exc.__cause__ = error
+        return exc
+
+    # -- scanning ----------------------------------------------------------------
+
+    def _scan(self) -> list[_Candidate]:
+        """Read the group's entry-point metadata once and decide trust for each."""
+        if self._candidates is not None:
+            return self._candidates
+        import importlib.metadata  # noqa: PLC0415 - only when backends are needed
+
+        found = [
+            (entry_point, _provider_of(entry_point))
+            for entry_point in importlib.metadata.entry_points(group=self.group)
+        ]
+        # Trusted providers first, then by name and distribution: a stable order
+        # so that which of two claimants wins never depends on sys.path order.
+        found.sort(key=lambda item: (self._verified(item[1]) is None, item[1].name, item[1].distribution))
+        candidates: list[_Candidate] = []
+        claimed: dict[str, Provider] = {}
+        for entry_point, provider in found:
+            reason = self._precheck(provider, claimed)
+            if reason is not None:
+                self._refuse(provider, provider.name, reason)
+                continue
+            claimed[provider.name] = provider
+            candidates.append(_Candidate(entry_point, provider, self._verified(provider)))
+        self._candidates = candidates
+        return candidates
+
+    def _verified(self, provider: Provider) -> TrustRule | None:
+        rule = self._trusted.get(provider.name)
+        if rule is not None and rule.refusal(provider) is None:
+            return rule
+        return None
+
+    def _precheck(self, provider: Provider, claimed: Mapping[str, Provider]) -> str | None:
+        """Return why an entry point is refused before import, or None to keep it."""
+        name = provider.name
+        problem = label_problem(name)
+        if problem is not None:
+            return f"its name is invalid: {problem}; the package must rename its entry point"
+        if name == CPU:
+            return "'cpu' always means the host's own code and cannot be claimed"
+        if name in self._reserved:
+            return f"{name!r} is reserved by {self.host_name}: {self._reserved[name]}"
+        rule = self._trusted.get(name)
+        if rule is not None:
+            return rule.refusal(provider)
+        if name in claimed:
+            return (
+                f"{name!r} is already provided by {claimed[name].describe()}; "
+                "uninstall one of the two packages"
+            )
+        return None
+
+    # -- loading -------------------------------------------------------------------
+
+    def _load(self, candidate: _Candidate) -> None:
+        """Import and construct one backend, once; record what happened."""
+        if candidate.state != _PENDING:
+            return  # done, or being imported further up this very stack
+        candidate.state = _LOADING
+        target: Any = None
+        try:
+            try:
+                target = candidate.entry_point.load()
+                backend = target() if isinstance(target, type) else target
+            except (Exception, SystemExit) as error:  # a broken backend must not break the host
+                self._fail(candidate, target, error)
+            else:
+                self._accept(candidate, backend)
+        except BaseException:
+            candidate.state = _PENDING  # KeyboardInterrupt: it may be tried again
+            raise
+        candidate.state = _DONE
+
+    def _fail(self, candidate: _Candidate, target: object, error: BaseException) -> None:
+        provider = candidate.provider
+        labels = [provider.name]
+        if candidate.rule is not None:
+            labels.extend(candidate.rule.labels)
+        declared = getattr(target, "name", None) if target is not None else None
+        if isinstance(declared, str) and label_problem(declared) is None:
+            labels.append(declared)
+        labels = [label for label in dict.fromkeys(labels) if label != CPU and label not in self._reserved]
+        entry = Entry(
+            labels[0] if candidate.rule is None else candidate.rule.canonical,
+            labels=tuple(labels),
+            origin=Origin.ENTRY_POINT,
+            provider=provider,
+            trusted=candidate.rule is not None,
+            status=BackendStatus.FAILED,
+            error=error,
+        )
+        self._registry.add_failed(entry)
+
+    def _accept(self, candidate: _Candidate, backend: object) -> None:
+        provider = candidate.provider
+        rule = candidate.rule
+        declared = getattr(backend, "name", None)
+        if rule is not None:
+            name = rule.canonical
+        elif declared is None:
+            name = provider.name
+        else:
+            problem = label_problem(declared)
+            if problem is not None:
+                self._refuse(provider, provider.name, f"its backend name is invalid: {problem}")
+                return
+            name = str(declared)
+        reason = self._claim_problem(name, provider)
+        if reason is not None:
+            self._refuse(provider, name, reason)
+            return
+        if rule is None:
+            rule = self._trusted.get(name)  # verified by _claim_problem when present
+        labels = self._labels(name, backend, provider, rule)
+        entry = Entry(
+            name,
+            labels=labels,
+            obj=backend,
+            provider=provider,
+            trusted=rule is not None,
+        )
+        self._registry.add_ready(entry)
+        if rule is None:
+            warnings.warn(
+                f"Backend {name!r} from {provider.describe()} is not in "
+                f"{self.host_name}'s trusted backends; it runs with the same rights "
+                f"as {self.host_name}. Uninstall {provider.distribution} if you did "
+                f"not mean to install it.",
+                UntrustedBackendWarning,
+                stacklevel=_user_stacklevel(),
+            )
+
+    def _claim_problem(self, label: str, provider: Provider) -> str | None:
+        """Return why `provider` may not take `label` as a canonical name."""
+        if label == CPU:
+            return "'cpu' always means the host's own code and cannot be claimed"
+        if label in self._reserved:
+            return f"{label!r} is reserved by {self.host_name}: {self._reserved[label]}"
+        rule = self._trusted.get(label)
+        if rule is not None and rule.refusal(provider) is not None:
+            return rule.refusal(provider)
+        holder = self._registry.lookup(label)
+        if holder is not None:
+            return f"{label!r} is already provided by {holder.describe_source()}"
+        return None
+
+    def _labels(
+        self, name: str, backend: object, provider: Provider, rule: TrustRule | None
+    ) -> tuple[str, ...]:
+        wanted = [name, *(rule.aliases if rule is not None else ()), provider.name]
+        own = getattr(backend, "aliases", ())
+        if isinstance(own, (list, tuple, set, frozenset)):
+            wanted.extend(sorted(own, key=str) if isinstance(own, (set, frozenset)) else own)
+        else:
+            self._warn(f"{provider.describe()}: backend.aliases must be a list, tuple or set of labels; its aliases are ignored")
+        labels: list[str] = []
+        for label in wanted:
+            problem = label_problem(label)
+            if problem is None and label in labels:
+                continue
+            if problem is None and label != name:
+                problem = self._claim_problem(label, provider)
+                owner = self._trusted.get(label)
+                if problem is None and owner is not None and owner is not rule:
+                    problem = f"{label!r} belongs to trusted backend {owner.canonical!r}"
+            if problem is not None:
+                self._warn(f"Alias ignored for backend {name!r} from {provider.describe()}: {problem}")
+                continue
+            labels.append(label)
+        return tuple(labels)
+
+    def _refuse(self, provider: Provider, name: str, reason: str) -> None:
+        self._registry.add_refused(
+            Entry(name, provider=provider, status=BackendStatus.REJECTED, reason=reason)
+        )
+        self._warn(f"Entry point refused by {self.host_name}: {provider.describe()}: {reason}")
+
+    def _warn(self, message: str) -> None:
+        warnings.warn(message, EntryPointRejectedWarning, stacklevel=_user_stacklevel())
+
+
+def _provider_of(entry_point: Any) -> Provider:
+    """Read an entry point's metadata without importing anything it names."""
+    distribution, version = "<unknown distribution>", ""
+    try:
+        dist = entry_point.dist
+        if dist is not None:
+            distribution = dist.metadata["Name"] or distribution
+            version = dist.version or ""
+    except Exception:  # noqa: BLE001, S110 - damaged metadata only loses the name
+        pass
+    return Provider(entry_point.name, entry_point.value, distribution, version)
+
+
+def _user_stacklevel() -> int:
+    """Return the stacklevel of the first frame outside turnout."""
+    frame = sys._getframe(1)  # noqa: SLF001 - the documented way to walk frames cheaply
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("turnout."):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

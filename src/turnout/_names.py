@@ -1,0 +1,90 @@
+"""Label grammar, distribution-name normalisation and did-you-mean suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+CPU = "cpu"
+"""The label that always means the host's own code."""
+
+MAX_LABEL_LENGTH = 128
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_INNER = _ALNUM | frozenset("._-")
+_LAST = _ALNUM | frozenset("_")
+
+LABEL_RULE = (
+    "use ASCII letters, digits, '.', '_' or '-'; start with a letter or digit; "
+    f"end with a letter, digit or '_'; at most {MAX_LABEL_LENGTH} characters"
+)
+
+
+def label_problem(label: object) -> str | None:
+    """Return why `label` is not a valid backend label, or None when it is.
+
+    Parameters
+    ----------
+    label
+        A candidate backend name or alias, of any type.
+
+    Returns
+    -------
+    str or None
+        A short sentence naming the problem, or None for a valid label.
+    """
+    if not isinstance(label, str):
+        return f"a label must be a string, not {type(label).__name__}"
+    if not label:
+        return "a label must not be empty"
+    if len(label) > MAX_LABEL_LENGTH:
+        return f"{label!r} is longer than {MAX_LABEL_LENGTH} characters"
+    if label[0] not in _ALNUM or label[-1] not in _LAST:
+        return f"{label!r} is not a valid label ({LABEL_RULE})"
+    if not all(char in _INNER for char in label):
+        return f"{label!r} is not a valid label ({LABEL_RULE})"
+    return None
+
+
+def is_valid_label(label: object) -> bool:
+    """Return whether `label` may name a backend (see `label_problem`)."""
+    return label_problem(label) is None
+
+
+def normalize_distribution(name: str) -> str:
+    """Return the PEP 503 normalised form of a distribution name."""
+    out: list[str] = []
+    for char in name.lower():
+        if char in "-_.":
+            if not out or out[-1] != "-":
+                out.append("-")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def module_of(object_ref: str) -> str:
+    """Return the module part of an entry-point object reference ``mod:attr``."""
+    return object_ref.partition(":")[0].strip()
+
+
+def is_under_module(module: str, prefix: str) -> bool:
+    """Return whether `module` is `prefix` or one of its submodules."""
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def suggest(label: str, candidates: Iterable[str], *, limit: int = 3) -> list[str]:
+    """Return up to `limit` candidates that look like `label`, best first.
+
+    Matching ignores case, so ``"GPU"`` suggests ``"gpu"``.
+    """
+    import difflib  # noqa: PLC0415 - only on the error path; keeps import cheap
+
+    by_folded: dict[str, str] = {}
+    for candidate in sorted(candidates):
+        by_folded.setdefault(candidate.lower(), candidate)
+    matches = difflib.get_close_matches(label.lower(), by_folded, n=limit, cutoff=0.6)
+    return [by_folded[match] for match in matches]
+
+
+def env_prefix(host_name: str) -> str:
+    """Return the environment-variable prefix for a host (``example_host`` -> ``EXAMPLE_HOST``)."""
+    return "".join(char if char.isascii() and char.isalnum() else "_" for char in host_name.upper())

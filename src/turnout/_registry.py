@@ -1,0 +1,138 @@
+"""The registry: backends by label, failures and refusals; lookups only, no I/O."""
+
+from __future__ import annotations
+
+import enum
+
+from turnout._trust import Provider
+
+
+class BackendStatus(enum.Enum):
+    """What became of a backend or an entry point.
+
+    .. versionadded:: 0.1
+    """
+
+    READY = "ready"
+    """Loaded and selectable."""
+    FAILED = "failed"
+    """Raised while it was imported or constructed; requesting it raises."""
+    REJECTED = "rejected"
+    """Refused before or after import: bad label, reserved, claimed, failed trust."""
+    SHADOWED = "shadowed"
+    """Hidden by an in-process backend of the same name."""
+
+
+BackendStatus.__module__ = "turnout"
+
+
+class Origin(enum.Enum):
+    """Where a backend came from."""
+
+    ENTRY_POINT = "entry point"
+    IN_TREE = "in-tree class"
+    EXPLICIT = "explicit registration"
+
+
+class Entry:
+    """One backend or refused entry point, as the registry records it."""
+
+    __slots__ = (
+        "error",
+        "labels",
+        "name",
+        "obj",
+        "origin",
+        "provider",
+        "reason",
+        "status",
+        "trusted",
+    )
+
+    def __init__(  # noqa: PLR0913 - a plain record
+        self,
+        name: str,
+        *,
+        labels: tuple[str, ...] = (),
+        obj: object = None,
+        origin: Origin = Origin.ENTRY_POINT,
+        provider: Provider | None = None,
+        trusted: bool = False,
+        status: BackendStatus = BackendStatus.READY,
+        error: BaseException | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.name = name
+        self.labels = labels or (name,)
+        self.obj = obj
+        self.origin = origin
+        self.provider = provider
+        self.trusted = trusted
+        self.status = status
+        self.error = error
+        self.reason = reason
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Every label but the canonical name."""
+        return tuple(label for label in self.labels if label != self.name)
+
+    def describe_source(self) -> str:
+        """Return where the backend came from, in words."""
+        if self.provider is not None:
+            return self.provider.describe()
+        return self.origin.value
+
+    def __repr__(self) -> str:
+        return f"<Entry {self.name!r} {self.status.value} from {self.describe_source()}>"
+
+
+class Registry:
+    """Tables of ready backends, failures and refusals, keyed by label.
+
+    Reads are plain dictionary lookups, safe without a lock; writers (discovery,
+    registration) hold the dispatcher's lock.
+    """
+
+    def __init__(self) -> None:
+        self._ready: dict[str, Entry] = {}
+        self._failed: dict[str, Entry] = {}
+        self._refused: list[Entry] = []
+
+    def lookup(self, label: str) -> Entry | None:
+        """Return the ready backend that answers to `label`, if any."""
+        return self._ready.get(label)
+
+    def failure(self, label: str) -> Entry | None:
+        """Return the failed backend recorded under `label`, if any."""
+        return self._failed.get(label)
+
+    def add_ready(self, entry: Entry) -> None:
+        """Record a ready backend under each of its labels."""
+        for label in entry.labels:
+            self._ready[label] = entry
+            self._failed.pop(label, None)
+
+    def add_failed(self, entry: Entry) -> None:
+        """Record a failed backend under each label nobody ready holds."""
+        for label in entry.labels:
+            if label not in self._ready:
+                self._failed.setdefault(label, entry)
+        self._refused.append(entry)
+
+    def add_refused(self, entry: Entry) -> None:
+        """Record a rejected or shadowed entry point."""
+        self._refused.append(entry)
+
+    def ready(self) -> list[Entry]:
+        """Return each ready backend once, sorted by canonical name."""
+        unique = {id(entry): entry for entry in self._ready.values()}
+        return sorted(unique.values(), key=lambda entry: entry.name)
+
+    def refused(self) -> list[Entry]:
+        """Return failed, rejected and shadowed entries in the order they were met."""
+        return list(self._refused)
+
+    def labels(self) -> list[str]:
+        """Return every label a ready backend answers to, sorted."""
+        return sorted(self._ready)

@@ -1,0 +1,58 @@
+"""Warnings: one base class so hosts can filter every turnout warning at once."""
+
+from __future__ import annotations
+
+from typing import final
+
+
+class TurnoutWarning(UserWarning):
+    """Base class of every warning turnout emits.
+
+    ``warnings.filterwarnings("ignore", category=turnout.TurnoutWarning)``
+    silences them all; filter a subclass to silence one kind.
+
+    .. versionadded:: 0.1
+    """
+
+
+@final
+class UntrustedBackendWarning(TurnoutWarning):
+    """A backend the host does not list as trusted was loaded (once per backend)."""
+
+
+@final
+class IgnoredArgumentWarning(TurnoutWarning):
+    """A host-only argument not at its default was dropped for a backend call."""
+
+
+@final
+class EntryPointRejectedWarning(TurnoutWarning):
+    """An entry point was refused: bad label, reserved or claimed name, failed trust."""
+
+
+@final
+class BackendSignatureWarning(TurnoutWarning):
+    """A backend-only parameter could not be merged into the host signature."""
+
+
+@final
+class FallbackWarning(TurnoutWarning):
+    """The selected backend lacks a function, so the host's code ran instead."""
+
+
+@final
+class ShadowedBackendWarning(TurnoutWarning):
+    """An in-process backend hides an entry point that claims the same name."""
+
+
+for _cls in (
+    TurnoutWarning,
+    UntrustedBackendWarning,
+    IgnoredArgumentWarning,
+    EntryPointRejectedWarning,
+    BackendSignatureWarning,
+    FallbackWarning,
+    ShadowedBackendWarning,
+):
+    _cls.__module__ = "turnout"
+del _cls
