@@ -20,15 +20,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 TAG = f"py{sys.version_info[0]}.{sys.version_info[1]}"
-EXAMPLES = [ROOT / "examples" / "example_host", ROOT / "examples" / "example_host_accel"]
+EXAMPLES = [
+    ROOT / "examples" / "example_host",
+    ROOT / "examples" / "example_host_accel",
+]
 
 
 def run(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
+    """Echo and run a command; stop on failure."""
     print("+", " ".join(str(a) for a in args), flush=True)
     subprocess.run([str(a) for a in args], cwd=cwd, check=True, env=env)
 
 
 def python_in(env_dir: Path) -> Path:
+    """Return the interpreter of a virtual environment."""
     return env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
@@ -43,12 +48,21 @@ def fresh_env(env_dir: Path) -> Path:
 def install_project(python: Path, *, extra: tuple[Path, ...] = ()) -> None:
     """Install turnout (not editable: tests see what users get) and `extra`."""
     run(
-        python, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps",
-        ROOT, *EXAMPLES, *extra,
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--force-reinstall",
+        "--no-deps",
+        ROOT,
+        *EXAMPLES,
+        *extra,
     )
 
 
 def demo() -> None:
+    """Install turnout and the examples into a fresh venv and run the walkthrough."""
     python = fresh_env(ROOT / ".venv" / f"demo-{TAG}")
     run(python, "-m", "pip", "install", "--quiet", "packaging", "typing-extensions")
     install_project(python)
@@ -69,6 +83,7 @@ def test_env() -> Path:
 
 
 def test() -> None:
+    """Lint, type-check and run every test against the installed package."""
     python = test_env()
     install_project(python)
     bin_dir = python.parent
@@ -81,6 +96,7 @@ def test() -> None:
 
 
 def main() -> int:
+    """Run the task named on the command line."""
     tasks = {"demo": demo, "test": test}
     if len(sys.argv) != 2 or sys.argv[1] not in tasks:  # noqa: PLR2004 - one task name
         print(__doc__)

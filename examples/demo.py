@@ -38,8 +38,10 @@ def main() -> None:
 
     step("Per call: backend='example_accel'")
     print("mean(DATA, backend='example_accel') =", mean(DATA, backend="example_accel"))
-    print("moving_average([1, 2, 3, 4, 5], backend='accel') =",
-          moving_average([1, 2, 3, 4, 5], backend="accel"))
+    print(
+        "moving_average([1, 2, 3, 4, 5], backend='accel') =",
+        moving_average([1, 2, 3, 4, 5], backend="accel"),
+    )
 
     step("Scoped: with settings.use_backend('accelerated')")
     with settings.use_backend("accelerated") as name:
@@ -52,7 +54,11 @@ def main() -> None:
         worker = threading.Thread(target=lambda: seen.append(settings.backend))
         worker.start()
         worker.join()
-        print("a thread started inside the scope sees:", seen[0], "(scopes are per thread)")
+        print(
+            "a thread started inside the scope sees:",
+            seen[0],
+            "(scopes are per thread)",
+        )
     print("after the block, settings.backend =", repr(settings.backend))
 
     step("Global: settings.backend = 'example' (an alias)")

@@ -60,7 +60,7 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     stay as they are): ``__new__`` picks the class and ``__init__`` drops the
     selector keyword. Subclasses of the host class construct normally.
     """
-    cls = record.host
+    cls: Any = record.host  # Any: its __new__ and __init__ are replaced below
     host_new = cls.__new__
     host_init = cls.__init__
     implementations = record.implementations
@@ -93,5 +93,5 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     __init__.__doc__ = host_init.__doc__
     __init__.__wrapped__ = host_init  # type: ignore[attr-defined]
-    cls.__new__ = staticmethod(__new__)  # type: ignore[assignment]
-    cls.__init__ = __init__  # type: ignore[misc]
+    cls.__new__ = staticmethod(__new__)
+    cls.__init__ = __init__

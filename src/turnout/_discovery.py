@@ -141,7 +141,9 @@ class Discovery:
     def missing(self, label: object) -> TurnoutError:
         """Build the error for a label no ready backend answers to."""
         if not isinstance(label, str) or not label:
-            return UnknownBackendError(label=label, host_name=self.host_name, installed=self._shown())
+            return UnknownBackendError(
+                label=label, host_name=self.host_name, installed=self._shown()
+            )
         failed = self._registry.failure(label)
         if failed is not None:
             return self._load_error(label, failed)
@@ -152,7 +154,10 @@ class Discovery:
         rule = self._trusted.get(label)
         if rule is not None:
             return BackendNotInstalledError(
-                label=label, host_name=self.host_name, canonical=rule.canonical, package=rule.package
+                label=label,
+                host_name=self.host_name,
+                canonical=rule.canonical,
+                package=rule.package,
             )
         installed = self._shown()
         return UnknownBackendError(
@@ -169,7 +174,10 @@ class Discovery:
         error = failed.error
         detail = f"{type(error).__name__}: {error}" if error is not None else str(failed.reason)
         exc = BackendLoadError(
-            label=label, host_name=self.host_name, source=failed.describe_source(), error=detail
+            label=label,
+            host_name=self.host_name,
+            source=failed.describe_source(),
+            error=detail,
         )
         exc.__cause__ = error
         return exc
@@ -188,7 +196,13 @@ class Discovery:
         ]
         # Trusted providers first, then by name and distribution: a stable order
         # so that which of two claimants wins never depends on sys.path order.
-        found.sort(key=lambda item: (self._verified(item[1]) is None, item[1].name, item[1].distribution))
+        found.sort(
+            key=lambda item: (
+                self._verified(item[1]) is None,
+                item[1].name,
+                item[1].distribution,
+            )
+        )
         candidates: list[_Candidate] = []
         claimed: dict[str, Provider] = {}
         for entry_point, provider in found:
@@ -239,7 +253,9 @@ class Discovery:
             try:
                 target = candidate.entry_point.load()
                 backend = target() if isinstance(target, type) else target
-            except (Exception, SystemExit) as error:  # a broken backend must not break the host
+            # A broken backend must not break the host: record anything it raises
+            # but KeyboardInterrupt (and GeneratorExit, which imports never raise).
+            except (Exception, SystemExit) as error:  # noqa: BLE001
                 self._fail(candidate, target, error)
             else:
                 self._accept(candidate, backend)
@@ -256,7 +272,9 @@ class Discovery:
         declared = getattr(target, "name", None) if target is not None else None
         if isinstance(declared, str) and label_problem(declared) is None:
             labels.append(declared)
-        labels = [label for label in dict.fromkeys(labels) if label != CPU and label not in self._reserved]
+        labels = [
+            label for label in dict.fromkeys(labels) if label != CPU and label not in self._reserved
+        ]
         entry = Entry(
             labels[0] if candidate.rule is None else candidate.rule.canonical,
             labels=tuple(labels),
@@ -329,7 +347,10 @@ class Discovery:
         if isinstance(own, (list, tuple, set, frozenset)):
             wanted.extend(sorted(own, key=str) if isinstance(own, (set, frozenset)) else own)
         else:
-            self._warn(f"{provider.describe()}: backend.aliases must be a list, tuple or set of labels; its aliases are ignored")
+            self._warn(
+                f"{provider.describe()}: backend.aliases must be a list, tuple or set "
+                "of labels; its aliases are ignored"
+            )
         labels: list[str] = []
         for label in wanted:
             problem = label_problem(label)
@@ -341,7 +362,9 @@ class Discovery:
                 if problem is None and owner is not None and owner is not rule:
                     problem = f"{label!r} belongs to trusted backend {owner.canonical!r}"
             if problem is not None:
-                self._warn(f"Alias ignored for backend {name!r} from {provider.describe()}: {problem}")
+                self._warn(
+                    f"Alias ignored for backend {name!r} from {provider.describe()}: {problem}"
+                )
                 continue
             labels.append(label)
         return tuple(labels)

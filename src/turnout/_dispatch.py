@@ -11,6 +11,7 @@ from turnout._errors import DispatchDefinitionError
 from turnout._names import CPU
 from turnout._settings import SelectionState
 
+
 def qualified_name(obj: Any) -> str:
     """Return ``module.qualname`` of a function or class, for messages."""
     module = getattr(obj, "__module__", None) or "<unknown module>"
@@ -72,8 +73,7 @@ def check_function(host: object, keyword: str) -> None:
             target=f"{qualified_name(host)}()",
             problem=f"parameter {keyword!r} is reserved by turnout to select a backend",
             action=(
-                "rename it, or choose another selector with "
-                "BackendDispatcher(backend_keyword=...)"
+                "rename it, or choose another selector with BackendDispatcher(backend_keyword=...)"
             ),
         )
 

@@ -83,11 +83,16 @@ class BackendDispatcher:
         backend_keyword: str = DEFAULT_KEYWORD,
     ) -> None:
         problems: list[str] = []
-        for argument, value in (("entrypoint_group", entrypoint_group), ("host_name", host_name)):
+        for argument, value in (
+            ("entrypoint_group", entrypoint_group),
+            ("host_name", host_name),
+        ):
             if not isinstance(value, str) or not value.strip():
                 problems.append(f"{argument} must be a non-empty string, not {value!r}")
         if isinstance(entrypoint_group, str) and entrypoint_group != entrypoint_group.strip():
-            problems.append(f"entrypoint_group {entrypoint_group!r} must not start or end with spaces")
+            problems.append(
+                f"entrypoint_group {entrypoint_group!r} must not start or end with spaces"
+            )
         if not isinstance(backend_keyword, str) or not backend_keyword.isidentifier():
             problems.append(f"backend_keyword must be a Python identifier, not {backend_keyword!r}")
         shown_host = host_name if isinstance(host_name, str) else ""
@@ -181,7 +186,7 @@ class BackendDispatcher:
         check_function(host, self.backend_keyword)
         record = DispatchedFunction(host, self._discovery)
         self._dispatched.append(record)
-        return wrap(record, self._state, self.backend_keyword)  # type: ignore[return-value]
+        return wrap(record, self._state, self.backend_keyword)
 
     def _dispatch_class(self, host: T) -> T:
         check_class(host)
@@ -198,4 +203,3 @@ class BackendDispatcher:
 
 
 BackendDispatcher.__module__ = "turnout"
-

@@ -67,15 +67,11 @@ class UnknownBackendError(TurnoutError, ValueError):
         listing = ", ".join(self.installed) or "cpu"
         if not isinstance(label, str) or not label:
             message = (
-                f"Backend name must be a non-empty string, got {label!r}. "
-                f"Use one of: {listing}."
+                f"Backend name must be a non-empty string, got {label!r}. Use one of: {listing}."
             )
         else:
             hint = f" Did you mean {_quoted(self.suggestions)}?" if suggestions else ""
-            message = (
-                f"Unknown backend {label!r} for {host_name}.{hint} "
-                f"Installed: {listing}."
-            )
+            message = f"Unknown backend {label!r} for {host_name}.{hint} Installed: {listing}."
         super().__init__(
             message,
             label=label,
@@ -103,9 +99,7 @@ class ReservedBackendError(TurnoutError, ValueError):
 class BackendNotInstalledError(TurnoutError, ImportError):
     """A backend the host trusts was requested, but its package is not installed."""
 
-    def __init__(
-        self, *, label: str, host_name: str, canonical: str, package: str
-    ) -> None:
+    def __init__(self, *, label: str, host_name: str, canonical: str, package: str) -> None:
         self.label = label
         self.host_name = host_name
         self.canonical = canonical
@@ -128,9 +122,7 @@ class BackendLoadError(TurnoutError, ImportError):
     imported again until the dispatcher is refreshed.
     """
 
-    def __init__(
-        self, *, label: str, host_name: str, source: str, error: str
-    ) -> None:
+    def __init__(self, *, label: str, host_name: str, source: str, error: str) -> None:
         self.label = label
         self.host_name = host_name
         self.source = source

@@ -49,7 +49,7 @@ class Entry:
         "trusted",
     )
 
-    def __init__(  # noqa: PLR0913 - a plain record
+    def __init__(
         self,
         name: str,
         *,

@@ -11,7 +11,7 @@ from turnout._discovery import Discovery
 from turnout._names import CPU
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_CO_COROUTINE = 0x100  # inspect.CO_COROUTINE, without importing inspect
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 
 
 class Selection:

@@ -45,7 +45,13 @@ class TrustedBackend(TypedDict, total=False):
     module_prefixes: Sequence[str]
 
 
-_LIST_KEYS = ("aliases", "distributions", "entrypoints", "object_refs", "module_prefixes")
+_LIST_KEYS = (
+    "aliases",
+    "distributions",
+    "entrypoints",
+    "object_refs",
+    "module_prefixes",
+)
 _KEYS = ("package", *_LIST_KEYS)
 
 
@@ -89,8 +95,9 @@ class TrustRule:
         "package",
     )
 
-    def __init__(  # noqa: PLR0913 - one argument per configuration key
+    def __init__(
         self,
+        *,
         canonical: str,
         aliases: tuple[str, ...],
         package: str,
@@ -141,9 +148,7 @@ def _ref(value: str) -> str:
     return "".join(value.split())
 
 
-def parse_reserved(
-    reserved: object, problems: list[str], host_name: str
-) -> dict[str, str]:
+def parse_reserved(reserved: object, problems: list[str], host_name: str) -> dict[str, str]:
     """Validate ``reserved_backends``; append each problem to `problems`."""
     if reserved is None:
         return {}
@@ -221,44 +226,27 @@ def _parse_rule(canonical: object, info: object, problems: list[str]) -> TrustRu
         problems.append(f"Invalid trusted backend name: {problem}")
         return None
     if canonical == CPU:
-        problems.append("Trusted backend name 'cpu' is not allowed: 'cpu' means the host's own code")
+        problems.append(
+            "Trusted backend name 'cpu' is not allowed: 'cpu' means the host's own code"
+        )
     if not isinstance(info, Mapping):
         problems.append(
             f"Trusted backend configuration for {canonical!r} must be a mapping such "
             f'as {{"package": "<pip name>", "aliases": [...]}}, not {type(info).__name__}'
         )
         return None
-    for key in info:
-        if key not in _KEYS:
-            close = suggest(str(key), _KEYS)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            problems.append(
-                f"Unknown key {key!r} in trusted backend {canonical!r}.{hint} "
-                f"Allowed: {', '.join(_KEYS)}"
-            )
-    package = info.get("package")
-    if package is not None and (not isinstance(package, str) or not package.strip()):
-        problems.append(
-            f"Trusted backend package for {canonical!r} must be a non-empty string "
-            f"(the name users pip install), not {package!r}"
-        )
+    _check_keys(canonical, info, problems)
     lists = {key: _parse_list(canonical, key, info.get(key), problems) for key in _LIST_KEYS}
     aliases = lists["aliases"] or ()
-    for alias in aliases:
-        alias_problem = label_problem(alias)
-        if alias_problem is not None:
-            problems.append(f"Invalid trusted backend alias for {canonical!r}: {alias_problem}")
-        elif alias == CPU:
-            problems.append(f"Invalid trusted backend alias for {canonical!r}: 'cpu' is reserved")
-    distributions = list(lists["distributions"] or ())
-    if isinstance(package, str) and package.strip():
-        distributions.insert(0, package.strip())
-    if not distributions and len(problems) == count:
+    _check_aliases(canonical, aliases, problems)
+    distributions = _distributions(canonical, info.get("package"), lists["distributions"], problems)
+    if len(problems) != count:
+        return None
+    if not distributions:
         problems.append(
-            f"Trusted backend {canonical!r} names no provider: add \"package\": "
+            f'Trusted backend {canonical!r} names no provider: add "package": '
             '"<pip name>" (or "distributions": [...]) so an impostor cannot claim it'
         )
-    if len(problems) != count:
         return None
     return TrustRule(
         canonical=canonical,
@@ -269,6 +257,42 @@ def _parse_rule(canonical: object, info: object, problems: list[str]) -> TrustRu
         object_refs=_frozen(lists["object_refs"], normalize=_ref),
         module_prefixes=lists["module_prefixes"],
     )
+
+
+def _check_keys(canonical: str, info: Mapping[object, object], problems: list[str]) -> None:
+    for key in info:
+        if key not in _KEYS:
+            close = suggest(str(key), _KEYS)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            problems.append(
+                f"Unknown key {key!r} in trusted backend {canonical!r}.{hint} "
+                f"Allowed: {', '.join(_KEYS)}"
+            )
+
+
+def _check_aliases(canonical: str, aliases: tuple[str, ...], problems: list[str]) -> None:
+    for alias in aliases:
+        problem = label_problem(alias)
+        if problem is not None:
+            problems.append(f"Invalid trusted backend alias for {canonical!r}: {problem}")
+        elif alias == CPU:
+            problems.append(f"Invalid trusted backend alias for {canonical!r}: 'cpu' is reserved")
+
+
+def _distributions(
+    canonical: str, package: object, listed: tuple[str, ...] | None, problems: list[str]
+) -> list[str]:
+    """Return the allowed distributions, `package` first (it is the install hint)."""
+    distributions = list(listed or ())
+    if package is None:
+        return distributions
+    if not isinstance(package, str) or not package.strip():
+        problems.append(
+            f"Trusted backend package for {canonical!r} must be a non-empty string "
+            f"(the name users pip install), not {package!r}"
+        )
+        return distributions
+    return [package.strip(), *distributions]
 
 
 def _frozen(
@@ -298,3 +322,6 @@ def _parse_list(
     if isinstance(value, (set, frozenset)):
         items.sort()  # sets have no order; keep messages and install hints stable
     return tuple(item.strip() for item in items)
+
+
+TrustedBackend.__module__ = "turnout"

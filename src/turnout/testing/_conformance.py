@@ -76,12 +76,9 @@ def _select(
         return dict(tests)
     if isinstance(functions, str) or any(not isinstance(f, str) or not f for f in functions):
         raise ValueError(
-            "functions must be a sequence of non-empty strings naming checks, "
-            f"got {functions!r}."
+            f"functions must be a sequence of non-empty strings naming checks, got {functions!r}."
         )
     unknown = sorted(set(functions) - tests.keys())
     if unknown:
-        raise ValueError(
-            f"Unknown conformance functions: {unknown}. Known: {sorted(tests)}."
-        )
+        raise ValueError(f"Unknown conformance functions: {unknown}. Known: {sorted(tests)}.")
     return {name: tests[name] for name in functions}

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
+from typing_extensions import Self
+
 from turnout._names import normalize_distribution
 
 
@@ -117,7 +119,7 @@ class DistributionSite:
                 del sys.modules[module_name]
         importlib.invalidate_caches()
 
-    def __enter__(self) -> DistributionSite:
+    def __enter__(self) -> Self:
         self.activate()
         return self
 

@@ -6,7 +6,13 @@ from example_host._backends import (
     get_backend,
     settings,
 )
-from example_host._stats import RunningStats, mean, moving_average, standardize, variance
+from example_host._stats import (
+    RunningStats,
+    mean,
+    moving_average,
+    standardize,
+    variance,
+)
 
 __all__ = [
     "RunningStats",

@@ -33,9 +33,7 @@ class AccelBackend:
     def moving_average(self, values: Sequence[float], window: int = 3) -> list[float]:
         """Return running means in one pass over cumulative sums."""
         sums = [0.0, *accumulate(values)]
-        return [
-            (sums[end] - sums[end - window]) / window for end in range(window, len(sums))
-        ]
+        return [(sums[end] - sums[end - window]) / window for end in range(window, len(sums))]
 
     # No `standardize`: example_host's own code runs for it (the fallback).
 

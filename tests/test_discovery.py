@@ -1,0 +1,376 @@
+"""Discovery against real installed distributions: lazy, once, trust before import."""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import threading
+
+import pytest
+
+from turnout import (
+    BackendLoadError,
+    BackendNotInstalledError,
+    EntryPointRejectedWarning,
+    ReservedBackendError,
+    UnknownBackendError,
+    UntrustedBackendWarning,
+)
+
+TRUSTED = {"gpu": {"aliases": ["cuda_like"], "package": "host-gpu"}}
+
+
+def test_creating_a_dispatcher_and_decorating_reads_no_metadata(
+    install, make_dispatcher, backend_source
+):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": backend_source("gpu")})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+
+    @dispatcher.backend_dispatch
+    def add(a, b):
+        return ("cpu", a + b)
+
+    assert add(1, 2) == ("cpu", 3)
+    assert dispatcher.settings.backend == "cpu"
+    assert install.imported() == []
+
+
+def test_a_call_imports_only_the_backend_it_selects(install, make_dispatcher, backend_source):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": backend_source("gpu")})
+    install("host-jit", {"jit": "host_jit:Backend"}, {"host_jit.py": backend_source("jit")})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+
+    @dispatcher.backend_dispatch
+    def add(a, b):
+        return ("cpu", a + b)
+
+    assert add(1, 2, backend="gpu") == ("gpu", 3)
+    assert install.imported() == ["host_gpu"]
+    assert add(1, 2, backend="cuda_like") == ("gpu", 3)  # trusted alias, no new import
+    assert install.imported() == ["host_gpu"]
+
+
+def test_a_label_no_entry_point_is_named_after_loads_the_others(
+    install, make_dispatcher, backend_source
+):
+    install("pkg-a", {"a": "pkg_a:Backend"}, {"pkg_a.py": backend_source("a")})
+    install("pkg-b", {"b_ep": "pkg_b:Backend"}, {"pkg_b.py": backend_source("b", ("bee",))})
+    dispatcher = make_dispatcher()
+
+    with pytest.warns(UntrustedBackendWarning):
+        backend = dispatcher.get_backend("bee")
+    assert backend.name == "b"
+    assert sorted(install.imported()) == ["pkg_a", "pkg_b"]
+    assert dispatcher.available_backend_names() == ["a", "b", "b_ep", "bee"]
+
+
+def test_module_class_and_object_targets(install, make_dispatcher):
+    install(
+        "as-module",
+        {"mod": "as_module"},
+        {"as_module.py": "name = 'mod'\ndef add(a, b): return 'm'"},
+    )
+    install(
+        "as-class",
+        {"cls": "as_class:Backend"},
+        {
+            "as_class.py": "COUNT = []\nclass Backend:\n    name = 'cls'\n    def __init__(self): COUNT.append(1)\n"
+        },
+    )
+    install(
+        "as-object",
+        {"obj": "as_object:INSTANCE"},
+        {"as_object.py": "class _B:\n    name = 'obj'\nINSTANCE = _B()\n"},
+    )
+    dispatcher = make_dispatcher()
+    with pytest.warns(UntrustedBackendWarning):
+        dispatcher.discover()
+    assert dispatcher.get_backend("mod") is sys.modules["as_module"]
+    assert type(dispatcher.get_backend("cls")).__name__ == "Backend"
+    assert dispatcher.get_backend("cls") is dispatcher.get_backend("cls")
+    assert sys.modules["as_class"].COUNT == [1]  # instantiated once
+    assert dispatcher.get_backend("obj") is sys.modules["as_object"].INSTANCE
+
+
+def test_discover_is_idempotent_and_loads_everything_once(install, make_dispatcher, backend_source):
+    install("pkg-a", {"a": "pkg_a:Backend"}, {"pkg_a.py": backend_source("a")})
+    install("pkg-b", {"b": "pkg_b:Backend"}, {"pkg_b.py": backend_source("b")})
+    dispatcher = make_dispatcher()
+    with pytest.warns(UntrustedBackendWarning) as record:
+        dispatcher.discover()
+        dispatcher.discover()
+    assert len(record) == 2  # once per backend
+    assert sorted(install.imported()) == ["pkg_a", "pkg_b"]
+    assert dispatcher.settings.available_backends() == ["a", "b"]
+
+
+def test_trusted_backend_loads_without_warning(install, make_dispatcher, backend_source):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": backend_source("gpu")})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+    dispatcher.discover()  # filterwarnings=error: any warning fails the test
+    assert dispatcher.available_backend_names() == ["cuda_like", "gpu"]
+
+
+def test_impostor_of_a_trusted_name_is_rejected_before_import(
+    install, make_dispatcher, backend_source
+):
+    install("evil-gpu", {"gpu": "evil_gpu:Backend"}, {"evil_gpu.py": backend_source("gpu")})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+    with pytest.warns(EntryPointRejectedWarning, match="expects distribution 'host-gpu'"):
+        with pytest.raises(BackendNotInstalledError) as excinfo:
+            dispatcher.settings.backend = "gpu"
+    assert excinfo.value.package == "host-gpu"
+    assert "pip install host-gpu" in str(excinfo.value)
+    assert install.imported() == []  # never imported
+
+
+def test_impostor_never_shadows_the_real_backend(install, make_dispatcher, backend_source):
+    install("evil-gpu", {"gpu": "evil_gpu:Backend"}, {"evil_gpu.py": backend_source("gpu")})
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": backend_source("gpu")})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+    with pytest.warns(EntryPointRejectedWarning, match="evil-gpu"):
+        backend = dispatcher.get_backend("gpu")
+    assert type(backend).__module__ == "host_gpu"
+    assert install.imported() == ["host_gpu"]
+
+
+def test_untrusted_entry_point_whose_backend_claims_a_trusted_name_is_rejected(
+    install, make_dispatcher, backend_source
+):
+    install("sneaky", {"sneaky": "sneaky:Backend"}, {"sneaky.py": backend_source("gpu")})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+    with pytest.warns(EntryPointRejectedWarning, match="claims trusted backend 'gpu'"):
+        dispatcher.discover()
+    assert dispatcher.available_backend_names() == []
+
+
+def test_trust_checks_entry_point_object_reference_and_module(
+    install, make_dispatcher, backend_source
+):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": backend_source("gpu")})
+    for extra, match in [
+        ({"entrypoints": ["gpu_official"]}, "entry point name"),
+        ({"object_refs": ["host_gpu:Official"]}, "object reference"),
+        ({"module_prefixes": ["official_gpu"]}, "module under"),
+    ]:
+        dispatcher = make_dispatcher(trusted_backends={"gpu": {"package": "host-gpu", **extra}})
+        with pytest.warns(EntryPointRejectedWarning, match=match):
+            assert dispatcher.get_backend("gpu") is None
+    assert install.imported() == []
+    ok = make_dispatcher(
+        trusted_backends={
+            "gpu": {
+                "package": "HOST_GPU",  # PEP 503: same distribution
+                "entrypoints": ["gpu"],
+                "object_refs": ["host_gpu : Backend"],
+                "module_prefixes": ["host_gpu"],
+            }
+        }
+    )
+    assert ok.get_backend("gpu").name == "gpu"
+
+
+@pytest.mark.parametrize(
+    ("ep_name", "match"),
+    [
+        ("cpu", "'cpu' always means"),
+        ("cuda", "reserved by testhost"),
+        ("bad name", "not a valid label"),
+    ],
+)
+def test_entry_points_with_unclaimable_names_are_rejected_before_import(
+    install, make_dispatcher, backend_source, ep_name, match
+):
+    install("odd", {ep_name: "odd:Backend"}, {"odd.py": backend_source("odd")})
+    dispatcher = make_dispatcher(reserved_backends={"cuda": "use 'gpu'"})
+    with pytest.warns(EntryPointRejectedWarning, match=match):
+        dispatcher.discover()
+    assert install.imported() == []
+
+
+def test_backend_declaring_a_reserved_name_is_rejected(install, make_dispatcher, backend_source):
+    install("odd", {"odd": "odd:Backend"}, {"odd.py": backend_source("cuda")})
+    dispatcher = make_dispatcher(reserved_backends={"cuda": "use 'gpu'"})
+    with pytest.warns(EntryPointRejectedWarning, match="reserved"):
+        dispatcher.discover()
+    with pytest.raises(ReservedBackendError, match="use 'gpu'"):
+        dispatcher.settings.backend = "cuda"
+
+
+def test_bad_aliases_are_dropped_and_the_backend_kept(install, make_dispatcher, backend_source):
+    install(
+        "odd",
+        {"odd": "odd:Backend"},
+        {"odd.py": backend_source("odd", ("cpu", "no spaces", "ok"))},
+    )
+    dispatcher = make_dispatcher()
+    with pytest.warns(EntryPointRejectedWarning, match="Alias ignored") as record:
+        with pytest.warns(UntrustedBackendWarning):
+            dispatcher.discover()
+    assert len([w for w in record if w.category is EntryPointRejectedWarning]) == 2
+    assert dispatcher.available_backend_names() == ["odd", "ok"]
+
+
+def test_two_distributions_claiming_one_untrusted_name(install, make_dispatcher, backend_source):
+    install(
+        "first-dist",
+        {"dup": "first_mod:Backend"},
+        {"first_mod.py": backend_source("dup")},
+    )
+    install(
+        "second-dist",
+        {"dup": "second_mod:Backend"},
+        {"second_mod.py": backend_source("dup")},
+    )
+    dispatcher = make_dispatcher()
+    with pytest.warns(EntryPointRejectedWarning, match="already provided by .*first-dist"):
+        with pytest.warns(UntrustedBackendWarning):
+            backend = dispatcher.get_backend("dup")
+    assert type(backend).__module__ == "first_mod"
+    assert install.imported() == ["first_mod"]
+
+
+def test_failed_backend_is_never_imported_twice_and_chains_the_error(install, make_dispatcher):
+    install(
+        "host-gpu",
+        {"gpu": "host_gpu:Backend"},
+        {"host_gpu.py": "raise RuntimeError('no driver')"},
+    )
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+
+    @dispatcher.backend_dispatch
+    def add(a, b):
+        return ("cpu", a + b)
+
+    for label in ("gpu", "cuda_like", "gpu"):
+        with pytest.raises(BackendLoadError) as excinfo:
+            add(1, 2, backend=label)
+        assert isinstance(excinfo.value, ImportError)
+        assert isinstance(excinfo.value.__cause__, RuntimeError)
+        assert "no driver" in str(excinfo.value)
+        assert "not installed" not in str(excinfo.value)
+        assert excinfo.value.label == label
+    with pytest.raises(BackendLoadError):
+        dispatcher.get_backend("gpu")
+    assert install.imported() == ["host_gpu"]
+    assert add(1, 2) == ("cpu", 3)  # the host keeps working
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "raise SystemExit(3)",
+        "def broken(:\n    pass",
+        "class Backend:\n    name = 'gpu'\n    def __init__(self):\n        raise ValueError('ctor')",
+    ],
+    ids=["system-exit", "syntax-error", "constructor-raises"],
+)
+def test_broken_backends_do_not_break_the_host_or_others(
+    install, make_dispatcher, backend_source, body
+):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": body})
+    install("pkg-b", {"b": "pkg_b:Backend"}, {"pkg_b.py": backend_source("b")})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+    with pytest.warns(UntrustedBackendWarning):
+        dispatcher.discover()
+    assert dispatcher.settings.available_backends() == ["b"]
+    with pytest.raises(BackendLoadError):
+        dispatcher.settings.backend = "cuda_like"
+    assert install.imported().count("host_gpu") <= 1
+
+
+def test_missing_attribute_is_a_load_error(install, make_dispatcher):
+    install("host-gpu", {"gpu": "host_gpu:Nope"}, {"host_gpu.py": "x = 1"})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+    with pytest.raises(BackendLoadError) as excinfo:
+        dispatcher.settings.backend = "gpu"
+    assert isinstance(excinfo.value.__cause__, AttributeError)
+    assert "gpu = host_gpu:Nope" in excinfo.value.source
+
+
+def test_unknown_label_suggests_and_lists_installed(install, make_dispatcher, backend_source):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": backend_source("gpu")})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+    with pytest.raises(UnknownBackendError) as excinfo:
+        dispatcher.settings.backend = "gpuu"
+    error = excinfo.value
+    assert error.suggestions == ("gpu",)
+    assert error.installed == ("cpu", "cuda_like", "gpu")
+    assert str(error) == (
+        "Unknown backend 'gpuu' for testhost. Did you mean 'gpu'? Installed: cpu, cuda_like, gpu."
+    )
+
+
+def test_discovery_runs_once_under_32_racing_threads(install, make_dispatcher, backend_source):
+    install(
+        "host-gpu",
+        {"gpu": "host_gpu:Backend"},
+        {"host_gpu.py": "import time\ntime.sleep(0.05)\n" + backend_source("gpu")},
+    )
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+
+    @dispatcher.backend_dispatch
+    def add(a, b):
+        return ("cpu", a + b)
+
+    barrier = threading.Barrier(32)
+    results, errors = [], []
+
+    def call() -> None:
+        try:
+            barrier.wait()
+            results.append(add(1, 2, backend="gpu"))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=call) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert results == [("gpu", 3)] * 32
+    assert install.imported() == ["host_gpu"]
+
+
+def test_backend_that_queries_the_host_while_importing_does_not_deadlock(
+    install, make_dispatcher, backend_source, group
+):
+    # The backend module asks the dispatcher for backends during its own import,
+    # as a backend that imports its host and reads its settings would.
+    install(
+        "host-gpu",
+        {"gpu": "host_gpu:Backend"},
+        {
+            "host_gpu.py": "import builtins\n"
+            "builtins._turnout_test_dispatcher.get_backend('gpu')\n"
+            "builtins._turnout_test_dispatcher.available_backend_names()\n" + backend_source("gpu")
+        },
+    )
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+    builtins._turnout_test_dispatcher = dispatcher
+    try:
+        assert dispatcher.get_backend("gpu").name == "gpu"
+    finally:
+        del builtins._turnout_test_dispatcher
+    assert install.imported() == ["host_gpu"]
+
+
+def test_keyboard_interrupt_propagates_and_discovery_can_run_again(
+    install, make_dispatcher, backend_source, tmp_path
+):
+    flag = tmp_path / "interrupt"
+    flag.touch()
+    install(
+        "host-gpu",
+        {"gpu": "host_gpu:Backend"},
+        {
+            "host_gpu.py": f"import pathlib\nif pathlib.Path({str(flag)!r}).exists():\n    raise KeyboardInterrupt\n"
+            + backend_source("gpu")
+        },
+    )
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+    with pytest.raises(KeyboardInterrupt):
+        dispatcher.get_backend("gpu")
+    flag.unlink()
+    assert dispatcher.get_backend("gpu").name == "gpu"

@@ -1,0 +1,124 @@
+"""backend_dispatch: precedence, fallback, definition errors."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from turnout import (
+    BackendDispatcher,
+    DispatchDefinitionError,
+    ReservedBackendError,
+    UnknownBackendError,
+)
+
+TRUSTED = {
+    "gpu": {"aliases": ["cuda_like"], "package": "host-gpu"},
+    "jit": {"package": "host-jit"},
+}
+
+
+@pytest.fixture
+def dispatcher(install, make_dispatcher, backend_source):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": backend_source("gpu")})
+    install("host-jit", {"jit": "host_jit:Backend"}, {"host_jit.py": backend_source("jit")})
+    return make_dispatcher(trusted_backends=TRUSTED, reserved_backends={"tpu": "not yet"})
+
+
+@pytest.fixture
+def add(dispatcher):
+    @dispatcher.backend_dispatch
+    def add(a, b):
+        """Add two numbers."""
+        return ("cpu", a + b)
+
+    return add
+
+
+def test_wrapper_keeps_the_host_metadata(add):
+    assert add.__name__ == "add"
+    assert add.__doc__ == "Add two numbers."
+    assert add.__wrapped__(1, 2) == ("cpu", 3)
+
+
+def test_precedence_keyword_then_scope_then_global_then_cpu(dispatcher, add):
+    settings = dispatcher.settings
+    assert add(1, 2) == ("cpu", 3)
+    settings.backend = "jit"
+    assert add(1, 2) == ("jit", 3)
+    with settings.use_backend("gpu"):
+        assert add(1, 2) == ("gpu", 3)
+        assert add(1, 2, backend="jit") == ("jit", 3)
+        assert add(1, 2, backend="cpu") == ("cpu", 3)
+        with settings.use_backend("cpu"):
+            assert add(1, 2) == ("cpu", 3)
+    assert add(1, b=2) == ("jit", 3)
+
+
+def test_keyword_accepts_aliases(add):
+    assert add(1, 2, backend="cuda_like") == ("gpu", 3)
+
+
+def test_function_the_backend_lacks_falls_back_to_the_host(dispatcher, install):
+    @dispatcher.backend_dispatch
+    def subtract(a, b):
+        return ("cpu", a - b)
+
+    assert subtract(3, 1, backend="gpu") == ("cpu", 2)
+    with dispatcher.settings.use_backend("jit"):
+        assert subtract(3, 1) == ("cpu", 2)
+
+
+def test_errors_for_bad_labels_per_call(add):
+    with pytest.raises(UnknownBackendError, match="Did you mean 'gpu'"):
+        add(1, 2, backend="gpx")
+    with pytest.raises(ReservedBackendError, match="not yet"):
+        add(1, 2, backend="tpu")
+    with pytest.raises(UnknownBackendError, match="must be a non-empty string"):
+        add(1, 2, backend=["gpu"])
+
+
+def test_non_callable_backend_attribute_is_a_definition_error(install, make_dispatcher):
+    install("host-gpu", {"gpu": "host_gpu"}, {"host_gpu.py": "name = 'gpu'\nadd = 3\n"})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+
+    @dispatcher.backend_dispatch
+    def add(a, b):
+        return a + b
+
+    with pytest.raises(DispatchDefinitionError, match="not a function") as excinfo:
+        add(1, 2, backend="gpu")
+    assert isinstance(excinfo.value, TypeError)
+    assert "host_gpu" in str(excinfo.value)
+
+
+def test_decorating_a_non_function_is_refused(dispatcher):
+    with pytest.raises(DispatchDefinitionError, match="@backend_class"):
+        dispatcher.backend_dispatch(int)
+    with pytest.raises(DispatchDefinitionError):
+        dispatcher.backend_dispatch(functools.partial(print))
+
+
+def test_host_parameter_named_like_the_keyword_is_refused(dispatcher):
+    def run(data, backend="threads"):
+        return data
+
+    with pytest.raises(DispatchDefinitionError, match="backend_keyword") as excinfo:
+        dispatcher.backend_dispatch(run)
+    assert "run()" in excinfo.value.target
+
+
+def test_another_selector_keyword(group, install, backend_source):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": backend_source("gpu")})
+    dispatcher = BackendDispatcher(
+        group, "testhost", trusted_backends=TRUSTED, backend_keyword="array_backend"
+    )
+
+    @dispatcher.backend_dispatch
+    def add(a, b, backend="joblib"):
+        return ("cpu", a + b, backend)
+
+    assert add(1, 2) == ("cpu", 3, "joblib")
+    assert add(1, 2, backend="loky") == ("cpu", 3, "loky")
+    assert add(1, 2, array_backend="gpu") == ("gpu", 3)

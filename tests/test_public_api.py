@@ -1,0 +1,89 @@
+"""The public API: its names, its annotations, and how little `import turnout` loads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import get_type_hints
+
+import turnout
+from turnout import BackendDispatcher, Settings
+from turnout.testing import DistributionSite, run_conformance
+
+PUBLIC = [
+    "BackendDispatcher",
+    "BackendExistsError",
+    "BackendLoadError",
+    "BackendNotInstalledError",
+    "BackendScope",
+    "BackendSignatureWarning",
+    "BackendStatus",
+    "ConfigurationError",
+    "DispatchDefinitionError",
+    "EntryPointRejectedWarning",
+    "FallbackWarning",
+    "IgnoredArgumentWarning",
+    "MissingImplementationError",
+    "ReservedBackendError",
+    "Settings",
+    "ShadowedBackendWarning",
+    "TrustedBackend",
+    "TurnoutError",
+    "TurnoutWarning",
+    "UnknownBackendError",
+    "UntrustedBackendError",
+    "UntrustedBackendWarning",
+]
+
+
+def test_all_is_the_public_api():
+    assert turnout.__all__ == PUBLIC
+    for name in PUBLIC:
+        assert getattr(turnout, name).__module__ == "turnout", name
+
+
+def test_version_is_read_lazily():
+    assert turnout.__version__.startswith("0.")
+
+
+def test_public_annotations_resolve_at_runtime():
+    targets = [
+        BackendDispatcher.__init__,
+        BackendDispatcher.backend_dispatch.fget,
+        BackendDispatcher.backend_class.fget,
+        BackendDispatcher.settings.fget,
+        BackendDispatcher.get_backend,
+        BackendDispatcher.available_backend_names,
+        BackendDispatcher.discover,
+        Settings.__init__,
+        Settings.backend.fget,
+        Settings.backend.fset,
+        Settings.use_backend,
+        Settings.available_backends,
+        Settings.get_backend,
+        run_conformance,
+        DistributionSite.add,
+    ]
+    for target in targets:
+        assert get_type_hints(target), target
+
+
+def test_import_is_cheap():
+    code = (
+        "import sys, json; import turnout; "
+        "d = turnout.BackendDispatcher('x.backends', 'x')\n"
+        "@d.backend_dispatch\ndef f(a): return a\n"
+        "f(1); print(json.dumps(sorted(sys.modules)))"
+    )
+    loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code])))
+    heavy = {
+        "inspect",
+        "importlib.metadata",
+        "difflib",
+        "dataclasses",
+        "typing_extensions",
+        "packaging.markers",
+        "logging",
+    }
+    assert loaded & heavy == set()
