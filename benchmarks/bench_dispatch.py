@@ -39,11 +39,16 @@ def measure(stmt: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    print(f"Python {platform.python_version()} ({sys.implementation.name}), "
-          f"{platform.machine()}, {os.cpu_count()} CPUs, turnout {turnout.__version__}")
+    print(
+        f"Python {platform.python_version()} ({sys.implementation.name}), "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, turnout {turnout.__version__}"
+    )
     with tempfile.TemporaryDirectory() as tmp, DistributionSite(tmp) as site:
-        site.add("bench-backend", entry_points={"bench.backends": {"bench": "bench_backend:Backend"}},
-                 modules={"bench_backend.py": BACKEND})
+        site.add(
+            "bench-backend",
+            entry_points={"bench.backends": {"bench": "bench_backend:Backend"}},
+            modules={"bench_backend.py": BACKEND},
+        )
         dispatcher = turnout.BackendDispatcher(
             "bench.backends", "bench", trusted_backends={"bench": {"package": "bench-backend"}}
         )
