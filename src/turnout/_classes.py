@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from turnout._discovery import Discovery
 from turnout._dispatch import qualified_name
 from turnout._errors import DispatchDefinitionError
 from turnout._names import CPU
+from turnout._registry import Entry
 from turnout._settings import SelectionState
 
 
 class DispatchedClass:
     """turnout's record of one host class and the class to build per label."""
 
-    __slots__ = ("_discovery", "host", "implementations", "name", "qualified_name")
+    __slots__ = (
+        "_discovery",
+        "_keyword",
+        "host",
+        "implementations",
+        "name",
+        "original_init",
+        "original_new",
+        "qualified_name",
+    )
 
-    def __init__(self, host: type, discovery: Discovery) -> None:
+    def __init__(self, host: type, discovery: Discovery, *, keyword: str) -> None:
         self.host = host
         self.name = host.__name__
         self.qualified_name = qualified_name(host)
         self._discovery = discovery
-        self.implementations: dict[str, type] = {CPU: host}
+        self._keyword = keyword
+        self.implementations: dict[object, type] = {CPU: host}
+        constructors: Any = host  # Any: read before install() replaces them
+        self.original_init: Any = constructors.__init__
+        self.original_new: Any = constructors.__new__
+
+    @property
+    def wrapper(self) -> type:
+        """The decorated class itself (changed in place)."""
+        return self.host
 
     def implementation(self, label: object) -> type:
         """Return the class to construct for `label` (the backend's or the host's)."""
@@ -42,6 +62,32 @@ class DispatchedClass:
             self.implementations[label] = found
         return found
 
+    def merge(self, entries: Iterable[Entry]) -> None:  # noqa: ARG002 - same call as functions
+        """Show the host constructor's signature plus the selector keyword."""
+        import inspect  # noqa: PLC0415
+
+        from turnout._signature import merged_signature  # noqa: PLC0415
+
+        constructor = self.original_init
+        if constructor is object.__init__:
+            constructor = self.original_new if self.original_new is not object.__new__ else None
+        signature = inspect.Signature()
+        if constructor is not None:
+            try:
+                full = inspect.signature(constructor)
+            except (TypeError, ValueError):
+                full = inspect.Signature()
+            signature = full.replace(parameters=list(full.parameters.values())[1:])
+        cls: Any = self.host
+        cls.__signature__ = merged_signature(signature, self._keyword)
+
+    def support(self, entries: Iterable[Entry]) -> dict[str, tuple[str, ...] | None]:
+        """Return, per backend, ``()`` if it provides this class, else None."""
+        return {
+            entry.name: () if isinstance(getattr(entry.obj, self.name, None), type) else None
+            for entry in entries
+        }
+
 
 def check_class(host: object) -> None:
     """Raise `DispatchDefinitionError` when `host` cannot be dispatched as a class."""
@@ -61,8 +107,8 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     selector keyword. Subclasses of the host class construct normally.
     """
     cls: Any = record.host  # Any: its __new__ and __init__ are replaced below
-    host_new = cls.__new__
-    host_init = cls.__init__
+    host_new = record.original_new
+    host_init = record.original_init
     implementations = record.implementations
     slow = record.implementation
     var = state.var
@@ -92,6 +138,9 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     __new__.__qualname__ = f"{cls.__qualname__}.__new__"
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     __init__.__doc__ = host_init.__doc__
+    # `inspect.signature(cls)` reads the host's constructor through these until
+    # the first merge sets the class's own __signature__ (with the selector).
     __init__.__wrapped__ = host_init  # type: ignore[attr-defined]
+    __new__.__wrapped__ = host_init if host_new is object.__new__ else host_new  # type: ignore[attr-defined]
     cls.__new__ = staticmethod(__new__)
     cls.__init__ = __init__

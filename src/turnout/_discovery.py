@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import threading
-import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from turnout._errors import (
@@ -18,7 +16,7 @@ from turnout._errors import (
 from turnout._names import CPU, label_problem, suggest
 from turnout._registry import BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
-from turnout._warnings import EntryPointRejectedWarning, UntrustedBackendWarning
+from turnout._warnings import EntryPointRejectedWarning, UntrustedBackendWarning, warn
 
 _PENDING, _LOADING, _DONE = "pending", "loading", "done"
 
@@ -70,6 +68,7 @@ class Discovery:
         # for a backend while that import runs.
         self._lock = threading.RLock()
         self._candidates: list[_Candidate] | None = None
+        self.on_ready: Callable[[], None] | None = None  # called after each backend loads
 
     # -- queries ---------------------------------------------------------------
 
@@ -125,6 +124,10 @@ class Discovery:
     def canonical_names(self) -> list[str]:
         """Return the canonical name of each installed backend, sorted (loads all)."""
         self.load_all()
+        return [entry.name for entry in self._registry.ready()]
+
+    def loaded_names(self) -> list[str]:
+        """Return the canonical names of the backends loaded so far (loads nothing)."""
         return [entry.name for entry in self._registry.ready()]
 
     def load_all(self) -> None:
@@ -315,14 +318,15 @@ class Discovery:
             trusted=rule is not None,
         )
         self._registry.add_ready(entry)
+        if self.on_ready is not None:
+            self.on_ready()
         if rule is None:
-            warnings.warn(
+            warn(
                 f"Backend {name!r} from {provider.describe()} is not in "
                 f"{self.host_name}'s trusted backends; it runs with the same rights "
                 f"as {self.host_name}. Uninstall {provider.distribution} if you did "
                 f"not mean to install it.",
                 UntrustedBackendWarning,
-                stacklevel=_user_stacklevel(),
             )
 
     def _claim_problem(self, label: str, provider: Provider) -> str | None:
@@ -376,7 +380,7 @@ class Discovery:
         self._warn(f"Entry point refused by {self.host_name}: {provider.describe()}: {reason}")
 
     def _warn(self, message: str) -> None:
-        warnings.warn(message, EntryPointRejectedWarning, stacklevel=_user_stacklevel())
+        warn(message, EntryPointRejectedWarning)
 
 
 def _provider_of(entry_point: Any) -> Provider:
@@ -390,13 +394,3 @@ def _provider_of(entry_point: Any) -> Provider:
     except Exception:  # noqa: BLE001, S110 - damaged metadata only loses the name
         pass
     return Provider(entry_point.name, entry_point.value, distribution, version)
-
-
-def _user_stacklevel() -> int:
-    """Return the stacklevel of the first frame outside turnout."""
-    frame = sys._getframe(1)  # noqa: SLF001 - the documented way to walk frames cheaply
-    level = 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("turnout."):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level

@@ -1,15 +1,30 @@
-"""backend_dispatch: pick the backend for a call, run its function or fall back."""
+"""backend_dispatch: the wrapper, its per-backend plans, the fallback, the merged API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from functools import update_wrapper
-from typing import Any
+from types import CellType, FunctionType
+from typing import TYPE_CHECKING, Any
 
+from turnout._codegen import FIRST_CALL, free_names, generated_namespace, generic_code
 from turnout._discovery import Discovery
-from turnout._errors import DispatchDefinitionError
+from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._names import CPU
+from turnout._registry import Entry
 from turnout._settings import SelectionState
+from turnout._warnings import (
+    BackendSignatureWarning,
+    FallbackWarning,
+    IgnoredArgumentWarning,
+    warn,
+)
+
+if TYPE_CHECKING:
+    import inspect
+
+    from turnout._routing import CallPlan
 
 
 def qualified_name(obj: Any) -> str:
@@ -27,39 +42,6 @@ def parameter_names(func: Callable[..., Any]) -> tuple[str, ...]:
     return tuple(code.co_varnames[:count])
 
 
-class DispatchedFunction:
-    """turnout's record of one host function and its implementations per label."""
-
-    __slots__ = ("_discovery", "host", "implementations", "name", "qualified_name")
-
-    def __init__(self, host: Callable[..., Any], discovery: Discovery) -> None:
-        self.host = host
-        self.name: str = host.__name__
-        self.qualified_name = qualified_name(host)
-        self._discovery = discovery
-        # label -> callable to run; filled on first use of each label, read lock-free.
-        self.implementations: dict[str, Callable[..., Any]] = {CPU: host}
-
-    def implementation(self, label: object) -> Callable[..., Any]:
-        """Return what runs for `label` (the backend's function or the host's); cache it."""
-        entry = self._discovery.require(label)
-        found = getattr(entry.obj, self.name, None)
-        if found is None:
-            found = self.host  # the backend lacks this function: the host's code runs
-        elif not callable(found):
-            raise DispatchDefinitionError(
-                target=self.qualified_name,
-                problem=(
-                    f"backend {entry.name!r} ({entry.describe_source()}) has an "
-                    f"attribute {self.name!r} of type {type(found).__name__}, not a function"
-                ),
-                action="the backend must expose a callable under that name, or none at all",
-            )
-        if isinstance(label, str):
-            self.implementations[label] = found
-        return found
-
-
 def check_function(host: object, keyword: str) -> None:
     """Raise `DispatchDefinitionError` when `host` cannot be dispatched."""
     if not callable(host) or not hasattr(host, "__code__"):
@@ -67,6 +49,13 @@ def check_function(host: object, keyword: str) -> None:
             target=qualified_name(host),
             problem=f"@backend_dispatch decorates functions, not {type(host).__name__}",
             action="decorate classes with @backend_class",
+        )
+    owner, _, _ = getattr(host, "__qualname__", "").rpartition(".")
+    if owner and not owner.endswith("<locals>"):
+        raise DispatchDefinitionError(
+            target=f"{qualified_name(host)}()",
+            problem="it is a method; backends replace module-level functions",
+            action="decorate the class with @backend_class to let backends replace it whole",
         )
     if keyword in parameter_names(host):
         raise DispatchDefinitionError(
@@ -78,21 +67,267 @@ def check_function(host: object, keyword: str) -> None:
         )
 
 
-def wrap(record: DispatchedFunction, state: SelectionState, keyword: str) -> Callable[..., Any]:
-    """Return the function that replaces ``record.host``: select, then call."""
-    implementations = record.implementations
-    slow = record.implementation
-    var = state.var
+class DispatchedFunction:
+    """turnout's record of one host function: its wrapper, plans and merged API."""
 
-    def dispatched(*args: Any, **kwargs: Any) -> Any:
-        label = kwargs.pop(keyword, None)
+    def __init__(
+        self,
+        host: Callable[..., Any],
+        *,
+        discovery: Discovery,
+        state: SelectionState,
+        keyword: str,
+        host_name: str,
+    ) -> None:
+        self.host = host
+        self.name: str = host.__name__
+        self.qualified_name = qualified_name(host)
+        self._discovery = discovery
+        self._state = state
+        self._keyword = keyword
+        self._host_name = host_name
+        self._lock = threading.Lock()
+        self._specialised = False
+        self._signature: inspect.Signature | None = None
+        self._doc = host.__doc__
+        self._warned: set[tuple[str, str]] = set()
+        # label -> what the wrapper calls; filled on first use, read without a lock
+        self.plans: dict[object, Callable[..., Any]] = {}
+        self.call_plans: dict[str, CallPlan | None] = {}  # canonical name -> plan (None: fallback)
+        self.known_extras: frozenset[str] = frozenset()
+        self.wrapper = self._make_wrapper()
+
+    # -- the wrapper -----------------------------------------------------------------
+
+    def _make_wrapper(self) -> Callable[..., Any]:
+        names = free_names(parameter_names(self.host))
+        cells = self._cells()
+        wrapper = FunctionType(generic_code(names), generated_namespace(), self.name, None, cells)
+        update_wrapper(wrapper, self.host)
+        return wrapper
+
+    def _cells(self) -> tuple[Any, ...]:
+        values = {
+            "extras": self.call_with_extras,
+            "get": self._state.var.get,
+            "host": self.host,
+            "miss": self.miss,
+            "plans": self.plans,
+        }
+        return tuple(CellType(values[key]) for key in sorted(values))
+
+    def host_signature(self) -> inspect.Signature:
+        """Return the host function's own signature (computed once)."""
+        if self._signature is None:
+            import inspect  # noqa: PLC0415 - first dispatch or discover() only
+
+            self._signature = inspect.signature(self.host)
+            if self._keyword in self._signature.parameters:
+                check_function(self.host, self._keyword)
+        return self._signature
+
+    def _specialise(self) -> Callable[..., Any]:
+        """Give the wrapper the host's exact signature (once), and return it."""
+        with self._lock:
+            if not self._specialised:
+                from turnout._codegen import specialised_code  # noqa: PLC0415 - imports inspect
+
+                signature = self.host_signature()
+                names = free_names(signature.parameters)
+                wrapper: Any = self.wrapper
+                code, defaults, kwdefaults = specialised_code(
+                    self.name, signature, self._keyword, names
+                )
+                wrapper.__code__ = code
+                wrapper.__defaults__ = defaults
+                wrapper.__kwdefaults__ = kwdefaults
+                self._specialised = True
+        return self.wrapper
+
+    # -- slow paths the wrapper calls ---------------------------------------------------
+
+    def miss(self, label: object) -> Callable[..., Any]:
+        """Return what to call for `label`, computing its plan on first use."""
+        if label == FIRST_CALL and not self._specialised:
+            return self._specialise()
+        entry = self._discovery.require(label)
+        if entry.name not in self.call_plans:
+            self.call_plans[entry.name] = self._plan(entry)
+        plan = self.call_plans[entry.name]
+        fast = self._fallback(entry.name) if plan is None else plan.fast
+        if isinstance(label, str):
+            self.plans[label] = fast
+        return fast
+
+    def call_with_extras(self, label: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run a call that passed keywords the host does not take (backend-only ones)."""
         if label is None:
-            label = var.get().name
-        try:
-            func = implementations[label]
-        except (KeyError, TypeError):  # first use of this label, or not a label at all
-            func = slow(label)
-        return func(*args, **kwargs)
+            label = self._state.var.get().name
+        if label != CPU:
+            self.miss(label)
+            plan = self.call_plans[self._discovery.require(label).name]
+            if plan is not None:
+                return plan.call(*args, **kwargs)
+            self._check_fallback(self._discovery.require(label).name)
+        for key in [key for key in kwargs if key not in self.host_signature().parameters]:
+            if key not in self.known_extras:
+                msg = f"{self.qualified_name}() got an unexpected keyword argument {key!r}"
+                raise TypeError(msg)
+            del kwargs[key]
+            warn(
+                f"{self.qualified_name}(): argument {key!r} only applies to backends that "
+                f"take it; {self._host_name}'s own code ignores it.",
+                IgnoredArgumentWarning,
+            )
+        return self.host(*args, **kwargs)
 
-    update_wrapper(dispatched, record.host)
-    return dispatched
+    def _plan(self, entry: Entry) -> CallPlan | None:
+        """Compute the call plan for one backend (None: it lacks the function)."""
+        import inspect  # noqa: PLC0415
+        import logging  # noqa: PLC0415
+
+        from turnout._routing import CallPlan  # noqa: PLC0415
+
+        self._specialise()
+        log = logging.getLogger("turnout")
+        implementation = getattr(entry.obj, self.name, None)
+        if implementation is None:
+            log.debug(
+                "%s: backend %r lacks it; the host's code runs", self.qualified_name, entry.name
+            )
+            return None
+        if not callable(implementation):
+            raise DispatchDefinitionError(
+                target=f"{self.qualified_name}()",
+                problem=(
+                    f"backend {entry.name!r} ({entry.describe_source()}) has an attribute "
+                    f"{self.name!r} of type {type(implementation).__name__}, not a function"
+                ),
+                action="the backend must expose a callable under that name, or none at all",
+            )
+        try:
+            backend_signature = inspect.signature(implementation)
+        except (TypeError, ValueError):
+            backend_signature = self.host_signature()  # uninspectable: pass calls through
+        plan = CallPlan(
+            host=self.host_signature(),
+            backend=backend_signature,
+            implementation=implementation,
+            function=self.qualified_name,
+            backend_name=entry.name,
+            keyword=self._keyword,
+            known=self.known_extras,
+        )
+        log.debug(
+            "%s: backend %r runs %r (%s)",
+            self.qualified_name,
+            entry.name,
+            implementation,
+            plan.describe(),
+        )
+        return plan
+
+    def _fallback(self, backend: str) -> Callable[..., Any]:
+        host, var, check = self.host, self._state.fallback_var, self._check_fallback
+
+        def fallback(*args: Any, **kwargs: Any) -> Any:
+            if var.get().name != "silent":
+                check(backend)
+            return host(*args, **kwargs)
+
+        return fallback
+
+    def _check_fallback(self, backend: str) -> None:
+        policy = self._state.fallback_var.get().name
+        if policy == "error":
+            raise MissingImplementationError(
+                label=backend,
+                host_name=self._host_name,
+                function=self.qualified_name,
+                implemented_by=self.implemented_by(),
+            )
+        if policy == "warn" and (backend, "fallback") not in self._warned:
+            self._warned.add((backend, "fallback"))
+            warn(
+                f"Backend {backend!r} does not implement {self.qualified_name}(); "
+                f"{self._host_name}'s own code ran instead.",
+                FallbackWarning,
+            )
+
+    def implemented_by(self) -> list[str]:
+        """Return the installed backends that provide this function (loads all)."""
+        self._discovery.load_all()
+        return [
+            name
+            for name in self._discovery.canonical_names()
+            if callable(getattr(self._discovery.require(name).obj, self.name, None))
+        ]
+
+    # -- the merged API -------------------------------------------------------------------
+
+    def merge(self, entries: Iterable[Entry]) -> None:
+        """Show the selector and the backend-only parameters of `entries` in signature and doc."""
+        import inspect  # noqa: PLC0415
+
+        from turnout._docstrings import merge_parameters  # noqa: PLC0415
+        from turnout._signature import (  # noqa: PLC0415
+            backend_only_parameters,
+            collect_additions,
+            merged_signature,
+            selector_entry,
+        )
+
+        host = self.host_signature()
+        implementations = []
+        for entry in entries:
+            implementation = getattr(entry.obj, self.name, None)
+            if not callable(implementation):
+                continue
+            try:
+                signature = inspect.signature(implementation)
+            except (TypeError, ValueError):
+                continue
+            for param in backend_only_parameters(host, self._keyword, signature)[1]:
+                self._warn_required(entry.name, param.name)
+            implementations.append(
+                (entry.name, signature, getattr(implementation, "__doc__", None))
+            )
+        additions = collect_additions(host, self._keyword, implementations)
+        wrapper: Any = self.wrapper
+        wrapper.__signature__ = merged_signature(host, self._keyword, additions)
+        doc_entries = [selector_entry(self._keyword, self._host_name)]
+        doc_entries.extend(addition.doc_entry() for addition in additions.values())
+        wrapper.__doc__ = merge_parameters(self._doc, doc_entries)
+        self.known_extras = frozenset(additions)
+
+    def support(self, entries: Iterable[Entry]) -> dict[str, tuple[str, ...] | None]:
+        """Return, per backend, the backend-only parameters it adds (None: it lacks this)."""
+        import inspect  # noqa: PLC0415
+
+        from turnout._signature import backend_only_parameters  # noqa: PLC0415
+
+        found: dict[str, tuple[str, ...] | None] = {}
+        for entry in entries:
+            implementation = getattr(entry.obj, self.name, None)
+            if not callable(implementation):
+                found[entry.name] = None
+                continue
+            try:
+                signature = inspect.signature(implementation)
+            except (TypeError, ValueError):
+                found[entry.name] = ()
+                continue
+            mergeable, _ = backend_only_parameters(self.host_signature(), self._keyword, signature)
+            found[entry.name] = tuple(param.name for param in mergeable)
+        return found
+
+    def _warn_required(self, backend: str, param: str) -> None:
+        if (backend, param) in self._warned:
+            return
+        self._warned.add((backend, param))
+        warn(
+            f"Backend {backend!r}: parameter {param!r} of its {self.name}() is required, but "
+            f"{self.qualified_name}() has no such parameter, so callers cannot pass it; it is "
+            "left out of the merged signature. The backend should give it a default.",
+            BackendSignatureWarning,
+        )

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 from turnout._classes import DispatchedClass, check_class, install
 from turnout._discovery import Discovery
-from turnout._dispatch import DispatchedFunction, check_function, wrap
+from turnout._dispatch import DispatchedFunction, check_function
 from turnout._errors import ConfigurationError
 from turnout._registry import Registry
-from turnout._settings import SelectionState, Settings
+from turnout._settings import FALLBACK_POLICIES, SelectionState, Settings
 from turnout._trust import TrustedBackend, parse_reserved, parse_trusted
 
 P = ParamSpec("P")
@@ -45,6 +46,11 @@ class BackendDispatcher:
     backend_keyword
         The keyword that selects a backend per call (``"backend"``); change it
         when the host's functions already use ``backend=`` for something else.
+    fallback
+        What runs when the selected backend lacks a function: ``"silent"`` (the
+        host's code), ``"warn"`` (the same, with a `FallbackWarning`) or
+        ``"error"`` (`MissingImplementationError`). Users may change it through
+        `Settings.fallback` and `Settings.use_fallback`.
 
     Raises
     ------
@@ -81,8 +87,9 @@ class BackendDispatcher:
         trusted_backends: Mapping[str, TrustedBackend] | None = None,
         reserved_backends: Mapping[str, str] | None = None,
         backend_keyword: str = DEFAULT_KEYWORD,
+        fallback: str = "silent",
     ) -> None:
-        problems: list[str] = []
+        problems: list[str] = []  # every problem is collected, then reported at once
         for argument, value in (
             ("entrypoint_group", entrypoint_group),
             ("host_name", host_name),
@@ -95,6 +102,9 @@ class BackendDispatcher:
             )
         if not isinstance(backend_keyword, str) or not backend_keyword.isidentifier():
             problems.append(f"backend_keyword must be a Python identifier, not {backend_keyword!r}")
+        if fallback not in FALLBACK_POLICIES:
+            allowed = ", ".join(map(repr, FALLBACK_POLICIES))
+            problems.append(f"fallback must be one of {allowed}, not {fallback!r}")
         shown_host = host_name if isinstance(host_name, str) else ""
         reserved = parse_reserved(reserved_backends, problems, shown_host)
         rules = parse_trusted(trusted_backends, reserved, problems, shown_host)
@@ -107,9 +117,12 @@ class BackendDispatcher:
         self.reserved_backends: Mapping[str, str] = reserved
         self._registry = Registry()
         self._discovery = Discovery(entrypoint_group, host_name, rules, reserved, self._registry)
-        self._state = SelectionState(host_name)
+        self._discovery.on_ready = self._merge_all
+        self._state = SelectionState(host_name, fallback)
         self._settings = Settings(self._discovery, self._state)
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
+        self._merge_lock = threading.RLock()
+        self._merging = True
 
     @property
     def backend_dispatch(self) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -180,17 +193,65 @@ class BackendDispatcher:
         this where everything should be known up front: a Sphinx ``conf.py``,
         a test, a report.
         """
-        self._discovery.load_all()
+        # One merge at the end rather than one per backend loaded. The merge lock
+        # is not held while loading: a loading backend may merge from another thread.
+        self._merging = False
+        try:
+            self._discovery.load_all()
+        finally:
+            self._merging = True
+        self._merge_all()
+
+    def dispatched(self) -> list[Callable[..., Any]]:
+        """Return the host's dispatched functions and classes, in decoration order.
+
+        .. versionadded:: 0.1
+        """
+        return [record.wrapper for record in self._dispatched]
+
+    def support(self) -> dict[str, dict[str, tuple[str, ...] | None]]:
+        """Return which backend implements what (loads every backend).
+
+        Returns
+        -------
+        dict
+            ``{qualified name of a dispatched function or class: {backend name:
+            the backend-only parameters it adds, or None if it lacks it}}``,
+            in decoration order and backend-name order.
+
+        .. versionadded:: 0.1
+        """
+        self.discover()
+        entries = [self._discovery.require(name) for name in self._discovery.canonical_names()]
+        return {record.qualified_name: record.support(entries) for record in self._dispatched}
+
+    def _merge_all(self) -> None:
+        """Merge every loaded backend into every dispatched function's API."""
+        with self._merge_lock:
+            if not self._merging:
+                return
+            entries = [self._discovery.require(n) for n in self._discovery.loaded_names()]
+            for record in self._dispatched:
+                record.merge(entries)
 
     def _dispatch_function(self, host: Callable[P, R]) -> Callable[P, R]:
         check_function(host, self.backend_keyword)
-        record = DispatchedFunction(host, self._discovery)
+        record = DispatchedFunction(
+            host,
+            discovery=self._discovery,
+            state=self._state,
+            keyword=self.backend_keyword,
+            host_name=self.host_name,
+        )
         self._dispatched.append(record)
-        return wrap(record, self._state, self.backend_keyword)
+        if self._discovery.loaded_names():  # backends already here: show them now
+            with self._merge_lock:
+                record.merge([self._discovery.require(n) for n in self._discovery.loaded_names()])
+        return record.wrapper
 
     def _dispatch_class(self, host: T) -> T:
         check_class(host)
-        record = DispatchedClass(host, self._discovery)
+        record = DispatchedClass(host, self._discovery, keyword=self.backend_keyword)
         self._dispatched.append(record)
         install(record, self._state, self.backend_keyword)
         return host

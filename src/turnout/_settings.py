@@ -27,63 +27,85 @@ class Selection:
         self.name = name
 
 
+FALLBACK_POLICIES = ("silent", "warn", "error")
+
+
 class SelectionState:
     """The state `Settings` manages and `backend_dispatch` reads on every call."""
 
-    __slots__ = ("default", "var")
+    __slots__ = ("default", "fallback_default", "fallback_var", "var")
 
-    def __init__(self, host_name: str) -> None:
-        # The default is one mutable object shared by every thread: a ContextVar's
+    def __init__(self, host_name: str, fallback: str = "silent") -> None:
+        # The defaults are mutable objects shared by every thread: a ContextVar's
         # default is seen by threads started later, a value set in it is not.
         self.default = Selection(CPU)
         self.var: ContextVar[Selection] = ContextVar(
             f"turnout:{host_name}:backend", default=self.default
         )
+        self.fallback_default = Selection(fallback)
+        self.fallback_var: ContextVar[Selection] = ContextVar(
+            f"turnout:{host_name}:fallback", default=self.fallback_default
+        )
+
+
+def check_fallback(policy: object) -> str:
+    """Return `policy` if it is a fallback policy, else raise `ValueError`."""
+    if policy not in FALLBACK_POLICIES:
+        allowed = ", ".join(map(repr, FALLBACK_POLICIES))
+        msg = f"Fallback policy must be one of {allowed}, not {policy!r}."
+        raise ValueError(msg)
+    return str(policy)
 
 
 class BackendScope:
-    """Select a backend within a ``with`` block, or for each call of a function.
+    """Select a backend (or a fallback policy) within a ``with`` block or per call.
 
-    Returned by `Settings.use_backend`. The label is resolved when the scope is
-    entered, so decorating a function imports no backend.
+    Returned by `Settings.use_backend` and `Settings.use_fallback`. The value is
+    checked when the scope is entered, so decorating a function imports no
+    backend. One scope object may be entered again, nested or in turn.
     """
 
-    __slots__ = ("_label", "_settings", "_tokens")
+    __slots__ = ("_fallback", "_settings", "_tokens", "_value")
 
-    def __init__(self, settings: Settings, label: str) -> None:
+    def __init__(self, settings: Settings, value: str, *, fallback: bool = False) -> None:
         self._settings = settings
-        self._label = label
+        self._value = value
+        self._fallback = fallback
         self._tokens: list[Token[Selection]] = []
 
     def __enter__(self) -> str:
-        canonical = self._settings.resolve(self._label)
-        self._tokens.append(self._settings.state.var.set(Selection(canonical)))
-        return canonical
+        if self._fallback:
+            value, var = check_fallback(self._value), self._settings.state.fallback_var
+        else:
+            value, var = self._settings.resolve(self._value), self._settings.state.var
+        self._tokens.append(var.set(Selection(value)))
+        return value
 
     def __exit__(self, *exc_info: object) -> None:
-        self._settings.state.var.reset(self._tokens.pop())
+        state = self._settings.state
+        (state.fallback_var if self._fallback else state.var).reset(self._tokens.pop())
 
     def __call__(self, func: _F) -> _F:
         """Run every call of `func` (sync or async) inside this scope."""
-        settings, label = self._settings, self._label
+        settings, value, fallback = self._settings, self._value, self._fallback
         if func.__code__.co_flags & _CO_COROUTINE:
 
             @wraps(func)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
-                with BackendScope(settings, label):
+                with BackendScope(settings, value, fallback=fallback):
                     return await func(*args, **kwargs)
 
             return run_async  # type: ignore[return-value]
 
         @wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
-            with BackendScope(settings, label):
+            with BackendScope(settings, value, fallback=fallback):
                 return func(*args, **kwargs)
 
         return run  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        return f"use_backend({self._label!r})"
+        return f"use_{'fallback' if self._fallback else 'backend'}({self._value!r})"
 
 
 class Settings:
@@ -150,6 +172,29 @@ class Settings:
         'cpu'
         """
         return BackendScope(self, backend)
+
+    @property
+    def fallback(self) -> str:
+        """What runs when the selected backend lacks a function.
+
+        ``"silent"`` (the host's code), ``"warn"`` (the host's code, with a
+        `FallbackWarning` once per function and backend) or ``"error"``
+        (`MissingImplementationError`). Reading gives the innermost
+        `use_fallback` scope, else the process-wide value; assigning sets the
+        process-wide value. The host chooses the initial one.
+        """
+        return self.state.fallback_var.get().name
+
+    @fallback.setter
+    def fallback(self, policy: str) -> None:
+        self.state.fallback_default.name = check_fallback(policy)
+
+    def use_fallback(self, policy: str) -> BackendScope:
+        """Set the fallback policy within a ``with`` block, or as a decorator.
+
+        Scoped like `use_backend`: per thread and asyncio task, restored on exit.
+        """
+        return BackendScope(self, policy, fallback=True)
 
     def resolve(self, label: object) -> str:
         """Return the canonical name for `label`, importing its backend if needed.

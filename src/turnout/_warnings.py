@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from typing import final
 
 
@@ -56,3 +58,16 @@ for _cls in (
 ):
     _cls.__module__ = "turnout"
 del _cls
+
+
+def warn(message: str, category: type[TurnoutWarning]) -> None:
+    """Warn at the first frame outside turnout: the user's call, or the host's."""
+    frame = sys._getframe(1)  # noqa: SLF001 - the cheap way to walk frames
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("turnout."):
+        next_frame = frame.f_back
+        if next_frame is None:
+            break
+        frame = next_frame
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

@@ -1,0 +1,129 @@
+"""Generate dispatch wrappers with the host function's exact signature."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from types import CodeType
+from typing import TYPE_CHECKING, Any
+
+from turnout._names import CPU
+
+if TYPE_CHECKING:
+    import inspect
+
+# Names the generated wrapper closes over, in closure (sorted) order; a name
+# that clashes with a host parameter gets underscores appended, keeping the order.
+FREE = ("_t_extras", "_t_get", "_t_host", "_t_miss", "_t_plans")
+FIRST_CALL = ()  # what the unspecialised wrapper passes to `miss`
+_generic_cache: dict[tuple[str, ...], CodeType] = {}
+
+
+def generated_namespace() -> dict[str, Any]:
+    """Globals for generated code: named so warnings skip its frames, with builtins."""
+    return {"__name__": "turnout._generated", "__builtins__": builtins}
+
+
+def free_names(taken: Iterable[str]) -> tuple[str, ...]:
+    """Return the closure names for a function whose parameters are `taken`."""
+    used = set(taken)
+    names = []
+    for name in FREE:
+        chosen = name
+        while chosen in used:
+            chosen += "_"
+        names.append(chosen)
+    return tuple(names)
+
+
+def _inner_code(source: str, filename: str) -> CodeType:
+    namespace = generated_namespace()
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
+    consts = namespace["_t_make"].__code__.co_consts
+    return next(const for const in consts if isinstance(const, CodeType))
+
+
+def generic_code(names: tuple[str, ...]) -> CodeType:
+    """Return the code a wrapper starts with: specialise on the first call, then run it.
+
+    Decorating stays cheap (no compile per function); the closure is the one
+    the specialised code expects, so the first call can swap the code in place.
+    """
+    if names not in _generic_cache:
+        extras, get, host, miss, plans = names
+        _generic_cache[names] = _inner_code(
+            f"def _t_make({', '.join(names)}):\n"
+            "    def dispatched(*args, **kwargs):\n"
+            f"        if {miss} is None:  # never true: keeps the closure of the specialised code\n"
+            f"            return {extras}, {get}, {host}, {plans}\n"
+            f"        return {miss}({FIRST_CALL!r})(*args, **kwargs)\n"
+            "    return dispatched\n",
+            "<turnout wrapper>",
+        )
+    return _generic_cache[names]
+
+
+def specialised_code(
+    name: str, signature: inspect.Signature, keyword: str, free: tuple[str, ...]
+) -> tuple[CodeType, tuple[Any, ...] | None, dict[str, Any]]:
+    """Return the wrapper's code, ``__defaults__`` and ``__kwdefaults__``.
+
+    The code takes exactly the host's parameters plus the selector keyword (and
+    ``**kwargs`` for backend-only keywords), so Python binds a call once, in C;
+    the default path is then a ContextVar read, a comparison and the host call.
+    """
+    import inspect  # noqa: PLC0415 - first call only
+
+    kinds = inspect.Parameter
+    extras, get, host, miss, plans = free
+    params = list(signature.parameters.values())
+    taken = {*signature.parameters, *free, keyword}
+    plan = _unique("_t_plan", taken)
+    var_keyword = next((p.name for p in params if p.kind is kinds.VAR_KEYWORD), None)
+    extra = var_keyword or _unique("_t_kw", taken)
+    pos_only = [p.name for p in params if p.kind is kinds.POSITIONAL_ONLY]
+    pos_kw = [p.name for p in params if p.kind is kinds.POSITIONAL_OR_KEYWORD]
+    star = next((f"*{p.name}" for p in params if p.kind is kinds.VAR_POSITIONAL), "")
+    keywords = [p.name for p in params if p.kind is kinds.KEYWORD_ONLY]
+    header = [*pos_only, *(["/"] if pos_only else []), *pos_kw, star or "*", *keywords]
+    header += [keyword, f"**{extra}"]
+    positional = [*pos_only, *pos_kw, *([star] if star else [])]
+    call = ", ".join([*positional, *(f"{k}={k}" for k in keywords)])
+    if var_keyword:
+        call = f"{call}, **{extra}" if call else f"**{extra}"
+    func = name if name.isidentifier() else "dispatched"
+    lines = [f"def _t_make({', '.join(free)}):", f"    def {func}({', '.join(header)}):"]
+    if var_keyword is None:
+        args = "".join(f"{item}, " for item in positional)
+        kwargs = ", ".join([*(f"{k!r}: {k}" for k in keywords), f"**{extra}"])
+        lines += [
+            f"        if {extra}:",
+            f"            return {extras}({keyword}, ({args}), {{{kwargs}}})",
+        ]
+    lines += [
+        f"        if {keyword} is None:",
+        f"            {keyword} = {get}().name",
+        f"        if {keyword} == {CPU!r}:",
+        f"            return {host}({call})",
+        "        try:",
+        f"            {plan} = {plans}[{keyword}]",
+        "        except (KeyError, TypeError):",
+        f"            {plan} = {miss}({keyword})",
+        f"        return {plan}({call})",
+        f"    return {func}",
+    ]
+    code = _inner_code("\n".join(lines) + "\n", f"<turnout wrapper of {name}>")
+    positional_kinds = (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+    defaults = tuple(
+        p.default for p in params if p.kind in positional_kinds and p.default is not p.empty
+    )
+    kwdefaults = {p.name: p.default for p in params if p.kind is kinds.KEYWORD_ONLY}
+    kwdefaults = {k: v for k, v in kwdefaults.items() if v is not inspect.Parameter.empty}
+    kwdefaults[keyword] = None
+    return code, defaults or None, kwdefaults
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_"
+    return name

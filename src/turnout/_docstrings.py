@@ -1,0 +1,157 @@
+"""Numpydoc ``Parameters`` sections: read a backend's entries, add them to the host's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+PARAMETERS = "Parameters"
+
+
+class DocEntry:
+    """One parameter to document: its name and description lines (dedented)."""
+
+    __slots__ = ("description", "name")
+
+    def __init__(self, name: str, description: Sequence[str]) -> None:
+        self.name = name
+        self.description = tuple(description)
+
+    def __repr__(self) -> str:
+        return f"DocEntry({self.name!r}, {self.description!r})"
+
+
+def _indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _is_rule(line: str) -> bool:
+    stripped = line.strip()
+    return len(stripped) >= 3 and set(stripped) == {"-"}  # noqa: PLR2004 - numpydoc rule
+
+
+def _sections(lines: Sequence[str]) -> list[tuple[str, int]]:
+    """Return ``(title, index of the title line)`` for every numpydoc section."""
+    return [
+        (lines[i].strip(), i)
+        for i in range(1, len(lines) - 1)
+        if lines[i].strip() and _is_rule(lines[i + 1]) and not _is_rule(lines[i])
+    ]
+
+
+def _section_span(lines: Sequence[str], title: str) -> tuple[int, int] | None:
+    """Return the body span ``[start, end)`` of section `title`, if present."""
+    sections = _sections(lines)
+    for position, (name, index) in enumerate(sections):
+        if name == title:
+            end = sections[position + 1][1] if position + 1 < len(sections) else len(lines)
+            return index + 2, end
+    return None
+
+
+def _entry_names(header: str) -> list[str]:
+    """Return the names a header line documents (``a, b : int`` -> ``a``, ``b``)."""
+    names = header.split(" : ", 1)[0] if " : " in header else header.split(":", 1)[0]
+    return [name.strip().lstrip("*") for name in names.split(",") if name.strip()]
+
+
+def parameter_entries(doc: str | None) -> dict[str, DocEntry]:
+    """Return the entries of a numpydoc ``Parameters`` section, by parameter name.
+
+    Headers may be ``name`` (scanpy style) or ``name : type`` (NumPy style);
+    a header naming several parameters (``x, y : float``) yields one entry each.
+    """
+    if not doc:
+        return {}
+    lines = doc.expandtabs().split("\n")
+    span = _section_span(lines, PARAMETERS)
+    if span is None:
+        return {}
+    start, end = span
+    body = lines[start:end]
+    base = min((_indent_of(line) for line in body if line.strip()), default=0)
+    entries: dict[str, DocEntry] = {}
+    current: list[str] = []
+    description: list[str] = []
+
+    def flush() -> None:
+        text = _trim(description)
+        for name in current:
+            entries[name] = DocEntry(name, text)
+
+    for line in body:
+        if line.strip() and _indent_of(line) == base:
+            flush()
+            current, description = _entry_names(line.strip()), []
+        elif current:
+            description.append(line)
+    flush()
+    return entries
+
+
+def _trim(lines: Sequence[str]) -> list[str]:
+    """Dedent description lines and drop blank lines at both ends."""
+    content = [line.rstrip() for line in lines]
+    while content and not content[-1]:
+        content.pop()
+    while content and not content[0]:
+        content.pop(0)
+    margin = min((_indent_of(line) for line in content if line), default=0)
+    return [line[margin:] for line in content]
+
+
+def _margin(lines: Sequence[str]) -> int:
+    """Return the indentation of a docstring's body (every line but the first)."""
+    return min((_indent_of(line) for line in lines[1:] if line.strip()), default=0)
+
+
+def _render(entries: Sequence[DocEntry], indent: str) -> list[str]:
+    rendered: list[str] = []
+    for entry in entries:
+        rendered.append(f"{indent}{entry.name}")
+        rendered.extend(f"{indent}    {line}" if line else "" for line in entry.description)
+    return rendered
+
+
+def merge_parameters(doc: str | None, entries: Sequence[DocEntry]) -> str:
+    """Return `doc` with `entries` added to its numpydoc ``Parameters`` section.
+
+    Entries already documented are left as they are, so merging is idempotent.
+    A docstring without the section gets one, before its first other section
+    (or at its end); no docstring gives a bare section. The docstring's own
+    indentation is kept, so numpydoc and Sphinx parse the result.
+    """
+    lines = (doc or "").expandtabs().split("\n")
+    present = set(parameter_entries(doc))
+    missing = [entry for entry in entries if entry.name not in present]
+    if not missing:
+        return doc or ""
+    span = _section_span(lines, PARAMETERS)
+    if span is not None:
+        start, end = span
+        headers = [line for line in lines[start:end] if line.strip()]
+        indent = " " * min(
+            (_indent_of(line) for line in headers), default=_indent_of(lines[start - 2])
+        )
+        last = end
+        while last > start and not lines[last - 1].strip():
+            last -= 1
+        return "\n".join([*lines[:last], *_render(missing, indent), *lines[last:]])
+    indent = " " * (
+        _indent_of(lines[_sections(lines)[0][1]]) if _sections(lines) else _margin(lines)
+    )
+    section = [
+        f"{indent}{PARAMETERS}",
+        f"{indent}{'-' * len(PARAMETERS)}",
+        *_render(missing, indent),
+    ]
+    if not doc or not doc.strip():
+        return "\n".join(section) + "\n"
+    sections = _sections(lines)
+    if sections:
+        at = sections[0][1]
+        return "\n".join([*lines[:at], *section, "", *lines[at:]])
+    last = len(lines)
+    while last > 0 and not lines[last - 1].strip():
+        last -= 1
+    tail = lines[last:] or [""]
+    return "\n".join([*lines[:last], "", *section, *tail])
