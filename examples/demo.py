@@ -39,6 +39,10 @@ def main() -> None:
     step("Per call: backend='example_accel'")
     print("mean(DATA, backend='example_accel') =", mean(DATA, backend="example_accel"))
     print(
+        "a backend-only keyword: mean(DATA, backend='accel', exact=False) =",
+        mean(DATA, backend="accel", exact=False),
+    )
+    print(
         "moving_average([1, 2, 3, 4, 5], backend='accel') =",
         moving_average([1, 2, 3, 4, 5], backend="accel"),
     )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 
 import pytest
 
 from turnout import (
     BackendDispatcher,
     DispatchDefinitionError,
+    FallbackWarning,
+    MissingImplementationError,
     ReservedBackendError,
     UnknownBackendError,
 )
@@ -122,3 +126,95 @@ def test_another_selector_keyword(group, install, backend_source):
     assert add(1, 2) == ("cpu", 3, "joblib")
     assert add(1, 2, backend="loky") == ("cpu", 3, "loky")
     assert add(1, 2, array_backend="gpu") == ("gpu", 3)
+
+
+def test_methods_are_refused_with_a_pointer_to_backend_class(dispatcher):
+    with pytest.raises(DispatchDefinitionError, match="@backend_class"):
+
+        class Host:
+            @dispatcher.backend_dispatch
+            def method(self, x):
+                return x
+
+
+def test_every_parameter_kind_reaches_the_host_unchanged(dispatcher):
+    @dispatcher.backend_dispatch
+    def kinds(a, /, b, c=3, *rest, d, e=5, **options):
+        return (a, b, c, rest, d, e, options)
+
+    assert kinds(1, 2, d=4) == (1, 2, 3, (), 4, 5, {})
+    assert kinds(1, 2, 9, 8, 7, d=4, e=0, z=1) == (1, 2, 9, (8, 7), 4, 0, {"z": 1})
+    with pytest.raises(TypeError):
+        kinds(a=1, b=2, d=4)  # positional-only stays positional-only
+    assert kinds.__wrapped__(1, 2, d=4) == (1, 2, 3, (), 4, 5, {})
+
+
+def test_unknown_keyword_on_the_default_path_is_the_hosts_type_error(add):
+    with pytest.raises(TypeError, match=r"add\(\) got an unexpected keyword argument 'c'"):
+        add(1, 2, c=3)
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        add(1)
+
+
+def test_fallback_policies(dispatcher):
+    @dispatcher.backend_dispatch
+    def subtract(a, b):
+        return ("cpu", a - b)
+
+    settings = dispatcher.settings
+    assert settings.fallback == "silent"
+    with settings.use_fallback("warn"):
+        with pytest.warns(FallbackWarning, match="'gpu' does not implement") as record:
+            assert subtract(3, 1, backend="gpu") == ("cpu", 2)
+            assert subtract(3, 1, backend="gpu") == ("cpu", 2)
+        assert len(record) == 1  # once per function and backend
+        assert record[0].filename == __file__
+    settings.fallback = "error"
+    with pytest.raises(MissingImplementationError) as excinfo:
+        subtract(3, 1, backend="jit")
+    assert excinfo.value.implemented_by == ()
+    assert "subtract" in excinfo.value.function
+    assert isinstance(excinfo.value, NotImplementedError)
+    with settings.use_fallback("silent"):
+        assert subtract(3, 1, backend="jit") == ("cpu", 2)
+    with pytest.raises(ValueError, match="Fallback policy must be one of"):
+        settings.fallback = "loud"
+
+
+def test_missing_implementation_names_the_backends_that_have_it(dispatcher, add):
+    other = BackendDispatcher(
+        dispatcher.entrypoint_group, "testhost", trusted_backends=TRUSTED, fallback="error"
+    )
+
+    @other.backend_dispatch
+    def scale(values, factor=2):
+        return values
+
+    @other.backend_dispatch
+    def subtract(a, b):
+        return a - b
+
+    assert scale([1], backend="gpu") == ["gpu", 2]
+    with pytest.raises(MissingImplementationError, match="Implemented by: none") as excinfo:
+        subtract(1, 2, backend="gpu")
+    assert excinfo.value.label == "gpu"
+
+
+def test_decisions_are_logged_at_debug(dispatcher, add, caplog):
+    with caplog.at_level(logging.DEBUG, logger="turnout"):
+        add(1, 2, backend="gpu")
+    assert any("backend 'gpu' runs" in message for message in caplog.messages)
+
+
+def test_host_without_backend_is_still_usable_concurrently(dispatcher, add):
+    results = []
+
+    def work():
+        results.extend(add(i, 1) for i in range(1000))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4000

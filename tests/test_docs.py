@@ -34,5 +34,12 @@ def test_docs_build_without_warnings(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     api = (tmp_path / "api.html").read_text(encoding="utf-8")
-    assert "example_host.mean" in api
     assert "UnknownBackendError" in api
+    mean = api[api.index('id="example_host.mean"') :]
+    mean = mean[: mean.index('id="example_host.RunningStats"')]
+    # the backend-only parameter, its description from the backend, and its provider
+    assert '<span class="pre">exact</span>' in mean  # in the signature
+    assert "<strong>exact</strong>" in mean  # in the parameter list
+    assert "exactly rounded" in mean
+    assert "example_accel" in mean
+    assert "yes, adds <code" in api

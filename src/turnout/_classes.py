@@ -77,7 +77,9 @@ class DispatchedClass:
                 full = inspect.signature(constructor)
             except (TypeError, ValueError):
                 full = inspect.Signature()
-            signature = full.replace(parameters=list(full.parameters.values())[1:])
+            signature = full.replace(
+                parameters=list(full.parameters.values())[1:], return_annotation=full.empty
+            )
         cls: Any = self.host
         cls.__signature__ = merged_signature(signature, self._keyword)
 

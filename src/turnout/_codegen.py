@@ -108,7 +108,9 @@ def specialised_code(
         "        try:",
         f"            {plan} = {plans}[{keyword}]",
         "        except (KeyError, TypeError):",
-        f"            {plan} = {miss}({keyword})",
+        # `extras` is named here too so every wrapper closes over the same five
+        # names (a host with **kwargs never takes the extras path).
+        f"            {plan} = {miss}({keyword}) if {extras} else None",
         f"        return {plan}({call})",
         f"    return {func}",
     ]

@@ -318,7 +318,7 @@ class DispatchedFunction:
                 found[entry.name] = ()
                 continue
             mergeable, _ = backend_only_parameters(self.host_signature(), self._keyword, signature)
-            found[entry.name] = tuple(param.name for param in mergeable)
+            found[entry.name] = tuple(sorted(param.name for param in mergeable))
         return found
 
     def _warn_required(self, backend: str, param: str) -> None:

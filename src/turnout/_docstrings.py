@@ -33,7 +33,7 @@ def _sections(lines: Sequence[str]) -> list[tuple[str, int]]:
     """Return ``(title, index of the title line)`` for every numpydoc section."""
     return [
         (lines[i].strip(), i)
-        for i in range(1, len(lines) - 1)
+        for i in range(len(lines) - 1)
         if lines[i].strip() and _is_rule(lines[i + 1]) and not _is_rule(lines[i])
     ]
 

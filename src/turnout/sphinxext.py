@@ -1,0 +1,83 @@
+"""Sphinx extension: ``.. turnout-support-matrix::`` renders which backend implements what.
+
+Add ``"turnout.sphinxext"`` to ``extensions`` in ``conf.py``, then write::
+
+    .. turnout-support-matrix:: example_host._backends:_dispatcher
+
+The argument names a `turnout.BackendDispatcher` as ``module:attribute``. Rows
+are the host's dispatched functions and classes, columns the installed
+backends; a cell lists the backend-only parameters that backend adds.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from docutils.statemachine import StringList
+
+from turnout._dispatcher import BackendDispatcher
+
+
+def load_dispatcher(reference: str) -> BackendDispatcher:
+    """Import ``module:attribute`` (or ``module.attribute``) and check it is a dispatcher."""
+    module_name, sep, attribute = reference.partition(":")
+    if not sep:
+        module_name, _, attribute = reference.rpartition(".")
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    if not isinstance(target, BackendDispatcher):
+        msg = f"{reference} is a {type(target).__name__}, not a turnout.BackendDispatcher"
+        raise TypeError(msg)
+    return target
+
+
+def matrix_rows(dispatcher: BackendDispatcher) -> list[list[str]]:
+    """Return the table as rows of cell text, header first."""
+    support = dispatcher.support()
+    backends = sorted({name for cells in support.values() for name in cells})
+    rows = [["", *(f"``{name}``" for name in backends)]]
+    for qualified, cells in support.items():
+        row = [f"``{qualified}``"]
+        for name in backends:
+            added = cells.get(name)
+            if added is None:
+                row.append("host's code")
+            elif added:
+                row.append("yes, adds " + ", ".join(f"``{param}``" for param in added))
+            else:
+                row.append("yes")
+        rows.append(row)
+    return rows
+
+
+class SupportMatrix(Directive):
+    """The ``turnout-support-matrix`` directive."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        """Build the table from the named dispatcher."""
+        try:
+            rows = matrix_rows(load_dispatcher(self.arguments[0]))
+        except (ImportError, AttributeError, TypeError) as error:
+            raise self.error(f"turnout-support-matrix: {error}") from error
+        lines = [".. list-table::", "   :header-rows: 1", ""]
+        for row in rows:
+            lines.append(f"   * - {row[0] or ' '}")
+            lines.extend(f"     - {cell}" for cell in row[1:])
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source="turnout-support-matrix"), 0, container)
+        return list(container.children)
+
+
+def setup(app: Any) -> dict[str, Any]:
+    """Register the directive with Sphinx."""
+    app.add_directive("turnout-support-matrix", SupportMatrix)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}
