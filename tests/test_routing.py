@@ -143,6 +143,19 @@ def test_host_var_positional_needs_one_in_the_backend():
     assert "pkg.f() to backend 'gpu'" in str(excinfo.value)
 
 
+def test_backend_that_cannot_take_a_required_host_parameter_is_a_definition_error():
+    def host(values, /, axis):
+        pass
+
+    def backend(x, /, axis):
+        pass
+
+    with pytest.raises(
+        DispatchDefinitionError, match=r"does not take 'values', which pkg\.f\(\) requires"
+    ):
+        plan(host, backend)
+
+
 def test_required_backend_only_parameter_is_a_definition_error():
     def host(a):
         pass

@@ -153,6 +153,12 @@ class CallPlan:
                 f"its parameter(s) {', '.join(map(repr, required))} are required but "
                 f"{self.function}() has no such parameter; give them defaults"
             )
+        unserved = [n for n in self.host_only if n not in shape.defaults]
+        if unserved:
+            problems.append(
+                f"it does not take {', '.join(map(repr, unserved))}, which "
+                f"{self.function}() requires; add them (parameters are matched by name)"
+            )
         if shape.var_positional and not takes_varargs:
             problems.append(
                 f"{self.function}() takes *{shape.var_positional} but the backend function "

@@ -18,7 +18,8 @@ from turnout._signature import collect_additions, merged_signature
 def host_and_backend(draw):
     spec = draw(host_signatures())
     named = [s for s in spec if s[0] in ("posonly", "poskw", "kwonly")]
-    shared = [s for s in named if draw(st.booleans())]
+    # a required host parameter must reach the backend; optional ones may be dropped
+    shared = [s for s in named if not s[2] or draw(st.booleans())]
     backend_spec = []
     for _kind, name, _ in shared:
         backend_spec.append(("kwonly" if draw(st.booleans()) else "poskw", name, True))
