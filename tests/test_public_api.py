@@ -12,16 +12,21 @@ from turnout import BackendDispatcher, Settings
 from turnout.testing import DistributionSite, run_conformance
 
 PUBLIC = [
+    "Backend",
     "BackendDispatcher",
     "BackendExistsError",
+    "BackendInfo",
     "BackendLoadError",
+    "BackendMeta",
     "BackendNotInstalledError",
     "BackendScope",
     "BackendSignatureWarning",
     "BackendStatus",
+    "BackendsView",
     "ConfigurationError",
     "DispatchDefinitionError",
     "EntryPointRejectedWarning",
+    "Explanation",
     "FallbackWarning",
     "IgnoredArgumentWarning",
     "MissingImplementationError",
@@ -34,6 +39,7 @@ PUBLIC = [
     "UnknownBackendError",
     "UntrustedBackendError",
     "UntrustedBackendWarning",
+    "key_from_class_name",
 ]
 
 
@@ -56,6 +62,11 @@ def test_public_annotations_resolve_at_runtime():
         BackendDispatcher.get_backend,
         BackendDispatcher.available_backend_names,
         BackendDispatcher.discover,
+        BackendDispatcher.report,
+        BackendDispatcher.explain,
+        BackendDispatcher.register_backend,
+        BackendDispatcher.registered,
+        BackendDispatcher.backends.fget,
         Settings.__init__,
         Settings.backend.fget,
         Settings.backend.fset,

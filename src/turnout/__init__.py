@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from turnout._backend import Backend, BackendMeta
 from turnout._dispatcher import BackendDispatcher
 from turnout._errors import (
     BackendExistsError,
@@ -17,9 +18,11 @@ from turnout._errors import (
     UnknownBackendError,
     UntrustedBackendError,
 )
+from turnout._names import key_from_class_name
 from turnout._registry import BackendStatus
 from turnout._settings import BackendScope, Settings
 from turnout._trust import TrustedBackend
+from turnout._view import BackendsView
 from turnout._warnings import (
     BackendSignatureWarning,
     EntryPointRejectedWarning,
@@ -30,17 +33,25 @@ from turnout._warnings import (
     UntrustedBackendWarning,
 )
 
+if TYPE_CHECKING:
+    from turnout._report import BackendInfo, Explanation
+
 __all__ = [
+    "Backend",
     "BackendDispatcher",
     "BackendExistsError",
+    "BackendInfo",
     "BackendLoadError",
+    "BackendMeta",
     "BackendNotInstalledError",
     "BackendScope",
     "BackendSignatureWarning",
     "BackendStatus",
+    "BackendsView",
     "ConfigurationError",
     "DispatchDefinitionError",
     "EntryPointRejectedWarning",
+    "Explanation",
     "FallbackWarning",
     "IgnoredArgumentWarning",
     "MissingImplementationError",
@@ -53,10 +64,20 @@ __all__ = [
     "UnknownBackendError",
     "UntrustedBackendError",
     "UntrustedBackendWarning",
+    "key_from_class_name",
 ]
+
+key_from_class_name.__module__ = "turnout"
+_LAZY = {"BackendInfo": "turnout._report", "Explanation": "turnout._report"}
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY:  # records built with dataclasses, which imports inspect
+        import importlib  # noqa: PLC0415
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     if name == "__version__":
         from importlib.metadata import version  # noqa: PLC0415 - keep `import turnout` cheap
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from turnout._discovery import Discovery
 from turnout._dispatch import qualified_name
@@ -11,6 +11,9 @@ from turnout._errors import DispatchDefinitionError
 from turnout._names import CPU
 from turnout._registry import Entry
 from turnout._settings import SelectionState
+
+if TYPE_CHECKING:
+    from turnout._report import Explanation
 
 
 class DispatchedClass:
@@ -21,6 +24,7 @@ class DispatchedClass:
         "_keyword",
         "host",
         "implementations",
+        "merged",
         "name",
         "original_init",
         "original_new",
@@ -37,6 +41,7 @@ class DispatchedClass:
         constructors: Any = host  # Any: read before install() replaces them
         self.original_init: Any = constructors.__init__
         self.original_new: Any = constructors.__new__
+        self.merged = False
 
     @property
     def wrapper(self) -> type:
@@ -82,6 +87,29 @@ class DispatchedClass:
             )
         cls: Any = self.host
         cls.__signature__ = merged_signature(signature, self._keyword)
+        self.merged = True
+
+    def invalidate(self) -> None:
+        """Forget which class each label builds (a backend was replaced or removed)."""
+        self.implementations.clear()
+        self.implementations[CPU] = self.host
+
+    def explain(
+        self, label: str, why: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Explanation:
+        """Return an `Explanation` of constructing the class with `label`."""
+        del args, kwargs  # construction arguments do not change which class is built
+        from turnout._report import Explanation  # noqa: PLC0415
+
+        chosen = self.host if label == CPU else self.implementation(label)
+        backend = label if label == CPU else self._discovery.require(label).name
+        return Explanation(
+            self.qualified_name,
+            backend,
+            why,
+            f"{chosen.__module__}.{chosen.__qualname__}()",
+            fallback=label != CPU and chosen is self.host,
+        )
 
     def support(self, entries: Iterable[Entry]) -> dict[str, tuple[str, ...] | None]:
         """Return, per backend, ``()`` if it provides this class, else None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -14,9 +15,14 @@ from turnout._errors import (
     UnknownBackendError,
 )
 from turnout._names import CPU, label_problem, suggest
-from turnout._registry import BackendStatus, Entry, Origin, Registry
+from turnout._registry import CLAIMED, BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
-from turnout._warnings import EntryPointRejectedWarning, UntrustedBackendWarning, warn
+from turnout._warnings import (
+    EntryPointRejectedWarning,
+    ShadowedBackendWarning,
+    UntrustedBackendWarning,
+    warn,
+)
 
 _PENDING, _LOADING, _DONE = "pending", "loading", "done"
 
@@ -54,30 +60,52 @@ class Discovery:
         self,
         group: str,
         host_name: str,
+        *,
         rules: Mapping[str, TrustRule],
         reserved: Mapping[str, str],
         registry: Registry,
+        package: str | None = None,
     ) -> None:
         self.group = group
         self.host_name = host_name
         self._rules = dict(rules)
         self._reserved = dict(reserved)
         self._registry = registry
+        self._package = package
         self._trusted = {label: rule for rule in self._rules.values() for label in rule.labels}
         # Re-entrant: a backend module may import the host, and the host may ask
         # for a backend while that import runs.
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self._candidates: list[_Candidate] | None = None
         self.on_ready: Callable[[], None] | None = None  # called after each backend loads
+
+    def rule_for(self, label: str) -> TrustRule | None:
+        """Return the trust rule `label` belongs to, if the host trusts it."""
+        return self._trusted.get(label)
+
+    def reserved_reason(self, label: str) -> str | None:
+        """Return the host's reason for reserving `label`, if it is reserved."""
+        return self._reserved.get(label)
+
+    def refresh(self) -> None:
+        """Forget what discovery found, so the next query reads the metadata again."""
+        import importlib  # noqa: PLC0415
+
+        with self.lock:
+            self._registry.forget_entry_points()
+            self._candidates = None
+            importlib.invalidate_caches()
 
     # -- queries ---------------------------------------------------------------
 
     def find(self, label: str) -> Entry | None:
         """Return the ready backend for `label`, importing at most what it needs."""
         entry = self._registry.lookup(label)
+        if entry is not None and entry.factory is not None:
+            entry = self._instantiate(entry, label)
         if entry is not None or label == CPU or label in self._reserved:
             return entry
-        with self._lock:
+        with self.lock:
             candidates = self._scan()
             rule = self._trusted.get(label)
             names = set(rule.labels) if rule is not None else {label}
@@ -86,22 +114,39 @@ class Discovery:
                     self._load(candidate)
             entry = self._registry.lookup(label)
             if entry is not None or self._registry.failure(label) is not None:
-                return entry
+                return self.find(label) if entry is not None else None
             # No entry point is named after `label`, but a backend may declare it
             # as its own name or alias: load the others (for a trusted label, only
             # those its rule allows) until one answers to it.
             for candidate in candidates:
                 if rule is None or rule.refusal(candidate.provider) is None:
                     self._load(candidate)
-                    entry = self._registry.lookup(label)
-                    if entry is not None:
-                        return entry
+                    if self._registry.lookup(label) is not None:
+                        return self.find(label)
         return None
+
+    def _instantiate(self, entry: Entry, label: str) -> Entry | None:
+        """Create an in-tree backend's instance on first use (once, under the lock)."""
+        with self.lock:
+            factory = entry.factory
+            if factory is None:
+                return entry
+            try:
+                entry.obj = factory()
+            except (Exception, SystemExit) as error:
+                self._registry.remove(entry)
+                entry.status, entry.error = BackendStatus.FAILED, error
+                self._registry.add_failed(entry)
+                raise self._load_error(label, entry) from error
+            entry.factory = None
+        if self.on_ready is not None:
+            self.on_ready()
+        return entry
 
     def require(self, label: object) -> Entry:
         """Return the ready backend for `label` or raise the error that explains why not."""
         if isinstance(label, str) and label:
-            entry = self._registry.lookup(label) or self.find(label)
+            entry = self.find(label)
             if entry is not None:
                 return entry
         raise self.missing(label)
@@ -128,13 +173,20 @@ class Discovery:
 
     def loaded_names(self) -> list[str]:
         """Return the canonical names of the backends loaded so far (loads nothing)."""
-        return [entry.name for entry in self._registry.ready()]
+        return [entry.name for entry in self._registry.ready() if entry.factory is None]
 
     def load_all(self) -> None:
-        """Import every entry point that passed the metadata checks (idempotent)."""
-        with self._lock:
+        """Import every entry point and instantiate every in-tree backend (idempotent).
+
+        A backend that fails is recorded, never raised here.
+        """
+        with self.lock:
             for candidate in self._scan():
                 self._load(candidate)
+            for entry in self._registry.ready():
+                if entry.factory is not None:
+                    with contextlib.suppress(BackendLoadError):  # recorded; raised when asked
+                        self._instantiate(entry, entry.name)
 
     def labels(self) -> list[str]:
         """Return every label an installed backend answers to (loads all)."""
@@ -193,8 +245,11 @@ class Discovery:
             return self._candidates
         import importlib.metadata  # noqa: PLC0415 - only when backends are needed
 
+        if self._package is not None:
+            self._import_package(self._package)
+
         found = [
-            (entry_point, _provider_of(entry_point))
+            (entry_point, provider_of(entry_point))
             for entry_point in importlib.metadata.entry_points(group=self.group)
         ]
         # Trusted providers first, then by name and distribution: a stable order
@@ -209,6 +264,10 @@ class Discovery:
         candidates: list[_Candidate] = []
         claimed: dict[str, Provider] = {}
         for entry_point, provider in found:
+            holder = self._registry.lookup(provider.name)
+            if holder is not None and holder.in_process:
+                self._shadow(provider, provider.name, holder)
+                continue
             reason = self._precheck(provider, claimed)
             if reason is not None:
                 self._refuse(provider, provider.name, reason)
@@ -217,6 +276,33 @@ class Discovery:
             candidates.append(_Candidate(entry_point, provider, self._verified(provider)))
         self._candidates = candidates
         return candidates
+
+    def _import_package(self, package: str) -> None:
+        """Import every module of the host's in-tree backend package (recursively)."""
+        import importlib  # noqa: PLC0415
+        import pkgutil  # noqa: PLC0415
+
+        def failed(name: str, error: BaseException) -> None:
+            self._registry.add_refused(
+                Entry(
+                    name,
+                    origin=Origin.PACKAGE,
+                    status=BackendStatus.FAILED,
+                    error=error,
+                    reason=f"importing in-tree backend module {name} failed: {error!r}",
+                )
+            )
+
+        try:
+            root = importlib.import_module(package)
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - reported, host keeps working
+            failed(package, error)
+            return
+        for module in pkgutil.walk_packages(getattr(root, "__path__", []), f"{package}."):
+            try:
+                importlib.import_module(module.name)
+            except (Exception, SystemExit) as error:  # noqa: BLE001, PERF203 - reported
+                failed(module.name, error)
 
     def _verified(self, provider: Provider) -> TrustRule | None:
         rule = self._trusted.get(provider.name)
@@ -235,12 +321,11 @@ class Discovery:
         if name in self._reserved:
             return f"{name!r} is reserved by {self.host_name}: {self._reserved[name]}"
         rule = self._trusted.get(name)
-        if rule is not None:
+        if rule is not None and rule.refusal(provider) is not None:
             return rule.refusal(provider)
         if name in claimed:
             return (
-                f"{name!r} is already provided by {claimed[name].describe()}; "
-                "uninstall one of the two packages"
+                f"{name!r} {CLAIMED} {claimed[name].describe()}; uninstall one of the two packages"
             )
         return None
 
@@ -303,6 +388,10 @@ class Discovery:
                 self._refuse(provider, provider.name, f"its backend name is invalid: {problem}")
                 return
             name = str(declared)
+        holder = self._registry.lookup(name)
+        if holder is not None and holder.in_process:
+            self._shadow(provider, name, holder)
+            return
         reason = self._claim_problem(name, provider)
         if reason is not None:
             self._refuse(provider, name, reason)
@@ -340,7 +429,7 @@ class Discovery:
             return rule.refusal(provider)
         holder = self._registry.lookup(label)
         if holder is not None:
-            return f"{label!r} is already provided by {holder.describe_source()}"
+            return f"{label!r} {CLAIMED} {holder.describe_source()}"
         return None
 
     def _labels(
@@ -379,11 +468,25 @@ class Discovery:
         )
         self._warn(f"Entry point refused by {self.host_name}: {provider.describe()}: {reason}")
 
+    def _shadow(self, provider: Provider, name: str, holder: Entry) -> None:
+        reason = (
+            f"{name!r} is held by {holder.describe_source()}, which the host process "
+            "registered; the in-process backend wins"
+        )
+        self._registry.add_refused(
+            Entry(name, provider=provider, status=BackendStatus.SHADOWED, reason=reason)
+        )
+        warn(
+            f"Entry point hidden in {self.host_name}: {provider.describe()}: {reason}. "
+            f"Uninstall {provider.distribution}, or rename one of the two.",
+            ShadowedBackendWarning,
+        )
+
     def _warn(self, message: str) -> None:
         warn(message, EntryPointRejectedWarning)
 
 
-def _provider_of(entry_point: Any) -> Provider:
+def provider_of(entry_point: Any) -> Provider:
     """Read an entry point's metadata without importing anything it names."""
     distribution, version = "<unknown distribution>", ""
     try:

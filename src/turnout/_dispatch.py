@@ -24,6 +24,7 @@ from turnout._warnings import (
 if TYPE_CHECKING:
     import inspect
 
+    from turnout._report import Explanation
     from turnout._routing import CallPlan
 
 
@@ -95,6 +96,7 @@ class DispatchedFunction:
         self.plans: dict[object, Callable[..., Any]] = {}
         self.call_plans: dict[str, CallPlan | None] = {}  # canonical name -> plan (None: fallback)
         self.known_extras: frozenset[str] = frozenset()
+        self.merged = False
         self.wrapper = self._make_wrapper()
 
     # -- the wrapper -----------------------------------------------------------------
@@ -263,6 +265,55 @@ class DispatchedFunction:
             if callable(getattr(self._discovery.require(name).obj, self.name, None))
         ]
 
+    def invalidate(self) -> None:
+        """Forget every plan (a backend was replaced or removed); re-merge if merged before."""
+        self.plans.clear()
+        self.call_plans.clear()
+
+    def explain(
+        self, label: str, why: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Explanation:
+        """Return an `Explanation` of a call to `label`, without running it."""
+        from turnout._report import Explanation  # noqa: PLC0415
+
+        if label == CPU:
+            self.host_signature().bind(*args, **kwargs)
+            return Explanation(self.qualified_name, CPU, why, f"{self.qualified_name}()")
+        entry = self._discovery.require(label)
+        self.miss(entry.name)
+        plan = self.call_plans[entry.name]
+        if plan is None:
+            policy = self._state.fallback_var.get().name
+            self.host_signature().bind(*args, **kwargs)
+            return Explanation(
+                self.qualified_name,
+                entry.name,
+                why,
+                f"{self.qualified_name}()",
+                fallback=True,
+                notes=(f"fallback policy {policy!r}",),
+            )
+        host = self.host_signature()
+        extra = {key: kwargs.pop(key) for key in list(kwargs) if key not in host.parameters}
+        bound = host.bind(*args, **kwargs).arguments
+        defaults = {name: p.default for name, p in host.parameters.items()}
+        dropped = tuple(
+            name
+            for name in plan.host_only
+            if name in bound and bound[name] is not defaults.get(name)
+        )
+        unknown = sorted(set(extra) - set(plan.backend_only))
+        return Explanation(
+            self.qualified_name,
+            entry.name,
+            why,
+            f"{plan.implementation!r}",
+            forwarded=tuple(name for name in plan.shared if name in bound),
+            dropped=dropped,
+            added=tuple(name for name in extra if name in plan.backend_only),
+            notes=tuple(f"{name!r} is not a parameter of this backend" for name in unknown),
+        )
+
     # -- the merged API -------------------------------------------------------------------
 
     def merge(self, entries: Iterable[Entry]) -> None:
@@ -299,6 +350,7 @@ class DispatchedFunction:
         doc_entries.extend(addition.doc_entry() for addition in additions.values())
         wrapper.__doc__ = merge_parameters(self._doc, doc_entries)
         self.known_extras = frozenset(additions)
+        self.merged = True
 
     def support(self, entries: Iterable[Entry]) -> dict[str, tuple[str, ...] | None]:
         """Return, per backend, the backend-only parameters it adds (None: it lacks this)."""

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
+import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on first use
+from turnout._backend import Backend, make_base
 from turnout._classes import DispatchedClass, check_class, install
+from turnout._config import check_configuration
 from turnout._discovery import Discovery
 from turnout._dispatch import DispatchedFunction, check_function
-from turnout._errors import ConfigurationError
+from turnout._errors import DispatchDefinitionError
+from turnout._names import CPU
+from turnout._registration import Registrar, Registration
 from turnout._registry import Registry
-from turnout._settings import FALLBACK_POLICIES, SelectionState, Settings
-from turnout._trust import TrustedBackend, parse_reserved, parse_trusted
+from turnout._settings import SelectionState, Settings
+from turnout._trust import TrustedBackend
+from turnout._view import BackendsView
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,6 +57,13 @@ class BackendDispatcher:
         host's code), ``"warn"`` (the same, with a `FallbackWarning`) or
         ``"error"`` (`MissingImplementationError`). Users may change it through
         `Settings.fallback` and `Settings.use_fallback`.
+    discover_package
+        A package of in-tree backend modules (``"example_host.backends"``):
+        discovery imports its modules, recursively, so their ``Backend``
+        subclasses register without the host importing each one.
+    backend_key
+        Derives a name for a ``Backend`` subclass that sets none, such as
+        `key_from_class_name` (``NumbaBackend`` -> ``"numba"``).
 
     Raises
     ------
@@ -88,41 +101,43 @@ class BackendDispatcher:
         reserved_backends: Mapping[str, str] | None = None,
         backend_keyword: str = DEFAULT_KEYWORD,
         fallback: str = "silent",
+        discover_package: str | None = None,
+        backend_key: Callable[[type], str | None] | None = None,
     ) -> None:
-        problems: list[str] = []  # every problem is collected, then reported at once
-        for argument, value in (
-            ("entrypoint_group", entrypoint_group),
-            ("host_name", host_name),
-        ):
-            if not isinstance(value, str) or not value.strip():
-                problems.append(f"{argument} must be a non-empty string, not {value!r}")
-        if isinstance(entrypoint_group, str) and entrypoint_group != entrypoint_group.strip():
-            problems.append(
-                f"entrypoint_group {entrypoint_group!r} must not start or end with spaces"
-            )
-        if not isinstance(backend_keyword, str) or not backend_keyword.isidentifier():
-            problems.append(f"backend_keyword must be a Python identifier, not {backend_keyword!r}")
-        if fallback not in FALLBACK_POLICIES:
-            allowed = ", ".join(map(repr, FALLBACK_POLICIES))
-            problems.append(f"fallback must be one of {allowed}, not {fallback!r}")
-        shown_host = host_name if isinstance(host_name, str) else ""
-        reserved = parse_reserved(reserved_backends, problems, shown_host)
-        rules = parse_trusted(trusted_backends, reserved, problems, shown_host)
-        if problems:
-            raise ConfigurationError(problems=problems, host_name=shown_host)
+        config = check_configuration(
+            group=entrypoint_group,
+            host_name=host_name,
+            trusted_backends=trusted_backends,
+            reserved_backends=reserved_backends,
+            keyword=backend_keyword,
+            fallback=fallback,
+            package=discover_package,
+            backend_key=backend_key,
+        )
         self.entrypoint_group = entrypoint_group
         self.host_name = host_name
         self.backend_keyword = backend_keyword
-        self.trusted_backends: Mapping[str, TrustedBackend] = dict(trusted_backends or {})
-        self.reserved_backends: Mapping[str, str] = reserved
+        self.trusted_backends: Mapping[str, TrustedBackend] = config.trusted_backends
+        self.reserved_backends: Mapping[str, str] = config.reserved
         self._registry = Registry()
-        self._discovery = Discovery(entrypoint_group, host_name, rules, reserved, self._registry)
+        self._discovery = Discovery(
+            entrypoint_group,
+            host_name,
+            rules=config.rules,
+            reserved=config.reserved,
+            registry=self._registry,
+            package=discover_package,
+        )
         self._discovery.on_ready = self._merge_all
+        self._registrar = Registrar(self._discovery, self._registry, host_name, self._invalidate)
         self._state = SelectionState(host_name, fallback)
         self._settings = Settings(self._discovery, self._state)
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
+        self._records: dict[object, DispatchedFunction | DispatchedClass] = {}
         self._merge_lock = threading.RLock()
         self._merging = True
+        self.Backend: type[Backend] = make_base(self._registrar, host_name, backend_key)
+        """Base class of in-tree backends: a subclass that sets ``name`` registers itself."""
 
     @property
     def backend_dispatch(self) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -225,6 +240,173 @@ class BackendDispatcher:
         entries = [self._discovery.require(name) for name in self._discovery.canonical_names()]
         return {record.qualified_name: record.support(entries) for record in self._dispatched}
 
+    @property
+    def backends(self) -> BackendsView:
+        """A read-only mapping of the installed backends (see `BackendsView`).
+
+        .. versionadded:: 0.1
+        """
+        return BackendsView(self._discovery)
+
+    def register_backend(
+        self,
+        backend: Any = None,
+        *,
+        name: str | None = None,
+        aliases: Sequence[str] = (),
+        replace: bool = False,
+    ) -> Any:
+        """Register a backend object, module or class (instantiated on first use).
+
+        Usable as a decorator, bare or with arguments. The host process chose to
+        run it, so it is trusted and never warned about; it may not take
+        ``"cpu"`` or a reserved name. An entry point that claims its name later
+        is hidden (`ShadowedBackendWarning`). Registering reads no entry point.
+
+        Parameters
+        ----------
+        backend
+            The backend; omit it to get a decorator.
+        name
+            Its canonical name; default: its ``name`` attribute.
+        aliases
+            More labels, besides its own ``aliases``.
+        replace
+            Replace whichever backend holds one of its labels.
+
+        Returns
+        -------
+        object
+            `backend` itself (or a decorator returning it).
+
+        Raises
+        ------
+        BackendExistsError
+            A label is taken and `replace` is false.
+        ReservedBackendError
+            A label is ``"cpu"`` or reserved by the host.
+        ConfigurationError
+            It has no valid name, or an alias is invalid.
+
+        .. versionadded:: 0.1
+        """
+        if backend is None:
+            return lambda target: self.register_backend(
+                target, name=name, aliases=aliases, replace=replace
+            )
+        self._registrar.register(backend, name=name, aliases=aliases, replace=replace)
+        return backend
+
+    def unregister_backend(self, name: str) -> None:
+        """Remove the backend that answers to `name` (a name or alias), whatever its origin.
+
+        Raises `UnknownBackendError` if none does.
+
+        .. versionadded:: 0.1
+        """
+        self._registrar.unregister(name)
+
+    def registered(
+        self,
+        backend: Any,
+        *,
+        name: str | None = None,
+        aliases: Sequence[str] = (),
+        replace: bool = False,
+    ) -> Registration:
+        """Register `backend` for the duration of a ``with`` block (entering gives its name).
+
+        On exit, also when the block raises, it is removed and whatever it
+        replaced comes back. Handy in tests.
+
+        .. versionadded:: 0.1
+        """
+        options = {"name": name, "aliases": aliases, "replace": replace}
+        return Registration(self._registrar, backend, options)
+
+    def refresh(self) -> None:
+        """Forget what discovery found; the next query reads the entry points again.
+
+        Use it after ``pip install`` in a running session, or to retry a backend
+        that failed. In-tree and explicit registrations are kept; backend objects
+        already handed out stay valid.
+
+        .. versionadded:: 0.1
+        """
+        self._discovery.refresh()
+        self._invalidate()
+
+    def report(self) -> list[turnout.BackendInfo]:
+        """Load every backend and describe each one, and each refused entry point.
+
+        Returns
+        -------
+        list of BackendInfo
+            Ready backends first (by name), then failed, rejected and shadowed
+            ones in the order they were met.
+
+        .. versionadded:: 0.1
+        """
+        from turnout._report import info_of  # noqa: PLC0415 - dataclasses on demand
+
+        self.discover()
+        infos = []
+        for name in self._discovery.canonical_names():
+            entry = self._discovery.require(name)
+            implements = tuple(
+                record.qualified_name
+                for record in self._dispatched
+                if record.support([entry])[entry.name] is not None
+            )
+            infos.append(info_of(entry, implements))
+        infos.extend(info_of(entry) for entry in self._registry.refused())
+        return infos
+
+    def explain(
+        self, function: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> turnout.Explanation:
+        """Say what a call would do, without running it.
+
+        Parameters
+        ----------
+        function
+            A dispatched function or class of this host.
+        *args, **kwargs
+            The call's arguments, ``backend=`` included.
+
+        Returns
+        -------
+        Explanation
+            Which backend would run and why, what would run, and which arguments
+            would be forwarded, dropped or added. ``str()`` gives a summary.
+
+        .. versionadded:: 0.1
+        """
+        record = self._records.get(function)
+        if record is None:
+            raise DispatchDefinitionError(
+                target=repr(function),
+                problem=f"it is not a dispatched function or class of {self.host_name}",
+                action="pass a function decorated with this dispatcher's backend_dispatch",
+            )
+        label = kwargs.pop(self.backend_keyword, None)
+        if label is not None:
+            why = "call keyword"
+        elif self._state.var.get() is not self._state.default:
+            label, why = self._state.var.get().name, "use_backend scope"
+        else:
+            label = self._state.default.name
+            why = "settings.backend" if label != CPU else "default"
+        canonical = CPU if label == CPU else self._discovery.require(label).name
+        return record.explain(canonical, why, args, kwargs)
+
+    def _invalidate(self) -> None:
+        """Forget every plan after backends were replaced, removed or rediscovered."""
+        for record in self._dispatched:
+            record.invalidate()
+        if any(record.merged for record in self._dispatched):
+            self._merge_all()
+
     def _merge_all(self) -> None:
         """Merge every loaded backend into every dispatched function's API."""
         with self._merge_lock:
@@ -244,6 +426,7 @@ class BackendDispatcher:
             host_name=self.host_name,
         )
         self._dispatched.append(record)
+        self._records[record.wrapper] = record
         if self._discovery.loaded_names():  # backends already here: show them now
             with self._merge_lock:
                 record.merge([self._discovery.require(n) for n in self._discovery.loaded_names()])
@@ -253,6 +436,7 @@ class BackendDispatcher:
         check_class(host)
         record = DispatchedClass(host, self._discovery, keyword=self.backend_keyword)
         self._dispatched.append(record)
+        self._records[host] = record
         install(record, self._state, self.backend_keyword)
         return host
 

@@ -85,6 +85,28 @@ def suggest(label: str, candidates: Iterable[str], *, limit: int = 3) -> list[st
     return [by_folded[match] for match in matches]
 
 
+def key_from_class_name(cls: type | str) -> str | None:
+    """Derive a backend name from a class (or its name): ``NumbaBackend`` -> ``numba``.
+
+    A trailing ``Backend`` is dropped and CamelCase becomes snake_case
+    (``CudaGraphBackend`` -> ``cuda_graph``); None when nothing valid remains.
+    Pass it as ``BackendDispatcher(backend_key=key_from_class_name)``.
+
+    .. versionadded:: 0.1
+    """
+    stem = (cls if isinstance(cls, str) else cls.__name__).removesuffix("Backend")
+    out: list[str] = []
+    for index, char in enumerate(stem):
+        previous = stem[index - 1] if index else ""
+        following = stem[index + 1] if index + 1 < len(stem) else ""
+        boundary = char.isupper() and index and (previous.islower() or following.islower())
+        if boundary and out and out[-1] != "_" and previous != "_":
+            out.append("_")
+        out.append(char.lower())
+    key = "".join(out)
+    return key if label_problem(key) is None else None
+
+
 def env_prefix(host_name: str) -> str:
     """Return the environment-variable prefix for a host (``example_host`` -> ``EXAMPLE_HOST``)."""
     return "".join(char if char.isascii() and char.isalnum() else "_" for char in host_name.upper())

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from types import ModuleType
 
 from turnout._trust import Provider
+
+CLAIMED = "is already provided by"  # in the reason given when two providers claim one name
 
 
 class BackendStatus(enum.Enum):
@@ -32,6 +36,7 @@ class Origin(enum.Enum):
     ENTRY_POINT = "entry point"
     IN_TREE = "in-tree class"
     EXPLICIT = "explicit registration"
+    PACKAGE = "in-tree module"
 
 
 class Entry:
@@ -39,6 +44,7 @@ class Entry:
 
     __slots__ = (
         "error",
+        "factory",
         "labels",
         "name",
         "obj",
@@ -61,8 +67,10 @@ class Entry:
         status: BackendStatus = BackendStatus.READY,
         error: BaseException | None = None,
         reason: str | None = None,
+        factory: Callable[[], object] | None = None,
     ) -> None:
         self.name = name
+        self.factory = factory  # set until an in-tree class is instantiated on first use
         self.labels = labels or (name,)
         self.obj = obj
         self.origin = origin
@@ -77,11 +85,21 @@ class Entry:
         """Every label but the canonical name."""
         return tuple(label for label in self.labels if label != self.name)
 
+    @property
+    def in_process(self) -> bool:
+        """Whether the host process defined or registered it (not an entry point)."""
+        return self.origin is not Origin.ENTRY_POINT
+
     def describe_source(self) -> str:
         """Return where the backend came from, in words."""
         if self.provider is not None:
             return self.provider.describe()
-        return self.origin.value
+        target = self.factory if self.factory is not None else self.obj
+        if isinstance(target, ModuleType):
+            return f"{self.origin.value} of module {target.__name__}"
+        if not isinstance(target, type):
+            target = type(target)
+        return f"{self.origin.value} {target.__module__}.{target.__qualname__}"
 
     def __repr__(self) -> str:
         return f"<Entry {self.name!r} {self.status.value} from {self.describe_source()}>"
@@ -123,6 +141,17 @@ class Registry:
     def add_refused(self, entry: Entry) -> None:
         """Record a rejected or shadowed entry point."""
         self._refused.append(entry)
+
+    def remove(self, entry: Entry) -> None:
+        """Forget a ready backend under every label it holds."""
+        for label in [label for label, held in self._ready.items() if held is entry]:
+            del self._ready[label]
+
+    def forget_entry_points(self) -> None:
+        """Forget everything discovery found; keep in-tree and explicit backends."""
+        self._ready = {label: e for label, e in self._ready.items() if e.in_process}
+        self._failed = {label: e for label, e in self._failed.items() if e.in_process}
+        self._refused = [entry for entry in self._refused if entry.in_process]
 
     def ready(self) -> list[Entry]:
         """Return each ready backend once, sorted by canonical name."""

@@ -1,0 +1,72 @@
+"""The in-tree Backend base class and the metaclass that registers its subclasses."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, cast
+from weakref import WeakKeyDictionary
+
+from turnout._registration import Registrar
+from turnout._registry import Origin
+
+_registrars: WeakKeyDictionary[type, tuple[Registrar, Callable[[type], str | None] | None]] = (
+    WeakKeyDictionary()
+)
+
+
+class BackendMeta(abc.ABCMeta):
+    """Registers each concrete subclass of a dispatcher's ``Backend`` when it is defined.
+
+    A subclass registers when it sets ``name`` in its own body, or when the
+    dispatcher's ``backend_key`` rule derives a name from it. Abstract
+    subclasses (any abstract method left) and subclasses without a name are
+    skipped. It derives from `abc.ABCMeta`, so backends may declare abstract
+    methods.
+    """
+
+    def __init__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> None:
+        super().__init__(name, bases, namespace)
+        if cls in _registrars:
+            return  # a dispatcher's base class itself
+        owner = next((_registrars[base] for base in cls.__mro__[1:] if base in _registrars), None)
+        if owner is None or getattr(cls, "__abstractmethods__", None):
+            return
+        registrar, key_rule = owner
+        key = namespace.get("name")
+        if key is None and key_rule is not None:
+            key = key_rule(cls)
+        if key is None:
+            return
+        registrar.register(cls, name=key, origin=Origin.IN_TREE)
+
+
+class Backend(metaclass=BackendMeta):
+    """Base class of in-tree backends (each dispatcher has its own subclass of it).
+
+    Subclass ``dispatcher.Backend``, set ``name`` (and optionally ``aliases``),
+    and define methods named like the host's dispatched functions. The class
+    registers itself when defined; its instance is created on first use.
+
+    .. versionadded:: 0.1
+    """
+
+    name: ClassVar[str]
+    aliases: ClassVar[Sequence[str]] = ()
+
+
+Backend.__module__ = "turnout"
+BackendMeta.__module__ = "turnout"
+
+
+def make_base(
+    registrar: Registrar, host_name: str, key_rule: Callable[[type], str | None] | None
+) -> type[Backend]:
+    """Create the ``Backend`` base class for one dispatcher."""
+    base = BackendMeta(
+        "Backend",
+        (Backend,),
+        {"__doc__": f"Base class of {host_name}'s in-tree backends.", "__module__": "turnout"},
+    )
+    _registrars[base] = (registrar, key_rule)
+    return cast("type[Backend]", base)

@@ -1,0 +1,123 @@
+"""What the registry holds, as records: `BackendInfo` per backend, and `Explanation` of a call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from turnout._registry import CLAIMED, BackendStatus, Entry
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One backend, or one refused entry point, as `BackendDispatcher.report` sees it.
+
+    .. versionadded:: 0.1
+    """
+
+    name: str
+    """Canonical name (the entry-point name when the backend's own is unknown)."""
+    aliases: tuple[str, ...]
+    """Its own aliases and the host's."""
+    source: str
+    """Where it came from, in words."""
+    trusted: bool
+    """Whether the host trusts it (in-process backends always are)."""
+    status: BackendStatus
+    """Ready, failed, rejected or shadowed."""
+    error: BaseException | None = None
+    """What it raised, for a failed backend."""
+    reason: str | None = None
+    """Why it was refused, in a sentence."""
+    implements: tuple[str, ...] = ()
+    """The dispatched functions and classes it provides (qualified names)."""
+    distribution: str | None = None
+    """The providing distribution, for an entry point."""
+    version: str | None = None
+    """Its version."""
+    object_ref: str | None = None
+    """The entry point's value (``module:attribute``)."""
+
+    @property
+    def is_conflict(self) -> bool:
+        """Whether it was refused because another provider claims the same name."""
+        return self.status is BackendStatus.REJECTED and CLAIMED in (self.reason or "")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the record as JSON-ready data (the CLI's ``--json`` row)."""
+        return {
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "distribution": self.distribution,
+            "version": self.version,
+            "object_ref": self.object_ref,
+            "status": self.status.value,
+            "error": f"{type(self.error).__name__}: {self.error}" if self.error else self.reason,
+            "trusted": self.trusted,
+            "source": self.source,
+            "implements": list(self.implements),
+        }
+
+
+def info_of(entry: Entry, implements: tuple[str, ...] = ()) -> BackendInfo:
+    """Build the record of one registry entry."""
+    provider = entry.provider
+    return BackendInfo(
+        name=entry.name,
+        aliases=entry.aliases,
+        source=entry.describe_source(),
+        trusted=entry.trusted,
+        status=entry.status,
+        error=entry.error,
+        reason=entry.reason,
+        implements=implements,
+        distribution=provider.distribution if provider else None,
+        version=provider.version if provider else None,
+        object_ref=provider.value if provider else None,
+    )
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What `BackendDispatcher.explain` found a call would do, without running it.
+
+    .. versionadded:: 0.1
+    """
+
+    function: str
+    """The dispatched function or class."""
+    backend: str
+    """The backend selected (canonical name), or ``"cpu"``."""
+    why: str
+    """What selected it: the call keyword, a scope, the global setting, or the default."""
+    runs: str
+    """What would run."""
+    fallback: bool = False
+    """Whether the host's code runs because the backend lacks the function."""
+    forwarded: tuple[str, ...] = ()
+    """Arguments passed on to the backend."""
+    dropped: tuple[str, ...] = ()
+    """Host-only arguments dropped (each would warn)."""
+    added: tuple[str, ...] = ()
+    """Backend-only arguments passed."""
+    notes: tuple[str, ...] = field(default=())
+    """Anything else worth knowing."""
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.function}: backend {self.backend!r} ({self.why})",
+            f"  runs: {self.runs}" + (" (fallback: the backend lacks it)" if self.fallback else ""),
+        ]
+        for label, names in (
+            ("forwards", self.forwarded),
+            ("drops", self.dropped),
+            ("adds", self.added),
+        ):
+            if names:
+                lines.append(f"  {label}: {', '.join(names)}")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+BackendInfo.__module__ = "turnout"
+Explanation.__module__ = "turnout"

@@ -1,0 +1,112 @@
+"""``python -m turnout``: a group's entry points, or a host's report, from a fresh process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+GPU = """
+class Backend:
+    name = "gpu"
+    aliases = ["g"]
+
+    def score(self, data):
+        return data
+"""
+
+
+def run(site, *args):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site.root), *sys.path])}
+    return subprocess.run(
+        [sys.executable, "-m", "turnout", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.fixture
+def group_site(install, site):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": GPU})
+    install("broken-pkg", {"broken": "broken_mod"}, {"broken_mod.py": "raise RuntimeError('boom')"})
+    return site
+
+
+def test_table_lists_every_entry_point_and_fails_on_a_broken_one(group_site, group):
+    result = run(group_site, group)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == [
+        "name",
+        "aliases",
+        "distribution",
+        "version",
+        "object_ref",
+        "status",
+        "error",
+    ]
+    assert lines[1].split()[0] == "broken"
+    assert "failed" in lines[1]
+    assert "RuntimeError: boom" in lines[1]
+    assert lines[2].split()[:3] == ["gpu", "g", "host-gpu"]
+
+
+def test_json_output(group_site, group):
+    rows = json.loads(run(group_site, group, "--json").stdout)
+    assert [row["name"] for row in rows] == ["broken", "gpu"]
+    assert rows[1] == {
+        "name": "gpu",
+        "aliases": ["g"],
+        "distribution": "host-gpu",
+        "version": "1.0",
+        "object_ref": "host_gpu:Backend",
+        "status": "ready",
+        "error": None,
+    }
+
+
+def test_two_claims_of_one_name_exit_1(install, site, group):
+    install("first-dist", {"dup": "first_mod"}, {"first_mod.py": "name = 'dup'"})
+    install("second-dist", {"dup": "second_mod"}, {"second_mod.py": "name = 'dup'"})
+    result = run(site, group, "--json")
+    assert result.returncode == 1
+    rows = json.loads(result.stdout)
+    assert [row["status"] for row in rows] == ["ready", "rejected"]
+    assert "also claimed by first-dist" in rows[1]["error"]
+
+
+def test_clean_group_exits_0(install, site, group):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": GPU})
+    assert run(site, group).returncode == 0
+
+
+def test_host_report_applies_trust(group_site, group):
+    group_site.add(
+        "testhost",
+        modules={
+            "testhost_pkg/__init__.py": "from testhost_pkg._backends import dispatcher\n",
+            "testhost_pkg/_backends.py": (
+                "from turnout import BackendDispatcher\n"
+                f"dispatcher = BackendDispatcher({group!r}, 'testhost', "
+                "trusted_backends={'gpu': {'package': 'other-dist'}})\n"
+            ),
+        },
+    )
+    result = run(group_site, "--host", "testhost_pkg", "--json")
+    assert result.returncode == 1  # the broken backend
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["gpu"]["status"] == "rejected"
+    assert "expects distribution 'other-dist'" in rows["gpu"]["error"]
+    assert rows["broken"]["status"] == "failed"
+
+
+def test_usage_errors(site):
+    assert run(site).returncode == 2
+    result = run(site, "--host", "no_such_module_anywhere")
+    assert result.returncode == 2
+    assert "No module named" in result.stderr
