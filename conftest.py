@@ -116,3 +116,9 @@ def backend_source() -> Callable[..., str]:
         return BACKEND_CLASS.format(name=name, aliases=list(aliases))
 
     return source
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory):
+    """Keep the entry-point cache of the test run out of the user's cache directory."""
+    os.environ["TURNOUT_CACHE_DIR"] = str(tmp_path_factory.mktemp("turnout-cache"))

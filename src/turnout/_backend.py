@@ -5,14 +5,13 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, cast
-from weakref import WeakKeyDictionary
 
 from turnout._registration import Registrar
 from turnout._registry import Origin
 
-_registrars: WeakKeyDictionary[type, tuple[Registrar, Callable[[type], str | None] | None]] = (
-    WeakKeyDictionary()
-)
+# Each dispatcher's base class -> how its subclasses register. Base classes live
+# as long as their dispatchers (module globals of the host), so a plain dict.
+_registrars: dict[type, tuple[Registrar, Callable[[type], str | None] | None]] = {}
 
 
 class BackendMeta(abc.ABCMeta):

@@ -13,18 +13,13 @@ COLUMNS = ("name", "aliases", "distribution", "version", "object_ref", "status",
 
 def scan_group(group: str) -> list[dict[str, Any]]:
     """Load each entry point of `group` in turn; one failure never stops the rest."""
-    import importlib.metadata  # noqa: PLC0415
-
-    from turnout._discovery import provider_of  # noqa: PLC0415
+    from turnout._metadata import load_reference, scan  # noqa: PLC0415
     from turnout._names import label_problem  # noqa: PLC0415
 
-    providers = sorted(
-        ((provider_of(ep), ep) for ep in importlib.metadata.entry_points(group=group)),
-        key=lambda item: (item[0].name, item[0].distribution),
-    )
+    providers = sorted(scan(group, sys.path), key=lambda p: (p.name, p.distribution))
     rows: list[dict[str, Any]] = []
     claimed: dict[str, str] = {}
-    for provider, entry_point in providers:
+    for provider in providers:
         row: dict[str, Any] = {
             "name": provider.name,
             "aliases": [],
@@ -35,7 +30,7 @@ def scan_group(group: str) -> list[dict[str, Any]]:
             "error": None,
         }
         try:
-            target = entry_point.load()
+            target = load_reference(provider.value)
             backend = target() if isinstance(target, type) else target
         except (Exception, SystemExit) as error:  # noqa: BLE001 - reported, the scan goes on
             row.update(status="failed", error=f"{type(error).__name__}: {error}")

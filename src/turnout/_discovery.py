@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -14,6 +13,7 @@ from turnout._errors import (
     TurnoutError,
     UnknownBackendError,
 )
+from turnout._metadata import entry_points, load_reference
 from turnout._names import CPU, label_problem, suggest
 from turnout._registry import CLAIMED, BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
@@ -30,10 +30,9 @@ _PENDING, _LOADING, _DONE = "pending", "loading", "done"
 class _Candidate:
     """An entry point that passed the metadata checks and may be loaded."""
 
-    __slots__ = ("entry_point", "provider", "rule", "state")
+    __slots__ = ("provider", "rule", "state")
 
-    def __init__(self, entry_point: Any, provider: Provider, rule: TrustRule | None) -> None:
-        self.entry_point = entry_point
+    def __init__(self, provider: Provider, rule: TrustRule | None) -> None:
         self.provider = provider
         self.rule = rule  # the trust rule its entry-point name was verified against
         self.state = _PENDING
@@ -185,8 +184,10 @@ class Discovery:
                 self._load(candidate)
             for entry in self._registry.ready():
                 if entry.factory is not None:
-                    with contextlib.suppress(BackendLoadError):  # recorded; raised when asked
+                    try:  # noqa: SIM105 - contextlib would cost import time
                         self._instantiate(entry, entry.name)
+                    except BackendLoadError:
+                        pass  # recorded as failed; raised when asked for
 
     def labels(self) -> list[str]:
         """Return every label an installed backend answers to (loads all)."""
@@ -243,27 +244,15 @@ class Discovery:
         """Read the group's entry-point metadata once and decide trust for each."""
         if self._candidates is not None:
             return self._candidates
-        import importlib.metadata  # noqa: PLC0415 - only when backends are needed
-
         if self._package is not None:
             self._import_package(self._package)
-
-        found = [
-            (entry_point, provider_of(entry_point))
-            for entry_point in importlib.metadata.entry_points(group=self.group)
-        ]
+        found = entry_points(self.group)
         # Trusted providers first, then by name and distribution: a stable order
         # so that which of two claimants wins never depends on sys.path order.
-        found.sort(
-            key=lambda item: (
-                self._verified(item[1]) is None,
-                item[1].name,
-                item[1].distribution,
-            )
-        )
+        found.sort(key=lambda p: (self._verified(p) is None, p.name, p.distribution))
         candidates: list[_Candidate] = []
         claimed: dict[str, Provider] = {}
-        for entry_point, provider in found:
+        for provider in found:
             holder = self._registry.lookup(provider.name)
             if holder is not None and holder.in_process:
                 self._shadow(provider, provider.name, holder)
@@ -273,7 +262,7 @@ class Discovery:
                 self._refuse(provider, provider.name, reason)
                 continue
             claimed[provider.name] = provider
-            candidates.append(_Candidate(entry_point, provider, self._verified(provider)))
+            candidates.append(_Candidate(provider, self._verified(provider)))
         self._candidates = candidates
         return candidates
 
@@ -339,7 +328,7 @@ class Discovery:
         target: Any = None
         try:
             try:
-                target = candidate.entry_point.load()
+                target = load_reference(candidate.provider.value)
                 backend = target() if isinstance(target, type) else target
             # A broken backend must not break the host: record anything it raises
             # but KeyboardInterrupt (and GeneratorExit, which imports never raise).
@@ -484,16 +473,3 @@ class Discovery:
 
     def _warn(self, message: str) -> None:
         warn(message, EntryPointRejectedWarning)
-
-
-def provider_of(entry_point: Any) -> Provider:
-    """Read an entry point's metadata without importing anything it names."""
-    distribution, version = "<unknown distribution>", ""
-    try:
-        dist = entry_point.dist
-        if dist is not None:
-            distribution = dist.metadata["Name"] or distribution
-            version = dist.version or ""
-    except Exception:  # noqa: BLE001, S110 - damaged metadata only loses the name
-        pass
-    return Provider(entry_point.name, entry_point.value, distribution, version)

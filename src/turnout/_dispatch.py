@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from functools import update_wrapper
@@ -66,6 +67,17 @@ def check_function(host: object, keyword: str) -> None:
                 "rename it, or choose another selector with BackendDispatcher(backend_keyword=...)"
             ),
         )
+
+
+def _debug(message: str, *args: object) -> None:
+    """Log a dispatch decision on the ``turnout`` logger, if the program uses logging.
+
+    A program that never imported `logging` has configured no handler, so its
+    import (milliseconds, on the first backend call) is skipped.
+    """
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger("turnout").debug(message, *args)
 
 
 class DispatchedFunction:
@@ -186,17 +198,13 @@ class DispatchedFunction:
     def _plan(self, entry: Entry) -> CallPlan | None:
         """Compute the call plan for one backend (None: it lacks the function)."""
         import inspect  # noqa: PLC0415
-        import logging  # noqa: PLC0415
 
         from turnout._routing import CallPlan  # noqa: PLC0415
 
         self._specialise()
-        log = logging.getLogger("turnout")
         implementation = getattr(entry.obj, self.name, None)
         if implementation is None:
-            log.debug(
-                "%s: backend %r lacks it; the host's code runs", self.qualified_name, entry.name
-            )
+            _debug("%s: backend %r lacks it; the host's code runs", self.qualified_name, entry.name)
             return None
         if not callable(implementation):
             raise DispatchDefinitionError(
@@ -220,7 +228,7 @@ class DispatchedFunction:
             keyword=self._keyword,
             known=self.known_extras,
         )
-        log.debug(
+        _debug(
             "%s: backend %r runs %r (%s)",
             self.qualified_name,
             entry.name,

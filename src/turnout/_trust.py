@@ -1,7 +1,7 @@
 """Trusted-backend configuration: its checks, and verification of providers."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: TypedDict would turn each string
+# annotation into a compiled ForwardRef, a measurable share of `import turnout`.
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypedDict
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import final
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import final
+else:
+
+    def final(cls: type) -> type:
+        """Mark a class as not meant to be subclassed (checked by type checkers)."""
+        return cls
 
 
 class TurnoutWarning(UserWarning):
