@@ -3,6 +3,7 @@
 
     python3 dev.py demo    install turnout and the examples in a fresh venv, run the demo
     python3 dev.py test    lint, types, tests (unit, property, integration) and the docs build
+    python3 dev.py bench   measure turnout against a plain call and its peers
 
 Each task builds the virtual environment it needs under ``.venv/`` (one per
 Python version), so ``PYENV_VERSION=3.10.13 python dev.py test`` tests 3.10.
@@ -95,9 +96,18 @@ def test() -> None:
     run(python, "-m", "pytest", "-p", "no:cacheprovider", env=env)
 
 
+def bench() -> None:
+    """Install turnout and its peers into the benchmark venv and run the benchmark."""
+    env_dir = ROOT / ".venv" / f"bench-{TAG}"
+    python = python_in(env_dir) if env_dir.exists() else fresh_env(env_dir)
+    run(python, "-m", "pip", "install", "--quiet", "-r", ROOT / "requirements" / "bench.txt")
+    run(python, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", ROOT)
+    run(python, ROOT / "benchmarks" / "bench_dispatch.py")
+
+
 def main() -> int:
     """Run the task named on the command line."""
-    tasks = {"demo": demo, "test": test}
+    tasks = {"demo": demo, "test": test, "bench": bench}
     if len(sys.argv) != 2 or sys.argv[1] not in tasks:  # noqa: PLR2004 - one task name
         print(__doc__)
         return 2

@@ -1,87 +1,430 @@
-"""Per-call cost of turnout's dispatch, in ns/call and as a ratio to a plain call.
+"""turnout against a plain call and its peers, in one run.
 
-Run from the repository root with the test environment:
-``.venv/test-py3.11/bin/python benchmarks/bench_dispatch.py``. Each figure is
-the minimum over repeats of a warmed-up loop, so it is the cost of the path,
-not of the machine's noise.
+Run it with ``python3 dev.py bench`` (under Python 3.12+ to include
+scverse-backends): that builds ``.venv/bench-pyX.Y`` with turnout and the peers
+and runs this script there. Every per-call figure is the minimum over repeats of
+a warmed-up loop; ratios are to a plain call measured in the same run. Startup
+figures (import, discovery, first backend call) come from fresh processes, the
+minimum of several.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
+import threading
+import time
 import timeit
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import turnout
 from turnout.testing import DistributionSite
 
 REPEATS = 7
-NUMBER = 200_000
+NUMBER = 100_000
+PROCESS_RUNS = 5
 
-BACKEND = """
+BACKEND_MODULE = """
 class Backend:
     name = "bench"
 
     def add(self, a, b):
         return a + b
+
+    def kinds(self, a, /, b, *, c=3, **extra):
+        return a + b + c
+
+
+def add(a, b):
+    return a + b
+"""
+
+NX_INTERFACE = """
+class Interface:
+    convert_from_nx = staticmethod(lambda G, *args, **kwargs: G)
+    convert_to_nx = staticmethod(lambda obj, *args, **kwargs: obj)
+    can_run = staticmethod(lambda name, args, kwargs: True)
+    should_run = staticmethod(lambda name, args, kwargs: True)
+
+    @staticmethod
+    def bench_add(a, b):
+        return a + b
 """
 
 
 def measure(stmt: Callable[[], object]) -> float:
-    """Return the best ns/call of `stmt` over REPEATS loops of NUMBER calls."""
+    """Return the best ns/call of `stmt`."""
     timer = timeit.Timer(stmt)
-    timer.timeit(NUMBER // 10)  # warm up: caches, specialisation
+    timer.timeit(NUMBER // 10)
     return min(timer.repeat(REPEATS, NUMBER)) / NUMBER * 1e9
+
+
+def plain_add(a: int, b: int) -> int:
+    return a + b
+
+
+class Table:
+    """Rows of (section, label, ns, own ns) printed with ratios to the plain call."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, float, float]] = []
+        self.plain = measure(lambda: plain_add(1, 2))
+
+    def add(self, section: str, label: str, ns: float, own: float | None = None) -> None:
+        self.rows.append((section, label, ns, self.plain if own is None else own))
+
+    def print(self) -> None:
+        print(f"\n{'per call':<52}{'ns/call':>9}{'x plain':>9}{'overhead':>10}")
+        print(f"{'plain call':<52}{self.plain:>9.1f}{1:>9.2f}{'':>10}")
+        section = None
+        for name, label, ns, own in self.rows:
+            if name != section:
+                print(f"-- {name}")
+                section = name
+            overhead = (ns - own) / self.plain + 1
+            print(f"  {label:<50}{ns:>9.1f}{ns / self.plain:>9.2f}{overhead:>9.2f}x")
+        print(
+            "overhead: (ns - the implementation's own ns) / plain + 1, so a free "
+            "dispatch is 1.00x;\nthe backend function here is a bound method, as "
+            "costly as the plain call."
+        )
+
+
+def bench_turnout(table: Table, backend: object) -> None:
+    dispatcher = turnout.BackendDispatcher(
+        "bench.backends", "bench", trusted_backends={"bench": {"package": "bench-backend"}}
+    )
+
+    @dispatcher.backend_dispatch
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    @dispatcher.backend_dispatch
+    def subtract(a: int, b: int) -> int:
+        return a - b
+
+    @dispatcher.backend_dispatch
+    def kinds(a: int, /, b: int, *, c: int = 3, **extra: int) -> int:
+        return a + b + c
+
+    settings = dispatcher.settings
+    own = measure(lambda: backend.add(1, 2))  # type: ignore[attr-defined]
+    own_kinds = measure(lambda: backend.kinds(1, 2, c=4))  # type: ignore[attr-defined]
+    host_kinds = measure(lambda: kinds.__wrapped__(1, 2, c=4))  # type: ignore[attr-defined]
+    table.add("turnout", "default path (host code runs)", measure(lambda: add(1, 2)))
+    table.add(
+        "turnout", "backend='bench' per call", measure(lambda: add(1, 2, backend="bench")), own
+    )
+    with settings.use_backend("bench"):
+        table.add("turnout", "use_backend('bench') scope", measure(lambda: add(1, 2)), own)
+        table.add("turnout", "fallback (backend lacks it)", measure(lambda: subtract(1, 2)))
+    settings.backend = "bench"
+    table.add("turnout", "settings.backend = 'bench'", measure(lambda: add(1, 2)), own)
+    settings.backend = "cpu"
+    section = "turnout, f(a, /, b, *, c=3, **extra)"
+    table.add(section, "default path", measure(lambda: kinds(1, 2, c=4)), host_kinds)
+    table.add(section, "default path, defaults", measure(lambda: kinds(1, 2)), host_kinds)
+    table.add(
+        section, "backend='bench'", measure(lambda: kinds(1, 2, c=4, backend="bench")), own_kinds
+    )
+    table.add(section, "default path, **extra", measure(lambda: kinds(1, 2, c=4, z=1)), host_kinds)
+
+
+def bench_scverse(table: Table, own: float) -> None:
+    try:
+        import scverse_backends  # noqa: PLC0415
+    except ImportError:
+        print("(scverse-backends not installed: it needs Python >= 3.12)")
+        return
+    dispatcher = scverse_backends.BackendDispatcher(
+        entrypoint_group="sbench.backends",
+        host_name="sbench",
+        trusted_backends={"bench": {"aliases": [], "package": "bench-backend"}},
+    )
+
+    @dispatcher.backend_dispatch
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    settings = dispatcher.settings
+    section = f"scverse-backends {scverse_backends.__dict__.get('__version__', '0.0.3')}"
+    table.add(section, "default path", measure(lambda: add(1, 2)))
+    table.add(section, "backend='bench' per call", measure(lambda: add(1, 2, backend="bench")), own)
+    with settings.use_backend("bench"):
+        table.add(section, "use_backend('bench') scope", measure(lambda: add(1, 2)), own)
+    settings.backend = "bench"
+    table.add(section, "settings.backend = 'bench'", measure(lambda: add(1, 2)), own)
+    settings.backend = "cpu"
+
+
+def bench_networkx(table: Table, own: float) -> None:
+    try:
+        import networkx as nx  # noqa: PLC0415
+        from networkx.utils.backends import _dispatchable  # noqa: PLC0415
+    except ImportError:
+        print("(networkx not installed)")
+        return
+
+    @_dispatchable(graphs=None, name="bench_add")
+    def bench_add(a: int, b: int) -> int:
+        return a + b
+
+    section = f"networkx {nx.__version__} _dispatchable (one backend installed)"
+    table.add(section, "default path", measure(lambda: bench_add(1, 2)))
+    table.add(
+        section, "backend='bench' per call", measure(lambda: bench_add(1, 2, backend="bench")), own
+    )
+    with nx.config.backend_priority(algos=["bench"]):
+        table.add(section, "backend_priority scope", measure(lambda: bench_add(1, 2)), own)
+    nx.config.backend_priority.algos = ["bench"]
+    table.add(section, "backend_priority global", measure(lambda: bench_add(1, 2)), own)
+    nx.config.backend_priority.algos = []
+
+
+def bench_uarray(table: Table, own: float) -> None:
+    try:
+        import uarray as ua  # noqa: PLC0415
+    except ImportError:
+        print("(uarray not installed)")
+        return
+
+    add = ua.generate_multimethod(
+        lambda a, b: (),
+        lambda args, kwargs, dispatchables: (args, kwargs),
+        "bench",
+        default=plain_add,
+    )
+
+    class Backend:
+        __ua_domain__ = "bench"
+
+        @staticmethod
+        def __ua_function__(method: object, args: tuple[int, ...], kwargs: dict[str, int]) -> int:
+            return plain_add(*args, **kwargs)
+
+    section = f"uarray {ua.__version__} (no per-call keyword)"
+    table.add(section, "default path", measure(lambda: add(1, 2)))
+    with ua.set_backend(Backend):
+        table.add(section, "set_backend scope", measure(lambda: add(1, 2)), own)
+    ua.set_global_backend(Backend)
+    table.add(section, "set_global_backend", measure(lambda: add(1, 2)), own)
+
+
+def bench_threads(dispatched: Callable[[int, int], int]) -> None:
+    def run(func: Callable[[int, int], int], threads: int, calls: int) -> float:
+        def work() -> None:
+            for _ in range(calls // threads):
+                func(1, 2)
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        start = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        return time.perf_counter() - start
+
+    calls = 400_000
+    print("\nten threads sharing 400,000 calls: wall time, and as a multiple of one thread")
+    for label, func in (("plain call", plain_add), ("turnout default path", dispatched)):
+        one = min(run(func, 1, calls) for _ in range(3))
+        ten = min(run(func, 10, calls) for _ in range(3))
+        print(f"  {label:<26}{1e3 * one:>8.1f} ms{1e3 * ten:>8.1f} ms{ten / one:>8.2f}x")
+
+
+def bench_decoration() -> None:
+    sources = "\n".join(f"def f{i}(a, b=1, *, c=2):\n    return a\n" for i in range(1000))
+    best = float("inf")
+    for run in range(5):
+        namespace: dict[str, object] = {}
+        exec(sources, namespace)  # noqa: S102 - generated benchmark functions
+        functions = [namespace[f"f{i}"] for i in range(1000)]
+        dispatcher = turnout.BackendDispatcher(f"decorate{run}.backends", "decorate")
+        start = time.perf_counter()
+        for function in functions:
+            dispatcher.backend_dispatch(function)  # type: ignore[arg-type]
+        best = min(best, time.perf_counter() - start)
+    print(f"\ndecorating 1,000 functions: {1e3 * best:.2f} ms ({1e6 * best / 1000:.2f} us each)")
+
+
+def import_time(module: str, env: dict[str, str]) -> float | None:
+    """Best cumulative ``-X importtime`` of `module` in fresh processes, in ms."""
+    best = None
+    for _ in range(PROCESS_RUNS):
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if result.returncode:
+            return None
+        last = result.stderr.strip().splitlines()[-1]
+        ms = int(last.split("|")[1]) / 1000
+        best = ms if best is None else min(best, ms)
+    return best
+
+
+def bench_import(env: dict[str, str]) -> None:
+    print("\nimport time (best of 5 fresh processes, -X importtime cumulative)")
+    times = {m: import_time(m, env) for m in ("turnout", "scverse_backends", "pluggy", "uarray")}
+    reference = times["scverse_backends"]
+    for module, ms in times.items():
+        if ms is None:
+            print(f"  {module:<20}{'not installed':>12}")
+            continue
+        share = f"{100 * ms / reference:>7.0f}% of scverse_backends" if reference else ""
+        print(f"  {module:<20}{ms:>9.1f} ms{share}")
+
+
+FIRST_CALL = """
+import sys, time, json
+{preload}
+t0 = time.perf_counter()
+import {package} as lib
+t1 = time.perf_counter()
+d = lib.BackendDispatcher(entrypoint_group="disc.backends", host_name="disc",
+    trusted_backends={{f"b{{i}}": {{"aliases": [], "package": f"disc-backend-{{i}}"}} for i in range({n})}})
+@d.backend_dispatch
+def add(a, b):
+    return a + b
+t2 = time.perf_counter()
+add(1, 2, backend="b{pick}")
+t3 = time.perf_counter()
+print(json.dumps({{"first_call": 1e3 * (t3 - t2), "imported": sorted(m for m in sys.modules if m.startswith("disc_backend_"))}}))
+"""
+
+METADATA_SCAN = """
+import time, json
+t0 = time.perf_counter()
+import importlib.metadata
+eps = list(importlib.metadata.entry_points(group="disc.backends"))
+print(json.dumps({"first_call": 1e3 * (time.perf_counter() - t0), "imported": []}))
+"""
+
+
+def fresh(
+    code: str, env: dict[str, str], cwd: str, runs: int = PROCESS_RUNS
+) -> tuple[float, list[str]]:
+    best, imported = float("inf"), []
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            check=True,
+        )
+        data = json.loads(result.stdout)
+        best, imported = min(best, data["first_call"]), data["imported"]
+    return best, imported
+
+
+def bench_discovery(base_env: dict[str, str]) -> None:
+    print(
+        "\nfirst backend call in a fresh process (ms, best of 5): discovery, trust, import of"
+        "\nthe selected backend, plan; 'cold' has an empty cache, 'warm' a filled one"
+    )
+    header = ["backends", "unrelated", "turnout cold", "warm", "warm+inspect", "metadata scan"]
+    has_scverse = import_time("scverse_backends", base_env) is not None
+    if has_scverse:
+        header.append("scverse-backends")
+    print("  " + "".join(f"{h:>16}" for h in header))
+    for n, unrelated in ((1, 0), (1, 500), (100, 0), (100, 500)):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            site = DistributionSite(root / "site")
+            for i in range(unrelated):
+                site.add(
+                    f"unrelated-{i}",
+                    entry_points={"console_scripts": {f"t{i}": "x:main"}} if i % 3 == 0 else None,
+                )
+            for i in range(n):
+                site.add(
+                    f"disc-backend-{i}",
+                    entry_points={"disc.backends": {f"b{i}": f"disc_backend_{i}:Backend"}},
+                    modules={
+                        f"disc_backend_{i}.py": f"class Backend:\n    name = 'b{i}'\n    def add(self, a, b):\n        return a + b\n"
+                    },
+                )
+            cwd = root / "cwd"
+            cwd.mkdir()
+            env = {
+                **base_env,
+                "PYTHONPATH": str(site.root),
+                "TURNOUT_CACHE_DIR": str(root / "cache"),
+            }
+            pick = n // 2
+            code = FIRST_CALL.format(preload="", package="turnout", n=n, pick=pick)
+            cold, imported = fresh(code, env, str(cwd), runs=1)
+            assert imported == [f"disc_backend_{pick}"], imported  # only the selected backend
+            warm, _ = fresh(code, env, str(cwd))
+            preload = FIRST_CALL.format(preload="import inspect", package="turnout", n=n, pick=pick)
+            warm_inspect, _ = fresh(preload, env, str(cwd))
+            scan, _ = fresh(METADATA_SCAN, env, str(cwd))
+            cells = [
+                n,
+                unrelated,
+                f"{cold:.1f}",
+                f"{warm:.1f}",
+                f"{warm_inspect:.1f}",
+                f"{scan:.1f}",
+            ]
+            if has_scverse:
+                code = FIRST_CALL.format(preload="", package="scverse_backends", n=n, pick=pick)
+                cells.append(f"{fresh(code, env, str(cwd))[0]:.1f}")
+            print("  " + "".join(f"{c:>16}" for c in cells))
+    print(
+        "  'metadata scan' is a fresh process importing importlib.metadata and reading the group;"
+        "\n  'warm+inspect' imports inspect first, as any real host already has."
+    )
 
 
 def main() -> None:
     print(
-        f"Python {platform.python_version()} ({sys.implementation.name}), "
-        f"{platform.machine()}, {os.cpu_count()} CPUs, turnout {turnout.__version__}"
+        f"turnout {turnout.__version__} on Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.machine()}, {os.cpu_count()} CPUs"
     )
+    base_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     with tempfile.TemporaryDirectory() as tmp, DistributionSite(tmp) as site:
         site.add(
             "bench-backend",
-            entry_points={"bench.backends": {"bench": "bench_backend:Backend"}},
-            modules={"bench_backend.py": BACKEND},
+            entry_points={
+                "bench.backends": {"bench": "bench_backend:Backend"},
+                "sbench.backends": {"bench": "bench_backend:Backend"},
+            },
+            modules={"bench_backend.py": BACKEND_MODULE},
         )
-        dispatcher = turnout.BackendDispatcher(
-            "bench.backends", "bench", trusted_backends={"bench": {"package": "bench-backend"}}
+        site.add(
+            "nx-bench",
+            entry_points={"networkx.backends": {"bench": "nx_bench:Interface"}},
+            modules={"nx_bench.py": NX_INTERFACE},
         )
+        from bench_backend import Backend  # type: ignore[import-not-found]  # noqa: PLC0415
 
-        def add(a: int, b: int) -> int:
-            return a + b
-
-        def subtract(a: int, b: int) -> int:
-            return a - b
-
-        dispatched = dispatcher.backend_dispatch(add)
-        fallback = dispatcher.backend_dispatch(subtract)
-        settings = dispatcher.settings
+        backend = Backend()
+        own = measure(lambda: backend.add(1, 2))
+        table = Table()
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", turnout.TurnoutWarning)
-            dispatched(1, 2, backend="bench")
-
-        rows: list[tuple[str, float]] = [
-            ("plain call", measure(lambda: add(1, 2))),
-            ("turnout: default path (cpu)", measure(lambda: dispatched(1, 2))),
-            ("turnout: backend= keyword", measure(lambda: dispatched(1, 2, backend="bench"))),
-        ]
-        with settings.use_backend("bench"):
-            rows.append(("turnout: use_backend scope", measure(lambda: dispatched(1, 2))))
-            rows.append(("turnout: fallback to host code", measure(lambda: fallback(1, 2))))
-        settings.backend = "bench"
-        rows.append(("turnout: settings.backend", measure(lambda: dispatched(1, 2))))
-        settings.backend = "cpu"
-
-    base = rows[0][1]
-    print(f"{'path':<34}{'ns/call':>10}{'x plain':>10}")
-    for name, ns in rows:
-        print(f"{name:<34}{ns:>10.1f}{ns / base:>10.2f}")
+            warnings.simplefilter("ignore")
+            bench_turnout(table, backend)
+            bench_scverse(table, own)
+            bench_networkx(table, own)
+            bench_uarray(table, own)
+        table.print()
+        dispatcher = turnout.BackendDispatcher("threads.backends", "threads")
+        bench_threads(dispatcher.backend_dispatch(plain_add))
+    bench_decoration()
+    bench_import(base_env)
+    bench_discovery(base_env)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ def generated_namespace() -> dict[str, Any]:
 def free_names(taken: Iterable[str]) -> tuple[str, ...]:
     """Return the closure names for a function whose parameters are `taken`."""
     used = set(taken)
+    if used.isdisjoint(FREE):
+        return FREE  # the usual case: nothing to rename
     names = []
     for name in FREE:
         chosen = name

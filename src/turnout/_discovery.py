@@ -170,6 +170,10 @@ class Discovery:
         self.load_all()
         return [entry.name for entry in self._registry.ready()]
 
+    def has_loaded(self) -> bool:
+        """Whether any backend has loaded yet (cheap: no sorting, no loading)."""
+        return self._registry.has_ready()
+
     def loaded_names(self) -> list[str]:
         """Return the canonical names of the backends loaded so far (loads nothing)."""
         return [entry.name for entry in self._registry.ready() if entry.factory is None]

@@ -427,7 +427,7 @@ class BackendDispatcher:
         )
         self._dispatched.append(record)
         self._records[record.wrapper] = record
-        if self._discovery.loaded_names():  # backends already here: show them now
+        if self._discovery.has_loaded() and self._discovery.loaded_names():  # show them now
             with self._merge_lock:
                 record.merge([self._discovery.require(n) for n in self._discovery.loaded_names()])
         return record.wrapper

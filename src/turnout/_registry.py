@@ -162,6 +162,10 @@ class Registry:
         """Return failed, rejected and shadowed entries in the order they were met."""
         return list(self._refused)
 
+    def has_ready(self) -> bool:
+        """Whether any backend is ready (cheap)."""
+        return bool(self._ready)
+
     def labels(self) -> list[str]:
         """Return every label a ready backend answers to, sorted."""
         return sorted(self._ready)
