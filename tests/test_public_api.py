@@ -24,6 +24,7 @@ PUBLIC = [
     "BackendStatus",
     "BackendsView",
     "ConfigurationError",
+    "ConfigurationWarning",
     "DispatchDefinitionError",
     "EntryPointRejectedWarning",
     "Explanation",

@@ -25,6 +25,7 @@ from turnout._trust import TrustedBackend
 from turnout._view import BackendsView
 from turnout._warnings import (
     BackendSignatureWarning,
+    ConfigurationWarning,
     EntryPointRejectedWarning,
     FallbackWarning,
     IgnoredArgumentWarning,
@@ -49,6 +50,7 @@ __all__ = [
     "BackendStatus",
     "BackendsView",
     "ConfigurationError",
+    "ConfigurationWarning",
     "DispatchDefinitionError",
     "EntryPointRejectedWarning",
     "Explanation",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from turnout._discovery import Discovery
@@ -22,6 +22,8 @@ class DispatchedClass:
     __slots__ = (
         "_discovery",
         "_keyword",
+        "_settle",
+        "_state",
         "host",
         "implementations",
         "merged",
@@ -31,8 +33,18 @@ class DispatchedClass:
         "qualified_name",
     )
 
-    def __init__(self, host: type, discovery: Discovery, *, keyword: str) -> None:
+    def __init__(
+        self,
+        host: type,
+        discovery: Discovery,
+        *,
+        keyword: str,
+        state: SelectionState,
+        settle: Callable[[], None],
+    ) -> None:
         self.host = host
+        self._state = state
+        self._settle = settle
         self.name = host.__name__
         self.qualified_name = qualified_name(host)
         self._discovery = discovery
@@ -50,6 +62,11 @@ class DispatchedClass:
 
     def implementation(self, label: object) -> type:
         """Return the class to construct for `label` (the backend's or the host's)."""
+        if label == self._state.env_backend:  # chosen by <HOST>_BACKEND: resolve it once
+            self._settle()
+            label = self._state.default.name
+            if label == CPU:
+                return self.host
         entry = self._discovery.require(label)
         found = getattr(entry.obj, self.name, None)
         if found is None:

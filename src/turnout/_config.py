@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from turnout._errors import ConfigurationError
+from turnout._names import CPU, env_prefix, label_problem
 from turnout._settings import FALLBACK_POLICIES
 from turnout._trust import TrustRule, parse_reserved, parse_trusted
+from turnout._warnings import ConfigurationWarning, warn
+
+UNTRUSTED_POLICIES = ("allow", "warn", "error")  # from loosest to strictest
 
 
 class Config:
@@ -36,6 +41,7 @@ def check_configuration(
     fallback: object,
     package: object,
     backend_key: object,
+    untrusted: object = "warn",
 ) -> Config:
     """Return the checked configuration, or raise `ConfigurationError` listing every problem."""
     problems: list[str] = []
@@ -49,6 +55,9 @@ def check_configuration(
     if fallback not in FALLBACK_POLICIES:
         allowed = ", ".join(map(repr, FALLBACK_POLICIES))
         problems.append(f"fallback must be one of {allowed}, not {fallback!r}")
+    if untrusted not in UNTRUSTED_POLICIES:
+        allowed = ", ".join(map(repr, UNTRUSTED_POLICIES))
+        problems.append(f"untrusted must be one of {allowed}, not {untrusted!r}")
     if package is not None and (not isinstance(package, str) or not package.strip()):
         problems.append(
             f"discover_package must be a module name such as 'host.backends', not {package!r}"
@@ -65,4 +74,52 @@ def check_configuration(
         reserved=reserved,
         rules=rules,
         trusted_backends={name: dict(info) for name, info in trusted.items()},
+    )
+
+
+class Environment:
+    """The process-wide choices users make through environment variables."""
+
+    __slots__ = ("backend", "fallback", "untrusted")
+
+    def __init__(self, untrusted: str, fallback: str, backend: str | None) -> None:
+        self.untrusted = untrusted
+        self.fallback = fallback
+        self.backend = backend
+
+
+def read_environment(host_name: str, untrusted: str, fallback: str) -> Environment:
+    """Apply ``<HOST>_UNTRUSTED_BACKENDS``, ``<HOST>_FALLBACK`` and ``<HOST>_BACKEND``.
+
+    The untrusted policy can only be tightened, never loosened. A bad value is
+    reported once, with the allowed values, and ignored.
+    """
+    prefix = env_prefix(host_name)
+    name = f"{prefix}_UNTRUSTED_BACKENDS"
+    value = os.environ.get(name, "").strip().lower()
+    if value:
+        if value in UNTRUSTED_POLICIES:
+            untrusted = max(untrusted, value, key=UNTRUSTED_POLICIES.index)
+        else:
+            _ignored(name, value, UNTRUSTED_POLICIES)
+    name = f"{prefix}_FALLBACK"
+    value = os.environ.get(name, "").strip().lower()
+    if value:
+        if value in FALLBACK_POLICIES:
+            fallback = value
+        else:
+            _ignored(name, value, FALLBACK_POLICIES)
+    name = f"{prefix}_BACKEND"
+    backend = os.environ.get(name, "").strip() or None
+    if backend is not None and label_problem(backend) is not None:
+        _ignored(name, backend, ("cpu", "the name or alias of an installed backend"))
+        backend = None
+    return Environment(untrusted, fallback, None if backend == CPU else backend)
+
+
+def _ignored(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    warn(
+        f"Environment variable {name}={value!r} is ignored: expected "
+        f"{' or '.join(map(repr, allowed))}.",
+        ConfigurationWarning,
     )

@@ -12,9 +12,10 @@ from turnout._errors import (
     ReservedBackendError,
     TurnoutError,
     UnknownBackendError,
+    UntrustedBackendError,
 )
 from turnout._metadata import entry_points, load_reference
-from turnout._names import CPU, label_problem, suggest
+from turnout._names import CPU, label_problem, normalize_distribution, suggest
 from turnout._registry import CLAIMED, BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
 from turnout._warnings import (
@@ -64,6 +65,7 @@ class Discovery:
         reserved: Mapping[str, str],
         registry: Registry,
         package: str | None = None,
+        untrusted: str = "warn",
     ) -> None:
         self.group = group
         self.host_name = host_name
@@ -72,6 +74,9 @@ class Discovery:
         self._registry = registry
         self._package = package
         self._trusted = {label: rule for rule in self._rules.values() for label in rule.labels}
+        self.untrusted = untrusted  # "allow", "warn" or "error"
+        self._trusted_dists = {d for rule in self._rules.values() for d in rule.distributions}
+        self._refused_untrusted: dict[str, Entry] = {}
         # Re-entrant: a backend module may import the host, and the host may ask
         # for a backend while that import runs.
         self.lock = threading.RLock()
@@ -93,6 +98,7 @@ class Discovery:
         with self.lock:
             self._registry.forget_entry_points()
             self._candidates = None
+            self._refused_untrusted.clear()
             importlib.invalidate_caches()
 
     # -- queries ---------------------------------------------------------------
@@ -135,6 +141,10 @@ class Discovery:
             except (Exception, SystemExit) as error:
                 self._registry.remove(entry)
                 entry.status, entry.error = BackendStatus.FAILED, error
+                entry.reason = (
+                    f"creating it raised {type(error).__name__}: {error}; fix "
+                    f"{entry.describe_source()}"
+                )
                 self._registry.add_failed(entry)
                 raise self._load_error(label, entry) from error
             entry.factory = None
@@ -153,7 +163,8 @@ class Discovery:
     def get(self, label: object) -> object | None:
         """Return the backend object for `label`; None for ``"cpu"`` or nothing found.
 
-        A backend that failed to load raises its `BackendLoadError` instead.
+        A backend that failed to load raises its `BackendLoadError`, and one the
+        untrusted policy refused raises `UntrustedBackendError`.
         """
         if not isinstance(label, str) or not label or label == CPU:
             return None
@@ -163,6 +174,8 @@ class Discovery:
         failed = self._registry.failure(label)
         if failed is not None:
             raise self._load_error(label, failed)
+        if label in self._refused_untrusted:
+            raise self.missing(label)
         return None
 
     def canonical_names(self) -> list[str]:
@@ -210,6 +223,11 @@ class Discovery:
         if label in self._reserved:
             return ReservedBackendError(
                 label=label, host_name=self.host_name, reason=self._reserved[label]
+            )
+        refused = self._refused_untrusted.get(label)
+        if refused is not None:
+            return UntrustedBackendError(
+                label=label, host_name=self.host_name, source=refused.describe_source()
             )
         rule = self._trusted.get(label)
         if rule is not None:
@@ -265,6 +283,9 @@ class Discovery:
             if reason is not None:
                 self._refuse(provider, provider.name, reason)
                 continue
+            if self.untrusted == "error" and not self._may_be_trusted(provider):
+                self._refuse_untrusted(provider, provider.name)
+                continue
             claimed[provider.name] = provider
             candidates.append(_Candidate(provider, self._verified(provider)))
         self._candidates = candidates
@@ -296,6 +317,25 @@ class Discovery:
                 importlib.import_module(module.name)
             except (Exception, SystemExit) as error:  # noqa: BLE001, PERF203 - reported
                 failed(module.name, error)
+
+    def _may_be_trusted(self, provider: Provider) -> bool:
+        """Whether an entry point may provide a trusted backend (so may be imported)."""
+        if self._verified(provider) is not None:
+            return True
+        return normalize_distribution(provider.distribution) in self._trusted_dists
+
+    def _refuse_untrusted(self, provider: Provider, name: str) -> None:
+        entry = Entry(
+            name,
+            provider=provider,
+            status=BackendStatus.REJECTED,
+            reason=(
+                f"{self.host_name} refuses untrusted backends (untrusted='error'); it was "
+                "not imported. Ask the host to list it in trusted_backends"
+            ),
+        )
+        self._registry.add_refused(entry)
+        self._refused_untrusted.setdefault(name, entry)
 
     def _verified(self, provider: Provider) -> TrustRule | None:
         rule = self._trusted.get(provider.name)
@@ -364,6 +404,10 @@ class Discovery:
             trusted=candidate.rule is not None,
             status=BackendStatus.FAILED,
             error=error,
+            reason=(
+                f"importing it raised {type(error).__name__}: {error}; fix or reinstall "
+                f"{provider.distribution}, or uninstall it"
+            ),
         )
         self._registry.add_failed(entry)
 
@@ -391,6 +435,9 @@ class Discovery:
             return
         if rule is None:
             rule = self._trusted.get(name)  # verified by _claim_problem when present
+        if rule is None and self.untrusted == "error":
+            self._refuse_untrusted(provider, name)
+            return
         labels = self._labels(name, backend, provider, rule)
         entry = Entry(
             name,
@@ -402,7 +449,7 @@ class Discovery:
         self._registry.add_ready(entry)
         if self.on_ready is not None:
             self.on_ready()
-        if rule is None:
+        if rule is None and self.untrusted == "warn":
             warn(
                 f"Backend {name!r} from {provider.describe()} is not in "
                 f"{self.host_name}'s trusted backends; it runs with the same rights "

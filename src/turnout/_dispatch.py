@@ -93,8 +93,10 @@ class DispatchedFunction:
         state: SelectionState,
         keyword: str,
         host_name: str,
+        settle: Callable[[], None],
     ) -> None:
         self.host = host
+        self._settle = settle
         self.name: str = host.__name__
         self.qualified_name = qualified_name(host)
         self._discovery = discovery
@@ -174,6 +176,11 @@ class DispatchedFunction:
         """Return what to call for `label`, computing its plan on first use."""
         if label == FIRST_CALL and not self._specialised:
             return self._specialise()
+        if label == self._state.env_backend:  # chosen by <HOST>_BACKEND: resolve it once
+            self._settle()
+            label = self._state.default.name
+            if label == CPU:
+                return self.host
         entry = self._discovery.require(label)
         if entry.name not in self.call_plans:
             self.call_plans[entry.name] = self._plan(entry)

@@ -9,7 +9,7 @@ from typing import Any, ParamSpec, TypeVar
 import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on first use
 from turnout._backend import Backend, make_base
 from turnout._classes import DispatchedClass, check_class, install
-from turnout._config import check_configuration
+from turnout._config import check_configuration, read_environment
 from turnout._discovery import Discovery
 from turnout._dispatch import DispatchedFunction, check_function
 from turnout._errors import DispatchDefinitionError
@@ -64,6 +64,18 @@ class BackendDispatcher:
     backend_key
         Derives a name for a ``Backend`` subclass that sets none, such as
         `key_from_class_name` (``NumbaBackend`` -> ``"numba"``).
+    untrusted
+        What backends the host does not trust do: ``"warn"`` (work, with an
+        `UntrustedBackendWarning` once each), ``"allow"`` (work silently) or
+        ``"error"`` (never imported; asking for one raises `UntrustedBackendError`).
+
+    Notes
+    -----
+    Users choose process-wide defaults with environment variables named after
+    the host (``example_host`` -> ``EXAMPLE_HOST_``): ``_BACKEND`` (the initial
+    ``settings.backend``, inherited by worker processes), ``_FALLBACK``, and
+    ``_UNTRUSTED_BACKENDS`` (which can only make the host's policy stricter). A
+    bad value is reported once with a `ConfigurationWarning` and ignored.
 
     Raises
     ------
@@ -103,6 +115,7 @@ class BackendDispatcher:
         fallback: str = "silent",
         discover_package: str | None = None,
         backend_key: Callable[[type], str | None] | None = None,
+        untrusted: str = "warn",
     ) -> None:
         config = check_configuration(
             group=entrypoint_group,
@@ -113,7 +126,9 @@ class BackendDispatcher:
             fallback=fallback,
             package=discover_package,
             backend_key=backend_key,
+            untrusted=untrusted,
         )
+        environment = read_environment(host_name, untrusted, fallback)
         self.entrypoint_group = entrypoint_group
         self.host_name = host_name
         self.backend_keyword = backend_keyword
@@ -127,10 +142,11 @@ class BackendDispatcher:
             reserved=config.reserved,
             registry=self._registry,
             package=discover_package,
+            untrusted=environment.untrusted,
         )
         self._discovery.on_ready = self._merge_all
         self._registrar = Registrar(self._discovery, self._registry, host_name, self._invalidate)
-        self._state = SelectionState(host_name, fallback)
+        self._state = SelectionState(host_name, environment.fallback, environment.backend)
         self._settings = Settings(self._discovery, self._state)
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
         self._records: dict[object, DispatchedFunction | DispatchedClass] = {}
@@ -424,6 +440,7 @@ class BackendDispatcher:
             state=self._state,
             keyword=self.backend_keyword,
             host_name=self.host_name,
+            settle=self._settings.settle,
         )
         self._dispatched.append(record)
         self._records[record.wrapper] = record
@@ -434,7 +451,13 @@ class BackendDispatcher:
 
     def _dispatch_class(self, host: T) -> T:
         check_class(host)
-        record = DispatchedClass(host, self._discovery, keyword=self.backend_keyword)
+        record = DispatchedClass(
+            host,
+            self._discovery,
+            keyword=self.backend_keyword,
+            state=self._state,
+            settle=self._settings.settle,
+        )
         self._dispatched.append(record)
         self._records[host] = record
         install(record, self._state, self.backend_keyword)

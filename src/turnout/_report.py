@@ -52,7 +52,8 @@ class BackendInfo:
             "version": self.version,
             "object_ref": self.object_ref,
             "status": self.status.value,
-            "error": f"{type(self.error).__name__}: {self.error}" if self.error else self.reason,
+            "error": self.reason
+            or (f"{type(self.error).__name__}: {self.error}" if self.error else None),
             "trusted": self.trusted,
             "source": self.source,
             "implements": list(self.implements),

@@ -8,7 +8,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from turnout._discovery import Discovery
-from turnout._names import CPU
+from turnout._names import CPU, env_prefix
+from turnout._warnings import ConfigurationWarning, warn
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
@@ -33,18 +34,43 @@ FALLBACK_POLICIES = ("silent", "warn", "error")
 class SelectionState:
     """The state `Settings` manages and `backend_dispatch` reads on every call."""
 
-    __slots__ = ("default", "fallback_default", "fallback_var", "var")
+    __slots__ = ("default", "env_backend", "fallback_default", "fallback_var", "var")
 
-    def __init__(self, host_name: str, fallback: str = "silent") -> None:
+    def __init__(
+        self, host_name: str, fallback: str = "silent", env_backend: str | None = None
+    ) -> None:
         # The defaults are mutable objects shared by every thread: a ContextVar's
         # default is seen by threads started later, a value set in it is not.
         self.default = Selection(CPU)
         self.var: ContextVar[Selection] = ContextVar(
             f"turnout:{host_name}:backend", default=self.default
         )
+        # <HOST>_BACKEND: the initial default, resolved (or reported) on first use
+        self.env_backend = env_backend
+        if env_backend is not None:
+            self.default.name = env_backend
         self.fallback_default = Selection(fallback)
         self.fallback_var: ContextVar[Selection] = ContextVar(
             f"turnout:{host_name}:fallback", default=self.fallback_default
+        )
+
+
+def settle_environment(state: SelectionState, resolve: Callable[[str], str], variable: str) -> None:
+    """Resolve the default a ``<HOST>_BACKEND`` variable set, once; fall back to cpu if bad."""
+    label = state.env_backend
+    if label is None:
+        return
+    state.env_backend = None
+    if state.default.name != label:
+        return  # the program assigned settings.backend since
+    try:
+        state.default.name = resolve(label)
+    except (ValueError, ImportError) as error:
+        state.default.name = CPU
+        warn(
+            f"Environment variable {variable}={label!r} is ignored: {error} "
+            "Using 'cpu' (the host's own code).",
+            ConfigurationWarning,
         )
 
 
@@ -142,11 +168,14 @@ class Settings:
         BackendLoadError
             The backend's package raised when it was imported.
         """
+        if self.state.env_backend is not None:
+            self.settle()
         return self.state.var.get().name
 
     @backend.setter
     def backend(self, label: str) -> None:
         self.state.default.name = self.resolve(label)
+        self.state.env_backend = None
 
     def use_backend(self, backend: str) -> BackendScope:
         """Select `backend` within a ``with`` block, or as a decorator.
@@ -195,6 +224,11 @@ class Settings:
         Scoped like `use_backend`: per thread and asyncio task, restored on exit.
         """
         return BackendScope(self, policy, fallback=True)
+
+    def settle(self) -> None:
+        """Resolve the backend ``<HOST>_BACKEND`` chose, reporting it once if unusable."""
+        variable = f"{env_prefix(self._discovery.host_name)}_BACKEND"
+        settle_environment(self.state, self.resolve, variable)
 
     def resolve(self, label: object) -> str:
         """Return the canonical name for `label`, importing its backend if needed.

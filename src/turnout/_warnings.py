@@ -55,6 +55,11 @@ class ShadowedBackendWarning(TurnoutWarning):
     """An in-process backend hides an entry point that claims the same name."""
 
 
+@final
+class ConfigurationWarning(TurnoutWarning):
+    """An environment variable holds a value turnout cannot use; it is ignored."""
+
+
 for _cls in (
     TurnoutWarning,
     UntrustedBackendWarning,
@@ -63,6 +68,7 @@ for _cls in (
     BackendSignatureWarning,
     FallbackWarning,
     ShadowedBackendWarning,
+    ConfigurationWarning,
 ):
     _cls.__module__ = "turnout"
 del _cls
