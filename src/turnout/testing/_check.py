@@ -152,16 +152,16 @@ def _check_implementation(
     findings.extend(_order(host_name, host_signature, signature))
     documented = parameter_entries(getattr(implementation, "__doc__", None))
     mergeable, _ = backend_only_parameters(host_signature, dispatcher.backend_keyword, signature)
-    for param in mergeable:
-        if param.name not in documented:
-            findings.append(
-                Finding(
-                    "undocumented-parameter",
-                    host_name,
-                    f"backend-only parameter {param.name!r} has no entry in the docstring's "
-                    "numpydoc Parameters section; users see that text in the host's help()",
-                )
-            )
+    findings.extend(
+        Finding(
+            "undocumented-parameter",
+            host_name,
+            f"backend-only parameter {param.name!r} has no entry in the docstring's "
+            "numpydoc Parameters section; users see that text in the host's help()",
+        )
+        for param in mergeable
+        if param.name not in documented
+    )
     return findings
 
 
