@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from turnout import _lazytyping as t
 from turnout._backend import Backend, BackendMeta
 from turnout._dispatcher import BackendDispatcher
 from turnout._errors import (
@@ -18,10 +17,10 @@ from turnout._errors import (
     UnknownBackendError,
     UntrustedBackendError,
 )
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import key_from_class_name
 from turnout._registry import BackendStatus
 from turnout._settings import BackendScope, Settings
-from turnout._trust import TrustedBackend
 from turnout._view import BackendsView
 from turnout._warnings import (
     BackendSignatureWarning,
@@ -36,6 +35,7 @@ from turnout._warnings import (
 
 if TYPE_CHECKING:
     from turnout._report import BackendInfo, Explanation
+    from turnout._trusted import TrustedBackend
 
 __all__ = [
     "Backend",
@@ -70,10 +70,15 @@ __all__ = [
 ]
 
 key_from_class_name.__module__ = "turnout"
-_LAZY = {"BackendInfo": "turnout._report", "Explanation": "turnout._report"}
+# Loaded on first use: dataclasses and TypedDict need modules `import turnout` avoids.
+_LAZY = {
+    "BackendInfo": "turnout._report",
+    "Explanation": "turnout._report",
+    "TrustedBackend": "turnout._trusted",
+}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> t.Any:
     if name in _LAZY:  # records built with dataclasses, which imports inspect
         import importlib  # noqa: PLC0415
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, cast
 
+from turnout import _lazytyping as t
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._registration import Registrar
 from turnout._registry import Origin
 
@@ -24,7 +25,7 @@ class BackendMeta(abc.ABCMeta):
     methods.
     """
 
-    def __init__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> None:
+    def __init__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, t.Any]) -> None:
         super().__init__(name, bases, namespace)
         if cls in _registrars:
             return  # a dispatcher's base class itself
@@ -50,8 +51,12 @@ class Backend(metaclass=BackendMeta):
     .. versionadded:: 0.1
     """
 
-    name: ClassVar[str]
-    aliases: ClassVar[Sequence[str]] = ()
+    # Declared for type checkers only: runtime annotations here would be
+    # evaluated in the `turnout` namespace (this class's __module__).
+    if TYPE_CHECKING:
+        name: t.ClassVar[str]
+        aliases: t.ClassVar[Sequence[str]]
+    aliases = ()
 
 
 Backend.__module__ = "turnout"
@@ -68,4 +73,4 @@ def make_base(
         {"__doc__": f"Base class of {host_name}'s in-tree backends.", "__module__": "turnout"},
     )
     _registrars[base] = (registrar, key_rule)
-    return cast("type[Backend]", base)
+    return base  # type: ignore[return-value]  # BackendMeta's instances are Backend classes

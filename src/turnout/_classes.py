@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
 
+from turnout import _lazytyping as t
 from turnout._discovery import Discovery
 from turnout._dispatch import qualified_name
 from turnout._errors import DispatchDefinitionError
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
 from turnout._settings import SelectionState
@@ -50,9 +51,9 @@ class DispatchedClass:
         self._discovery = discovery
         self._keyword = keyword
         self.implementations: dict[object, type] = {CPU: host}
-        constructors: Any = host  # Any: read before install() replaces them
-        self.original_init: Any = constructors.__init__
-        self.original_new: Any = constructors.__new__
+        constructors: t.Any = host  # t.Any: read before install() replaces them
+        self.original_init: t.Any = constructors.__init__
+        self.original_new: t.Any = constructors.__new__
         self.merged = False
 
     @property
@@ -102,7 +103,7 @@ class DispatchedClass:
             signature = full.replace(
                 parameters=list(full.parameters.values())[1:], return_annotation=full.empty
             )
-        cls: Any = self.host
+        cls: t.Any = self.host
         cls.__signature__ = merged_signature(signature, self._keyword)
         self.merged = True
 
@@ -112,7 +113,7 @@ class DispatchedClass:
         self.implementations[CPU] = self.host
 
     def explain(
-        self, label: str, why: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, label: str, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> Explanation:
         """Return an `Explanation` of constructing the class with `label`."""
         del args, kwargs  # construction arguments do not change which class is built
@@ -153,14 +154,14 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     stay as they are): ``__new__`` picks the class and ``__init__`` drops the
     selector keyword. Subclasses of the host class construct normally.
     """
-    cls: Any = record.host  # Any: its __new__ and __init__ are replaced below
+    cls: t.Any = record.host  # t.Any: its __new__ and __init__ are replaced below
     host_new = record.original_new
     host_init = record.original_init
     implementations = record.implementations
     slow = record.implementation
     var = state.var
 
-    def __new__(klass: type, *args: Any, **kwargs: Any) -> Any:  # noqa: N807
+    def __new__(klass: type, *args: t.Any, **kwargs: t.Any) -> t.Any:  # noqa: N807
         label = kwargs.pop(keyword, None)
         if klass is cls:
             if label is None:
@@ -175,7 +176,7 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
             return object.__new__(klass)
         return host_new(klass, *args, **kwargs)
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+    def __init__(self: t.Any, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: N807
         kwargs.pop(keyword, None)
         if host_init is object.__init__:
             host_init(self)

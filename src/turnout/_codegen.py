@@ -5,8 +5,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 from types import CodeType
-from typing import TYPE_CHECKING, Any
 
+from turnout import _lazytyping as t
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ FIRST_CALL = ()  # what the unspecialised wrapper passes to `miss`
 _generic_cache: dict[tuple[str, ...], CodeType] = {}
 
 
-def generated_namespace() -> dict[str, Any]:
+def generated_namespace() -> dict[str, t.Any]:
     """Globals for generated code: named so warnings skip its frames, with builtins."""
     return {"__name__": "turnout._generated", "__builtins__": builtins}
 
@@ -67,7 +68,7 @@ def generic_code(names: tuple[str, ...]) -> CodeType:
 
 def specialised_code(
     name: str, signature: inspect.Signature, keyword: str, free: tuple[str, ...]
-) -> tuple[CodeType, tuple[Any, ...] | None, dict[str, Any]]:
+) -> tuple[CodeType, tuple[t.Any, ...] | None, dict[str, t.Any]]:
     """Return the wrapper's code, ``__defaults__`` and ``__kwdefaults__``.
 
     The code takes exactly the host's parameters plus the selector keyword (and

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 
+from turnout import _lazytyping as t
 from turnout._errors import ConfigurationError
 from turnout._names import CPU, env_prefix, label_problem
 from turnout._settings import FALLBACK_POLICIES
@@ -24,7 +24,7 @@ class Config:
         self,
         reserved: dict[str, str],
         rules: dict[str, TrustRule],
-        trusted_backends: dict[str, Any],
+        trusted_backends: dict[str, t.Any],
     ) -> None:
         self.reserved = reserved
         self.rules = rules
@@ -69,7 +69,7 @@ def check_configuration(
     rules: dict[str, TrustRule] = parse_trusted(trusted_backends, reserved, problems, shown)
     if problems:
         raise ConfigurationError(problems=problems, host_name=shown)
-    trusted: Mapping[str, Any] = trusted_backends if isinstance(trusted_backends, Mapping) else {}
+    trusted: Mapping[str, t.Any] = trusted_backends if isinstance(trusted_backends, Mapping) else {}
     return Config(
         reserved=reserved,
         rules=rules,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
 
+from turnout import _lazytyping as t
 from turnout._errors import (
     BackendLoadError,
     BackendNotInstalledError,
@@ -369,7 +369,7 @@ class Discovery:
         if candidate.state != _PENDING:
             return  # done, or being imported further up this very stack
         candidate.state = _LOADING
-        target: Any = None
+        target: t.Any = None
         try:
             try:
                 target = load_reference(candidate.provider.value)

@@ -6,11 +6,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from types import CellType, FunctionType
-from typing import TYPE_CHECKING, Any
 
+from turnout import _lazytyping as t
 from turnout._codegen import FIRST_CALL, free_names, generated_namespace, generic_code
 from turnout._discovery import Discovery
 from turnout._errors import DispatchDefinitionError, MissingImplementationError
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
 from turnout._settings import SelectionState
@@ -28,13 +29,13 @@ if TYPE_CHECKING:
     from turnout._routing import CallPlan
 
 
-def qualified_name(obj: Any) -> str:
+def qualified_name(obj: t.Any) -> str:
     """Return ``module.qualname`` of a function or class, for messages."""
     module = getattr(obj, "__module__", None) or "<unknown module>"
     return f"{module}.{getattr(obj, '__qualname__', repr(obj))}"
 
 
-def parameter_names(func: Callable[..., Any]) -> tuple[str, ...]:
+def parameter_names(func: Callable[..., t.Any]) -> tuple[str, ...]:
     """Return the named parameters of a plain function, without `inspect`."""
     code = getattr(func, "__code__", None)
     if code is None:
@@ -87,7 +88,7 @@ class DispatchedFunction:
 
     def __init__(
         self,
-        host: Callable[..., Any],
+        host: Callable[..., t.Any],
         *,
         discovery: Discovery,
         state: SelectionState,
@@ -109,7 +110,7 @@ class DispatchedFunction:
         self._doc = host.__doc__
         self._warned: set[tuple[str, str]] = set()
         # label -> what the wrapper calls; filled on first use, read without a lock
-        self.plans: dict[object, Callable[..., Any]] = {}
+        self.plans: dict[object, Callable[..., t.Any]] = {}
         self.call_plans: dict[str, CallPlan | None] = {}  # canonical name -> plan (None: fallback)
         self.known_extras: frozenset[str] = frozenset()
         self.merged = False
@@ -117,7 +118,7 @@ class DispatchedFunction:
 
     # -- the wrapper -----------------------------------------------------------------
 
-    def _make_wrapper(self) -> Callable[..., Any]:
+    def _make_wrapper(self) -> Callable[..., t.Any]:
         # Cheap on purpose (decorating runs at host import): no compile, no inspect.
         names = free_names(parameter_names(self.host))
         cells = (  # the order of FREE: extras, get, host, miss, plans
@@ -127,9 +128,9 @@ class DispatchedFunction:
             CellType(self.miss),
             CellType(self.plans),
         )
-        wrapper: Any = FunctionType(generic_code(names), _NAMESPACE, self.name, None, cells)
+        wrapper: t.Any = FunctionType(generic_code(names), _NAMESPACE, self.name, None, cells)
         # functools.update_wrapper, inlined: it is a third of the cost of decorating.
-        host: Any = self.host
+        host: t.Any = self.host
         wrapper.__module__ = host.__module__
         wrapper.__qualname__ = host.__qualname__
         wrapper.__doc__ = host.__doc__
@@ -152,7 +153,7 @@ class DispatchedFunction:
                 check_function(self.host, self._keyword)
         return self._signature
 
-    def _specialise(self) -> Callable[..., Any]:
+    def _specialise(self) -> Callable[..., t.Any]:
         """Give the wrapper the host's exact signature (once), and return it."""
         with self._lock:
             if not self._specialised:
@@ -160,7 +161,7 @@ class DispatchedFunction:
 
                 signature = self.host_signature()
                 names = free_names(signature.parameters)
-                wrapper: Any = self.wrapper
+                wrapper: t.Any = self.wrapper
                 code, defaults, kwdefaults = specialised_code(
                     self.name, signature, self._keyword, names
                 )
@@ -172,7 +173,7 @@ class DispatchedFunction:
 
     # -- slow paths the wrapper calls ---------------------------------------------------
 
-    def miss(self, label: object) -> Callable[..., Any]:
+    def miss(self, label: object) -> Callable[..., t.Any]:
         """Return what to call for `label`, computing its plan on first use."""
         if label == FIRST_CALL and not self._specialised:
             return self._specialise()
@@ -190,7 +191,9 @@ class DispatchedFunction:
             self.plans[label] = fast
         return fast
 
-    def call_with_extras(self, label: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def call_with_extras(
+        self, label: object, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> t.Any:
         """Run a call that passed keywords the host does not take (backend-only ones)."""
         if label is None:
             label = self._state.var.get().name
@@ -254,10 +257,10 @@ class DispatchedFunction:
         )
         return plan
 
-    def _fallback(self, backend: str) -> Callable[..., Any]:
+    def _fallback(self, backend: str) -> Callable[..., t.Any]:
         host, var, check = self.host, self._state.fallback_var, self._check_fallback
 
-        def fallback(*args: Any, **kwargs: Any) -> Any:
+        def fallback(*args: t.Any, **kwargs: t.Any) -> t.Any:
             if var.get().name != "silent":
                 check(backend)
             return host(*args, **kwargs)
@@ -296,7 +299,7 @@ class DispatchedFunction:
         self.call_plans.clear()
 
     def explain(
-        self, label: str, why: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, label: str, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> Explanation:
         """Return an `Explanation` of a call to `label`, without running it."""
         from turnout._report import Explanation  # noqa: PLC0415
@@ -369,7 +372,7 @@ class DispatchedFunction:
                 (entry.name, signature, getattr(implementation, "__doc__", None))
             )
         additions = collect_additions(host, self._keyword, implementations)
-        wrapper: Any = self.wrapper
+        wrapper: t.Any = self.wrapper
         wrapper.__signature__ = merged_signature(host, self._keyword, additions)
         doc_entries = [selector_entry(self._keyword, self._host_name)]
         doc_entries.extend(addition.doc_entry() for addition in additions.values())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
 
 import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on first use
+from turnout import _lazytyping as t
 from turnout._backend import Backend, make_base
 from turnout._classes import DispatchedClass, check_class, install
 from turnout._config import check_configuration, read_environment
@@ -17,12 +17,7 @@ from turnout._names import CPU
 from turnout._registration import Registrar, Registration
 from turnout._registry import Registry
 from turnout._settings import SelectionState, Settings
-from turnout._trust import TrustedBackend
 from turnout._view import BackendsView
-
-P = ParamSpec("P")
-R = TypeVar("R")
-T = TypeVar("T", bound=type)
 
 DEFAULT_KEYWORD = "backend"
 
@@ -109,7 +104,7 @@ class BackendDispatcher:
         entrypoint_group: str,
         host_name: str,
         *,
-        trusted_backends: Mapping[str, TrustedBackend] | None = None,
+        trusted_backends: Mapping[str, turnout.TrustedBackend] | None = None,
         reserved_backends: Mapping[str, str] | None = None,
         backend_keyword: str = DEFAULT_KEYWORD,
         fallback: str = "silent",
@@ -132,7 +127,7 @@ class BackendDispatcher:
         self.entrypoint_group = entrypoint_group
         self.host_name = host_name
         self.backend_keyword = backend_keyword
-        self.trusted_backends: Mapping[str, TrustedBackend] = config.trusted_backends
+        self.trusted_backends: Mapping[str, turnout.TrustedBackend] = config.trusted_backends
         self.reserved_backends: Mapping[str, str] = config.reserved
         self._registry = Registry()
         self._discovery = Discovery(
@@ -156,7 +151,7 @@ class BackendDispatcher:
         """Base class of in-tree backends: a subclass that sets ``name`` registers itself."""
 
     @property
-    def backend_dispatch(self) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def backend_dispatch(self) -> Callable[[Callable[t.P, t.R]], Callable[t.P, t.R]]:
         """Decorator that lets backends replace a host function.
 
         The decorated function accepts one more keyword, ``backend=`` (see
@@ -173,7 +168,7 @@ class BackendDispatcher:
         return self._dispatch_function
 
     @property
-    def backend_class(self) -> Callable[[T], T]:
+    def backend_class(self) -> Callable[[t.T], t.T]:
         """Decorator that lets backends replace a host class.
 
         Constructing the class with a backend selected builds the backend's
@@ -188,7 +183,7 @@ class BackendDispatcher:
         """The host's `Settings`: ``backend`` and ``use_backend()``."""
         return self._settings
 
-    def get_backend(self, name: str) -> Any | None:
+    def get_backend(self, name: str) -> t.Any | None:
         """Return the backend registered under a name or alias.
 
         Parameters
@@ -233,7 +228,7 @@ class BackendDispatcher:
             self._merging = True
         self._merge_all()
 
-    def dispatched(self) -> list[Callable[..., Any]]:
+    def dispatched(self) -> list[Callable[..., t.Any]]:
         """Return the host's dispatched functions and classes, in decoration order.
 
         .. versionadded:: 0.1
@@ -266,12 +261,12 @@ class BackendDispatcher:
 
     def register_backend(
         self,
-        backend: Any = None,
+        backend: t.Any = None,
         *,
         name: str | None = None,
         aliases: Sequence[str] = (),
         replace: bool = False,
-    ) -> Any:
+    ) -> t.Any:
         """Register a backend object, module or class (instantiated on first use).
 
         Usable as a decorator, bare or with arguments. The host process chose to
@@ -324,7 +319,7 @@ class BackendDispatcher:
 
     def registered(
         self,
-        backend: Any,
+        backend: t.Any,
         *,
         name: str | None = None,
         aliases: Sequence[str] = (),
@@ -379,7 +374,7 @@ class BackendDispatcher:
         return infos
 
     def explain(
-        self, function: Callable[..., Any], /, *args: Any, **kwargs: Any
+        self, function: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
     ) -> turnout.Explanation:
         """Say what a call would do, without running it.
 
@@ -432,7 +427,7 @@ class BackendDispatcher:
             for record in self._dispatched:
                 record.merge(entries)
 
-    def _dispatch_function(self, host: Callable[P, R]) -> Callable[P, R]:
+    def _dispatch_function(self, host: Callable[t.P, t.R]) -> Callable[t.P, t.R]:
         check_function(host, self.backend_keyword)
         record = DispatchedFunction(
             host,
@@ -449,7 +444,7 @@ class BackendDispatcher:
                 record.merge([self._discovery.require(n) for n in self._discovery.loaded_names()])
         return record.wrapper
 
-    def _dispatch_class(self, host: T) -> T:
+    def _dispatch_class(self, host: t.T) -> t.T:
         check_class(host)
         record = DispatchedClass(
             host,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+
+from turnout import _lazytyping as t
 
 
-def _rebuild(cls: type[TurnoutError], fields: dict[str, Any]) -> TurnoutError:
+def _rebuild(cls: type[TurnoutError], fields: dict[str, t.Any]) -> TurnoutError:
     """Recreate an error from its fields (used by pickle)."""
     return cls(**fields)
 
@@ -25,7 +26,7 @@ class TurnoutError(Exception):
     .. versionadded:: 0.1
     """
 
-    def __init__(self, message: str, **fields: Any) -> None:
+    def __init__(self, message: str, **fields: t.Any) -> None:
         super().__init__(message)
         self.message = message
         self._fields = fields or {"message": message}
@@ -33,7 +34,7 @@ class TurnoutError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[t.Any, ...]:
         return (_rebuild, (type(self), self._fields))
 
 

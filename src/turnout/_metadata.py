@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
 
+from turnout import _lazytyping as t
 from turnout._names import normalize_distribution
 from turnout._trust import Provider
 
@@ -125,13 +125,13 @@ def parse_section(text: str, group: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def load_reference(value: str) -> Any:
+def load_reference(value: str) -> t.Any:
     """Import what an entry-point value names: ``module``, ``module:attr.attr``."""
     import importlib  # noqa: PLC0415
 
     reference = value.split("[", 1)[0].strip()  # drop extras
     module_name, _, attributes = reference.partition(":")
-    target: Any = importlib.import_module(module_name.strip())
+    target: t.Any = importlib.import_module(module_name.strip())
     for attribute in filter(None, attributes.strip().split(".")):
         target = getattr(target, attribute)
     return target
@@ -148,8 +148,8 @@ def _read(path: str) -> str | None:
 # -- the cache -------------------------------------------------------------------------
 
 
-def _path_state(paths: Sequence[str]) -> list[list[Any]]:
-    state: list[list[Any]] = []
+def _path_state(paths: Sequence[str]) -> list[list[t.Any]]:
+    state: list[list[t.Any]] = []
     for path in paths:
         try:
             state.append([path, os.stat(path or ".").st_mtime_ns])
@@ -182,7 +182,7 @@ def _cache_file(group: str, paths: Sequence[str]) -> str | None:
     return os.path.join(directory, f"entry-points-{digest}.json")
 
 
-def _read_cache(path: str, state: list[list[Any]], group: str) -> list[Provider] | None:
+def _read_cache(path: str, state: list[list[t.Any]], group: str) -> list[Provider] | None:
     import json  # noqa: PLC0415
 
     try:
@@ -196,7 +196,7 @@ def _read_cache(path: str, state: list[list[Any]], group: str) -> list[Provider]
 
 
 def _write_cache(
-    path: str, state: list[list[Any]], group: str, providers: Sequence[Provider]
+    path: str, state: list[list[t.Any]], group: str, providers: Sequence[Provider]
 ) -> None:
     import json  # noqa: PLC0415
     import tempfile  # noqa: PLC0415

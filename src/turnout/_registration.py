@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
 
+from turnout import _lazytyping as t
 from turnout._discovery import Discovery
 from turnout._errors import (
     BackendExistsError,
@@ -160,7 +160,7 @@ def _same_class(entry: Entry, target: object) -> bool:
 class Registration:
     """A registration undone on exit (`BackendDispatcher.registered`)."""
 
-    def __init__(self, registrar: Registrar, target: object, options: dict[str, Any]) -> None:
+    def __init__(self, registrar: Registrar, target: object, options: dict[str, t.Any]) -> None:
         self._registrar = registrar
         self._target = target
         self._options = options

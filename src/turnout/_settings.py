@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from functools import wraps
-from typing import Any, TypeVar
 
+from turnout import _lazytyping as t
 from turnout._discovery import Discovery
 from turnout._names import CPU, env_prefix
 from turnout._warnings import ConfigurationWarning, warn
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 
 
@@ -111,20 +110,20 @@ class BackendScope:
         state = self._settings.state
         (state.fallback_var if self._fallback else state.var).reset(self._tokens.pop())
 
-    def __call__(self, func: _F) -> _F:
+    def __call__(self, func: t.F) -> t.F:
         """Run every call of `func` (sync or async) inside this scope."""
         settings, value, fallback = self._settings, self._value, self._fallback
         if func.__code__.co_flags & _CO_COROUTINE:
 
             @wraps(func)
-            async def run_async(*args: Any, **kwargs: Any) -> Any:
+            async def run_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
                 with BackendScope(settings, value, fallback=fallback):
                     return await func(*args, **kwargs)
 
             return run_async  # type: ignore[return-value]
 
         @wraps(func)
-        def run(*args: Any, **kwargs: Any) -> Any:
+        def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
             with BackendScope(settings, value, fallback=fallback):
                 return func(*args, **kwargs)
 
@@ -246,7 +245,7 @@ class Settings:
         """
         return self._discovery.canonical_names()
 
-    def get_backend(self, name: str) -> Any | None:
+    def get_backend(self, name: str) -> t.Any | None:
         """Return the backend object for a name or alias.
 
         Parameters

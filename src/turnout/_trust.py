@@ -1,9 +1,8 @@
 """Trusted-backend configuration: its checks, and verification of providers."""
 
-# No `from __future__ import annotations` here: TypedDict would turn each string
-# annotation into a compiled ForwardRef, a measurable share of `import turnout`.
+from __future__ import annotations
+
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypedDict
 
 from turnout._names import (
     CPU,
@@ -13,37 +12,6 @@ from turnout._names import (
     normalize_distribution,
     suggest,
 )
-
-
-class TrustedBackend(TypedDict, total=False):
-    """How a host describes a backend it trusts.
-
-    Every key is optional except that a provider must be named: ``package``
-    or ``distributions``.
-
-    Attributes
-    ----------
-    aliases
-        Extra labels for the backend (``["gpu"]``).
-    package
-        The distribution users ``pip install``; also the expected provider.
-    distributions
-        Every distribution allowed to provide the backend.
-    entrypoints
-        Entry-point names allowed to provide it.
-    object_refs
-        Entry-point values (``module:attribute``) allowed to provide it.
-    module_prefixes
-        Packages the entry point's module must live in.
-    """
-
-    aliases: Sequence[str]
-    package: str
-    distributions: Sequence[str]
-    entrypoints: Sequence[str]
-    object_refs: Sequence[str]
-    module_prefixes: Sequence[str]
-
 
 _LIST_KEYS = (
     "aliases",
@@ -322,6 +290,3 @@ def _parse_list(
     if isinstance(value, (set, frozenset)):
         items.sort()  # sets have no order; keep messages and install hints stable
     return tuple(item.strip() for item in items)
-
-
-TrustedBackend.__module__ = "turnout"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import TYPE_CHECKING
+
+from turnout._lazytyping import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import final
