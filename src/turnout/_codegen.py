@@ -92,8 +92,19 @@ def specialised_code(
     header += [keyword, f"**{extra}"]
     positional = [*pos_only, *pos_kw, *([star] if star else [])]
     call = ", ".join([*positional, *(f"{k}={k}" for k in keywords)])
-    if var_keyword:
-        call = f"{call}, **{extra}" if call else f"**{extra}"
+    # With the host's **kwargs empty (the usual case) a plain call avoids Python's
+    # slower argument-unpacking call; `ret` emits both forms when needed.
+    spread = (f"{call}, **{extra}" if call else f"**{extra}") if var_keyword else call
+
+    def ret(target: str, indent: str) -> list[str]:
+        if not var_keyword:
+            return [f"{indent}return {target}({call})"]
+        return [
+            f"{indent}if {extra}:",
+            f"{indent}    return {target}({spread})",
+            f"{indent}return {target}({call})",
+        ]
+
     func = name if name.isidentifier() else "dispatched"
     lines = [f"def _t_make({', '.join(free)}):", f"    def {func}({', '.join(header)}):"]
     if var_keyword is None:
@@ -107,14 +118,14 @@ def specialised_code(
         f"        if {keyword} is None:",
         f"            {keyword} = {get}().name",
         f"        if {keyword} == {CPU!r}:",
-        f"            return {host}({call})",
+        *ret(host, "            "),
         "        try:",
         f"            {plan} = {plans}[{keyword}]",
         "        except (KeyError, TypeError):",
         # `extras` is named here too so every wrapper closes over the same five
         # names (a host with **kwargs never takes the extras path).
         f"            {plan} = {miss}({keyword}) if {extras} else None",
-        f"        return {plan}({call})",
+        *ret(plan, "        "),
         f"    return {func}",
     ]
     code = _inner_code("\n".join(lines) + "\n", f"<turnout wrapper of {name}>")
