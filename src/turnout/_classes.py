@@ -11,7 +11,7 @@ from turnout._errors import DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
-from turnout._settings import SelectionState
+from turnout._settings import SelectionState, environment_label
 
 if TYPE_CHECKING:
     from turnout._report import Explanation
@@ -63,11 +63,9 @@ class DispatchedClass:
 
     def implementation(self, label: object) -> type:
         """Return the class to construct for `label` (the backend's or the host's)."""
-        if label == self._state.env_backend:  # chosen by <HOST>_BACKEND: resolve it once
-            self._settle()
-            label = self._state.default.name
-            if label == CPU:
-                return self.host
+        label = environment_label(self._state, self._settle, label)
+        if label == CPU:
+            return self.host
         entry = self._discovery.require(label)
         found = getattr(entry.obj, self.name, None)
         if found is None:

@@ -349,13 +349,9 @@ class Discovery:
         problem = label_problem(name)
         if problem is not None:
             return f"its name is invalid: {problem}; the package must rename its entry point"
-        if name == CPU:
-            return "'cpu' always means the host's own code and cannot be claimed"
-        if name in self._reserved:
-            return f"{name!r} is reserved by {self.host_name}: {self._reserved[name]}"
-        rule = self._trusted.get(name)
-        if rule is not None and rule.refusal(provider) is not None:
-            return rule.refusal(provider)
+        refusal = self._refusal(name, provider)
+        if refusal is not None:
+            return refusal
         if name in claimed:
             return (
                 f"{name!r} {CLAIMED} {claimed[name].describe()}; uninstall one of the two packages"
@@ -458,15 +454,20 @@ class Discovery:
                 UntrustedBackendWarning,
             )
 
-    def _claim_problem(self, label: str, provider: Provider) -> str | None:
-        """Return why `provider` may not take `label` as a canonical name."""
+    def _refusal(self, label: str, provider: Provider) -> str | None:
+        """Return why `provider` may never take `label`: cpu, reserved, or trusted elsewhere."""
         if label == CPU:
             return "'cpu' always means the host's own code and cannot be claimed"
         if label in self._reserved:
             return f"{label!r} is reserved by {self.host_name}: {self._reserved[label]}"
         rule = self._trusted.get(label)
-        if rule is not None and rule.refusal(provider) is not None:
-            return rule.refusal(provider)
+        return rule.refusal(provider) if rule is not None else None
+
+    def _claim_problem(self, label: str, provider: Provider) -> str | None:
+        """Return why `provider` may not take `label` now (also: someone holds it)."""
+        refusal = self._refusal(label, provider)
+        if refusal is not None:
+            return refusal
         holder = self._registry.lookup(label)
         if holder is not None:
             return f"{label!r} {CLAIMED} {holder.describe_source()}"

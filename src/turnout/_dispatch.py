@@ -14,7 +14,7 @@ from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
-from turnout._settings import SelectionState
+from turnout._settings import SelectionState, environment_label
 from turnout._warnings import (
     BackendSignatureWarning,
     FallbackWarning,
@@ -177,11 +177,9 @@ class DispatchedFunction:
         """Return what to call for `label`, computing its plan on first use."""
         if label == FIRST_CALL and not self._specialised:
             return self._specialise()
-        if label == self._state.env_backend:  # chosen by <HOST>_BACKEND: resolve it once
-            self._settle()
-            label = self._state.default.name
-            if label == CPU:
-                return self.host
+        label = environment_label(self._state, self._settle, label)
+        if label == CPU:
+            return self.host
         entry = self._discovery.require(label)
         if entry.name not in self.call_plans:
             self.call_plans[entry.name] = self._plan(entry)

@@ -73,6 +73,14 @@ def settle_environment(state: SelectionState, resolve: Callable[[str], str], var
         )
 
 
+def environment_label(state: SelectionState, settle: Callable[[], None], label: object) -> object:
+    """Return `label`, or, when it is the ``<HOST>_BACKEND`` choice, what that resolves to."""
+    if label != state.env_backend:
+        return label
+    settle()  # resolves once (or reports it and falls back to cpu)
+    return state.default.name
+
+
 def check_fallback(policy: object) -> str:
     """Return `policy` if it is a fallback policy, else raise `ValueError`."""
     if policy not in FALLBACK_POLICIES:
