@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import pickle
+import types
 
 import pytest
 
@@ -124,3 +125,37 @@ _module_dispatcher = BackendDispatcher("turnout_tests.never_installed", "testhos
 class PicklableModel:
     def __init__(self, size):
         self.size = size
+
+
+def test_backend_class_that_subclasses_the_host_class_is_initialised_once(make_dispatcher):
+    dispatcher = make_dispatcher()
+    inits = []
+
+    @dispatcher.backend_class
+    class Model:
+        def __init__(self, size):
+            inits.append(("host", size))
+            self.size = size
+
+    class GpuModel(Model):
+        def __init__(self, size):
+            inits.append(("gpu", size))
+            super().__init__(size)
+            self.where = "gpu"
+
+    class InheritingModel(Model):
+        where = "inheriting"
+
+    dispatcher.register_backend(types.SimpleNamespace(name="gpu", Model=GpuModel))
+    dispatcher.register_backend(types.SimpleNamespace(name="plain", Model=InheritingModel))
+    model = Model(3, backend="gpu")
+    assert isinstance(model, Model)
+    assert (type(model), model.where, model.size) == (GpuModel, "gpu", 3)
+    assert inits == [("gpu", 3), ("host", 3)]
+    inits.clear()
+    other = Model(4, backend="plain")
+    assert (type(other), other.size) == (InheritingModel, 4)
+    assert inits == [("host", 4)]
+    inits.clear()
+    assert GpuModel(5).size == 5  # the backend class on its own constructs normally
+    assert inits == [("gpu", 5), ("host", 5)]

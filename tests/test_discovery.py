@@ -374,3 +374,19 @@ def test_keyboard_interrupt_propagates_and_discovery_can_run_again(
         dispatcher.get_backend("gpu")
     flag.unlink()
     assert dispatcher.get_backend("gpu").name == "gpu"
+
+
+def test_failed_class_is_recorded_under_its_declared_name_and_aliases(install, make_dispatcher):
+    install(
+        "broken-dist",
+        {"broken_ep": "broken_mod:Backend"},
+        {
+            "broken_mod.py": "class Backend:\n    name = 'real'\n    aliases = ['alias1']\n    def __init__(self):\n        raise RuntimeError('no device')\n"
+        },
+    )
+    dispatcher = make_dispatcher()
+    dispatcher.discover()
+    for label in ("broken_ep", "real", "alias1"):
+        with pytest.raises(BackendLoadError, match="no device"):
+            dispatcher.get_backend(label)
+    assert install.imported() == ["broken_mod"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 
 from turnout import _lazytyping as t
@@ -79,6 +80,8 @@ class DispatchedClass:
                 ),
                 action="the backend must expose a class under that name, or none at all",
             )
+        if found is not self.host and issubclass(found, self.host):
+            guard_init(found)  # it inherits the host's __new__: see already_built
         if isinstance(label, str):
             self.implementations[label] = found
         return found
@@ -145,12 +148,42 @@ def check_class(host: object) -> None:
         )
 
 
+_built = threading.local()  # the backend instance whose second __init__ to skip
+
+
+def already_built(instance: object) -> bool:
+    """Whether `instance` was fully built by a backend class and Python re-inits it now."""
+    if getattr(_built, "instance", None) is instance:
+        _built.instance = None
+        return True
+    return False
+
+
+_guarded: set[type] = set()  # backend classes whose __init__ guard_init wrapped
+
+
+def guard_init(backend_class: t.Any) -> None:
+    """Make a backend class that subclasses the host's skip its repeated __init__."""
+    if backend_class in _guarded:
+        return
+    _guarded.add(backend_class)
+    init = backend_class.__init__
+
+    def __init__(self: t.Any, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: N807
+        if not already_built(self):
+            init(self, *args, **kwargs)
+
+    __init__.__wrapped__ = init  # type: ignore[attr-defined]
+    backend_class.__init__ = __init__
+
+
 def install(record: DispatchedClass, state: SelectionState, keyword: str) -> None:
     """Make constructing ``record.host`` build the selected backend's class.
 
     The host class is changed in place (its identity, metaclass and pickling
     stay as they are): ``__new__`` picks the class and ``__init__`` drops the
-    selector keyword. Subclasses of the host class construct normally.
+    selector keyword. Subclasses of the host class construct normally, and a
+    backend class that subclasses it is initialised once.
     """
     cls: t.Any = record.host  # t.Any: its __new__ and __init__ are replaced below
     host_new = record.original_new
@@ -159,22 +192,30 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     slow = record.implementation
     var = state.var
 
+    def choose(label: object) -> type:
+        if label is None:
+            label = var.get().name
+        try:
+            return implementations[label]
+        except (KeyError, TypeError):
+            return slow(label)
+
     def __new__(klass: type, *args: t.Any, **kwargs: t.Any) -> t.Any:  # noqa: N807
         label = kwargs.pop(keyword, None)
         if klass is cls:
-            if label is None:
-                label = var.get().name
-            try:
-                chosen = implementations[label]
-            except (KeyError, TypeError):
-                chosen = slow(label)
+            chosen = choose(label)
             if chosen is not cls:
-                return chosen(*args, **kwargs)
+                built = chosen(*args, **kwargs)
+                if isinstance(built, cls):  # a backend class that subclasses the host's:
+                    _built.instance = built  # Python will call __init__ again; skip that
+                return built
         if host_new is object.__new__:
             return object.__new__(klass)
         return host_new(klass, *args, **kwargs)
 
     def __init__(self: t.Any, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: N807
+        if already_built(self):
+            return
         kwargs.pop(keyword, None)
         if host_init is object.__init__:
             host_init(self)

@@ -386,9 +386,16 @@ class Discovery:
         labels = [provider.name]
         if candidate.rule is not None:
             labels.extend(candidate.rule.labels)
+        # A class that failed to construct still tells the names it would answer to.
         declared = getattr(target, "name", None) if target is not None else None
-        if isinstance(declared, str) and label_problem(declared) is None:
-            labels.append(declared)
+        aliases = getattr(target, "aliases", ()) if target is not None else ()
+        if not isinstance(aliases, (list, tuple, set, frozenset)):
+            aliases = ()
+        labels.extend(
+            label
+            for label in (declared, *aliases)
+            if isinstance(label, str) and label_problem(label) is None
+        )
         labels = [
             label for label in dict.fromkeys(labels) if label != CPU and label not in self._reserved
         ]
