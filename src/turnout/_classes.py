@@ -186,11 +186,22 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     backend class that subclasses it is initialised once.
     """
     cls: t.Any = record.host  # t.Any: its __new__ and __init__ are replaced below
-    host_new = record.original_new
-    host_init = record.original_init
-    implementations = record.implementations
-    slow = record.implementation
-    var = state.var
+    host_new, host_init = record.original_new, record.original_init
+    new = _make_new(cls, host_new, _chooser(record, state), keyword)
+    init = _make_init(host_init, keyword)
+    new.__qualname__ = f"{cls.__qualname__}.__new__"
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = host_init.__doc__
+    # `inspect.signature(cls)` reads the host's constructor through these until
+    # the first merge sets the class's own __signature__ (with the selector).
+    init.__wrapped__ = host_init  # type: ignore[attr-defined]
+    new.__wrapped__ = host_init if host_new is object.__new__ else host_new  # type: ignore[attr-defined]
+    cls.__new__ = staticmethod(new)
+    cls.__init__ = init
+
+
+def _chooser(record: DispatchedClass, state: SelectionState) -> Callable[[object], type]:
+    implementations, slow, var = record.implementations, record.implementation, state.var
 
     def choose(label: object) -> type:
         if label is None:
@@ -200,6 +211,12 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
         except (KeyError, TypeError):
             return slow(label)
 
+    return choose
+
+
+def _make_new(
+    cls: t.Any, host_new: t.Any, choose: Callable[[object], type], keyword: str
+) -> Callable[..., t.Any]:
     def __new__(klass: type, *args: t.Any, **kwargs: t.Any) -> t.Any:  # noqa: N807
         label = kwargs.pop(keyword, None)
         if klass is cls:
@@ -213,6 +230,10 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
             return object.__new__(klass)
         return host_new(klass, *args, **kwargs)
 
+    return __new__
+
+
+def _make_init(host_init: t.Any, keyword: str) -> Callable[..., None]:
     def __init__(self: t.Any, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: N807
         if already_built(self):
             return
@@ -222,12 +243,4 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
         else:
             host_init(self, *args, **kwargs)
 
-    __new__.__qualname__ = f"{cls.__qualname__}.__new__"
-    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
-    __init__.__doc__ = host_init.__doc__
-    # `inspect.signature(cls)` reads the host's constructor through these until
-    # the first merge sets the class's own __signature__ (with the selector).
-    __init__.__wrapped__ = host_init  # type: ignore[attr-defined]
-    __new__.__wrapped__ = host_init if host_new is object.__new__ else host_new  # type: ignore[attr-defined]
-    cls.__new__ = staticmethod(__new__)
-    cls.__init__ = __init__
+    return __init__
