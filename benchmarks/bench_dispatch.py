@@ -40,6 +40,18 @@ class Backend:
     def kinds(self, a, /, b, *, c=3, **extra):
         return a + b + c
 
+    def posonly(self, a, b, /):
+        return a + b
+
+    def kwonly(self, a, *, b):
+        return a + b
+
+    def defaults(self, a, b=2, c=3):
+        return a + b + c
+
+    def varkw(self, a, **options):
+        return a
+
 
 def add(a, b):
     return a + b
@@ -134,6 +146,44 @@ def bench_turnout(table: Table, backend: object) -> None:
         section, "backend='bench'", measure(lambda: kinds(1, 2, c=4, backend="bench")), own_kinds
     )
     table.add(section, "default path, **extra", measure(lambda: kinds(1, 2, c=4, z=1)), host_kinds)
+
+
+def bench_kinds(backend: object) -> None:
+    """Each parameter kind alone, as a multiple of calling that same host function directly."""
+    dispatcher = turnout.BackendDispatcher(
+        "bench.backends", "bench", trusted_backends={"bench": {"package": "bench-backend"}}
+    )
+
+    def posonly(a: int, b: int, /) -> int:
+        return a + b
+
+    def kwonly(a: int, *, b: int) -> int:
+        return a + b
+
+    def defaults(a: int, b: int = 2, c: int = 3) -> int:
+        return a + b + c
+
+    def varkw(a: int, **options: int) -> int:
+        return a
+
+    cases = [
+        ("positional-only f(a, b, /)", posonly, (1, 2), {}),
+        ("keyword-only f(a, *, b), b given", kwonly, (1,), {"b": 2}),
+        ("defaults f(a, b=2, c=3), a given", defaults, (1,), {}),
+        ("**kwargs f(a, **options), one given", varkw, (1,), {"z": 2}),
+    ]
+    print(
+        f"\n{'each kind alone: x a direct call of the same function':<52}{'default':>9}{'backend':>9}"
+    )
+    for label, host, args, kwargs in cases:
+        wrapped = dispatcher.backend_dispatch(host)
+        implementation = getattr(backend, host.__name__)
+        own_host = measure(lambda h=host, a=args, k=kwargs: h(*a, **k))
+        own_backend = measure(lambda i=implementation, a=args, k=kwargs: i(*a, **k))
+        default = measure(lambda w=wrapped, a=args, k=kwargs: w(*a, **k))
+        selected = measure(lambda w=wrapped, a=args, k=kwargs: w(*a, backend="bench", **k))
+        print(f"  {label:<50}{default / own_host:>8.2f}x{selected / own_backend:>8.2f}x")
+    print("(both columns include the argument unpacking of the measuring lambda, on both sides)")
 
 
 def bench_scverse(table: Table, own: float) -> None:
@@ -420,6 +470,9 @@ def main() -> None:
             bench_networkx(table, own)
             bench_uarray(table, own)
         table.print()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bench_kinds(backend)
         dispatcher = turnout.BackendDispatcher("threads.backends", "threads")
         bench_threads(dispatcher.backend_dispatch(plain_add))
     bench_decoration()
