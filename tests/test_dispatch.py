@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
+import types
 import logging
 import threading
 
@@ -218,3 +221,30 @@ def test_host_without_backend_is_still_usable_concurrently(dispatcher, add):
     for thread in threads:
         thread.join()
     assert len(results) == 4000
+
+
+def test_async_host_functions_stay_coroutine_functions(dispatcher, make_dispatcher):
+    async_dispatcher = make_dispatcher()
+
+    class AsyncBackend:
+        name = "aio"
+
+        async def fetch(self, key, *, retries=1):
+            await asyncio.sleep(0)
+            return ("aio", key, retries)
+
+    async_dispatcher.register_backend(AsyncBackend)
+    async_dispatcher.register_backend(types.SimpleNamespace(name="sync", fetch=lambda key: key))
+
+    @async_dispatcher.backend_dispatch
+    async def fetch(key):
+        await asyncio.sleep(0)
+        return ("cpu", key)
+
+    assert inspect.iscoroutinefunction(fetch)
+    assert asyncio.run(fetch("k")) == ("cpu", "k")
+    assert inspect.iscoroutinefunction(fetch)  # still, after the first call specialised it
+    assert asyncio.run(fetch("k", backend="aio")) == ("aio", "k", 1)
+    assert asyncio.run(fetch("k", backend="aio", retries=3)) == ("aio", "k", 3)
+    with pytest.raises(DispatchDefinitionError, match="async def"):
+        asyncio.run(fetch("k", backend="sync"))

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 # that clashes with a host parameter gets underscores appended, keeping the order.
 FREE = ("_t_extras", "_t_get", "_t_host", "_t_miss", "_t_plans")
 FIRST_CALL = ()  # what the unspecialised wrapper passes to `miss`
-_generic_cache: dict[tuple[str, ...], CodeType] = {}
+CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
+_generic_cache: dict[tuple[tuple[str, ...], bool], CodeType] = {}
 
 
 def generated_namespace() -> dict[str, t.Any]:
@@ -46,28 +47,42 @@ def _inner_code(source: str, filename: str) -> CodeType:
     return next(const for const in consts if isinstance(const, CodeType))
 
 
-def generic_code(names: tuple[str, ...]) -> CodeType:
+def is_coroutine_function(func: object) -> bool:
+    """Whether `func` is an ``async def`` function (read from its code flags)."""
+    code = getattr(func, "__code__", None)
+    return code is not None and bool(code.co_flags & CO_COROUTINE)
+
+
+def generic_code(names: tuple[str, ...], is_async: bool = False) -> CodeType:
     """Return the code a wrapper starts with: specialise on the first call, then run it.
 
     Decorating stays cheap (no compile per function); the closure is the one
     the specialised code expects, so the first call can swap the code in place.
+    An ``async def`` host gets an ``async def`` wrapper from the start, so
+    `inspect.iscoroutinefunction` is true for it before and after that swap.
     """
-    if names not in _generic_cache:
+    key = (names, is_async)
+    if key not in _generic_cache:
         extras, get, host, miss, plans = names
-        _generic_cache[names] = _inner_code(
+        prefix, wait = ("async ", "await ") if is_async else ("", "")
+        _generic_cache[key] = _inner_code(
             f"def _t_make({', '.join(names)}):\n"
-            "    def dispatched(*args, **kwargs):\n"
+            f"    {prefix}def dispatched(*args, **kwargs):\n"
             f"        if {miss} is None:  # never true: keeps the closure of the specialised code\n"
             f"            return {extras}, {get}, {host}, {plans}\n"
-            f"        return {miss}({FIRST_CALL!r})(*args, **kwargs)\n"
+            f"        return {wait}{miss}({FIRST_CALL!r})(*args, **kwargs)\n"
             "    return dispatched\n",
             "<turnout wrapper>",
         )
-    return _generic_cache[names]
+    return _generic_cache[key]
 
 
 def specialised_code(
-    name: str, signature: inspect.Signature, keyword: str, free: tuple[str, ...]
+    name: str,
+    signature: inspect.Signature,
+    keyword: str,
+    free: tuple[str, ...],
+    is_async: bool = False,
 ) -> tuple[CodeType, tuple[t.Any, ...] | None, dict[str, t.Any]]:
     """Return the wrapper's code, ``__defaults__`` and ``__kwdefaults__``.
 
@@ -96,23 +111,26 @@ def specialised_code(
     # slower argument-unpacking call; `ret` emits both forms when needed.
     spread = (f"{call}, **{extra}" if call else f"**{extra}") if var_keyword else call
 
+    wait = "await " if is_async else ""
+
     def ret(target: str, indent: str) -> list[str]:
         if not var_keyword:
-            return [f"{indent}return {target}({call})"]
+            return [f"{indent}return {wait}{target}({call})"]
         return [
             f"{indent}if {extra}:",
-            f"{indent}    return {target}({spread})",
-            f"{indent}return {target}({call})",
+            f"{indent}    return {wait}{target}({spread})",
+            f"{indent}return {wait}{target}({call})",
         ]
 
     func = name if name.isidentifier() else "dispatched"
-    lines = [f"def _t_make({', '.join(free)}):", f"    def {func}({', '.join(header)}):"]
+    prefix = "async " if is_async else ""
+    lines = [f"def _t_make({', '.join(free)}):", f"    {prefix}def {func}({', '.join(header)}):"]
     if var_keyword is None:
         args = "".join(f"{item}, " for item in positional)
         kwargs = ", ".join([*(f"{k!r}: {k}" for k in keywords), f"**{extra}"])
         lines += [
             f"        if {extra}:",
-            f"            return {extras}({keyword}, ({args}), {{{kwargs}}})",
+            f"            return {wait}{extras}({keyword}, ({args}), {{{kwargs}}})",
         ]
     lines += [
         f"        if {keyword} is None:",

@@ -8,7 +8,13 @@ from collections.abc import Callable, Iterable
 from types import CellType, FunctionType
 
 from turnout import _lazytyping as t
-from turnout._codegen import FIRST_CALL, free_names, generated_namespace, generic_code
+from turnout._codegen import (
+    FIRST_CALL,
+    free_names,
+    generated_namespace,
+    generic_code,
+    is_coroutine_function,
+)
 from turnout._discovery import Discovery
 from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
@@ -114,6 +120,7 @@ class DispatchedFunction:
         self.call_plans: dict[str, CallPlan | None] = {}  # canonical name -> plan (None: fallback)
         self.known_extras: frozenset[str] = frozenset()
         self.merged = False
+        self.is_async = is_coroutine_function(host)
         self.wrapper = self._make_wrapper()
 
     # -- the wrapper -----------------------------------------------------------------
@@ -128,7 +135,8 @@ class DispatchedFunction:
             CellType(self.miss),
             CellType(self.plans),
         )
-        wrapper: t.Any = FunctionType(generic_code(names), _NAMESPACE, self.name, None, cells)
+        code = generic_code(names, self.is_async)
+        wrapper: t.Any = FunctionType(code, _NAMESPACE, self.name, None, cells)
         # functools.update_wrapper, inlined: it is a third of the cost of decorating.
         host: t.Any = self.host
         wrapper.__module__ = host.__module__
@@ -163,7 +171,7 @@ class DispatchedFunction:
                 names = free_names(signature.parameters)
                 wrapper: t.Any = self.wrapper
                 code, defaults, kwdefaults = specialised_code(
-                    self.name, signature, self._keyword, names
+                    self.name, signature, self._keyword, names, self.is_async
                 )
                 wrapper.__code__ = code
                 wrapper.__defaults__ = defaults
@@ -232,6 +240,15 @@ class DispatchedFunction:
                     f"{self.name!r} of type {type(implementation).__name__}, not a function"
                 ),
                 action="the backend must expose a callable under that name, or none at all",
+            )
+        if self.is_async and not inspect.iscoroutinefunction(implementation):
+            raise DispatchDefinitionError(
+                target=f"{self.qualified_name}()",
+                problem=(
+                    f"it is async, but backend {entry.name!r} implements it with "
+                    f"{implementation!r}, which is not"
+                ),
+                action="define the backend function with async def",
             )
         try:
             backend_signature = inspect.signature(implementation)
