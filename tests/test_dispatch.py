@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import types
 import logging
 import threading
+import types
 
 import pytest
 
