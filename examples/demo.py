@@ -7,6 +7,8 @@ this script there, so the backend is found through its real entry point.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import warnings
 
@@ -80,6 +82,9 @@ def main() -> None:
             mean(DATA, backend=label)
         except turnout.TurnoutError as error:
             print(f"{type(error).__name__}: {error}")
+
+    step("What is installed, as the host sees it: python -m turnout --host example_host")
+    subprocess.run([sys.executable, "-m", "turnout", "--host", "example_host"], check=True)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,15 @@ def test_installed_backend_is_found_through_its_entry_point(env_python):
     ]
 
 
+def test_console_script_lists_the_backend(env_python):
+    script = env_python.parent / ("turnout.exe" if os.name == "nt" else "turnout")
+    out = subprocess.run(
+        [str(script), "example_host.backends", "--json"], check=True, capture_output=True, text=True
+    ).stdout
+    assert '"name": "example_accel"' in out
+    assert '"status": "ready"' in out
+
+
 def test_demo_walkthrough(env_python):
     out = subprocess.run(
         [str(env_python), str(ROOT / "examples" / "demo.py")],
@@ -102,5 +111,6 @@ def test_demo_walkthrough(env_python):
         "standardize([1, 2, 3]) = [-1.224744871391589, 0.0, 1.224744871391589]",
         "UnknownBackendError: Unknown backend 'acel' for example_host. Did you mean 'accel'?",
         "ReservedBackendError: Backend name 'cuda' is reserved by example_host",
+        "example_accel  example, accelerated, accel  example-host-accel",
     ]:
         assert expected in out
