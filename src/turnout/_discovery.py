@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Mapping
 
 from turnout import _lazytyping as t
+from turnout._admission import Admission
 from turnout._errors import (
     BackendLoadError,
     BackendNotInstalledError,
@@ -15,15 +16,9 @@ from turnout._errors import (
     UntrustedBackendError,
 )
 from turnout._metadata import entry_points, load_reference
-from turnout._names import CPU, label_problem, normalize_distribution, suggest
-from turnout._registry import CLAIMED, BackendStatus, Entry, Origin, Registry
+from turnout._names import CPU, suggest
+from turnout._registry import BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
-from turnout._warnings import (
-    EntryPointRejectedWarning,
-    ShadowedBackendWarning,
-    UntrustedBackendWarning,
-    warn,
-)
 
 _PENDING, _LOADING, _DONE = "pending", "loading", "done"
 
@@ -69,14 +64,11 @@ class Discovery:
     ) -> None:
         self.group = group
         self.host_name = host_name
-        self._rules = dict(rules)
-        self._reserved = dict(reserved)
         self._registry = registry
         self._package = package
-        self._trusted = {label: rule for rule in self._rules.values() for label in rule.labels}
-        self.untrusted = untrusted  # "allow", "warn" or "error"
-        self._trusted_dists = {d for rule in self._rules.values() for d in rule.distributions}
-        self._refused_untrusted: dict[str, Entry] = {}
+        self._admission = Admission(
+            host_name, rules=rules, reserved=reserved, registry=registry, untrusted=untrusted
+        )
         # Re-entrant: a backend module may import the host, and the host may ask
         # for a backend while that import runs.
         self.lock = threading.RLock()
@@ -85,11 +77,11 @@ class Discovery:
 
     def rule_for(self, label: str) -> TrustRule | None:
         """Return the trust rule `label` belongs to, if the host trusts it."""
-        return self._trusted.get(label)
+        return self._admission.rule_for(label)
 
     def reserved_reason(self, label: str) -> str | None:
         """Return the host's reason for reserving `label`, if it is reserved."""
-        return self._reserved.get(label)
+        return self._admission.reserved_reason(label)
 
     def refresh(self) -> None:
         """Forget what discovery found, so the next query reads the metadata again."""
@@ -98,7 +90,7 @@ class Discovery:
         with self.lock:
             self._registry.forget_entry_points()
             self._candidates = None
-            self._refused_untrusted.clear()
+            self._admission.forget()
             importlib.invalidate_caches()
 
     # -- queries ---------------------------------------------------------------
@@ -108,11 +100,11 @@ class Discovery:
         entry = self._registry.lookup(label)
         if entry is not None and entry.factory is not None:
             entry = self._instantiate(entry, label)
-        if entry is not None or label == CPU or label in self._reserved:
+        if entry is not None or label == CPU or self.reserved_reason(label) is not None:
             return entry
         with self.lock:
             candidates = self._scan()
-            rule = self._trusted.get(label)
+            rule = self.rule_for(label)
             names = set(rule.labels) if rule is not None else {label}
             for candidate in candidates:
                 if candidate.provider.name in names:
@@ -174,7 +166,7 @@ class Discovery:
         failed = self._registry.failure(label)
         if failed is not None:
             raise self._load_error(label, failed)
-        if label in self._refused_untrusted:
+        if self._admission.refused_untrusted(label) is not None:
             raise self.missing(label)
         return None
 
@@ -220,16 +212,15 @@ class Discovery:
         failed = self._registry.failure(label)
         if failed is not None:
             return self._load_error(label, failed)
-        if label in self._reserved:
-            return ReservedBackendError(
-                label=label, host_name=self.host_name, reason=self._reserved[label]
-            )
-        refused = self._refused_untrusted.get(label)
+        reason = self.reserved_reason(label)
+        if reason is not None:
+            return ReservedBackendError(label=label, host_name=self.host_name, reason=reason)
+        refused = self._admission.refused_untrusted(label)
         if refused is not None:
             return UntrustedBackendError(
                 label=label, host_name=self.host_name, source=refused.describe_source()
             )
-        rule = self._trusted.get(label)
+        rule = self.rule_for(label)
         if rule is not None:
             return BackendNotInstalledError(
                 label=label,
@@ -271,23 +262,14 @@ class Discovery:
         found = entry_points(self.group)
         # Trusted providers first, then by name and distribution: a stable order
         # so that which of two claimants wins never depends on sys.path order.
-        found.sort(key=lambda p: (self._verified(p) is None, p.name, p.distribution))
+        verified = self._admission.verified
+        found.sort(key=lambda p: (verified(p) is None, p.name, p.distribution))
         candidates: list[_Candidate] = []
         claimed: dict[str, Provider] = {}
         for provider in found:
-            holder = self._registry.lookup(provider.name)
-            if holder is not None and holder.in_process:
-                self._shadow(provider, provider.name, holder)
-                continue
-            reason = self._precheck(provider, claimed)
-            if reason is not None:
-                self._refuse(provider, provider.name, reason)
-                continue
-            if self.untrusted == "error" and not self._may_be_trusted(provider):
-                self._refuse_untrusted(provider, provider.name)
-                continue
-            claimed[provider.name] = provider
-            candidates.append(_Candidate(provider, self._verified(provider)))
+            if self._admission.admit(provider, claimed):
+                claimed[provider.name] = provider
+                candidates.append(_Candidate(provider, verified(provider)))
         self._candidates = candidates
         return candidates
 
@@ -318,46 +300,6 @@ class Discovery:
             except (Exception, SystemExit) as error:  # noqa: BLE001, PERF203 - reported
                 failed(module.name, error)
 
-    def _may_be_trusted(self, provider: Provider) -> bool:
-        """Whether an entry point may provide a trusted backend (so may be imported)."""
-        if self._verified(provider) is not None:
-            return True
-        return normalize_distribution(provider.distribution) in self._trusted_dists
-
-    def _refuse_untrusted(self, provider: Provider, name: str) -> None:
-        entry = Entry(
-            name,
-            provider=provider,
-            status=BackendStatus.REJECTED,
-            reason=(
-                f"{self.host_name} refuses untrusted backends (untrusted='error'); it was "
-                "not imported. Ask the host to list it in trusted_backends"
-            ),
-        )
-        self._registry.add_refused(entry)
-        self._refused_untrusted.setdefault(name, entry)
-
-    def _verified(self, provider: Provider) -> TrustRule | None:
-        rule = self._trusted.get(provider.name)
-        if rule is not None and rule.refusal(provider) is None:
-            return rule
-        return None
-
-    def _precheck(self, provider: Provider, claimed: Mapping[str, Provider]) -> str | None:
-        """Return why an entry point is refused before import, or None to keep it."""
-        name = provider.name
-        problem = label_problem(name)
-        if problem is not None:
-            return f"its name is invalid: {problem}; the package must rename its entry point"
-        refusal = self._refusal(name, provider)
-        if refusal is not None:
-            return refusal
-        if name in claimed:
-            return (
-                f"{name!r} {CLAIMED} {claimed[name].describe()}; uninstall one of the two packages"
-            )
-        return None
-
     # -- loading -------------------------------------------------------------------
 
     def _load(self, candidate: _Candidate) -> None:
@@ -373,162 +315,12 @@ class Discovery:
             # A broken backend must not break the host: record anything it raises
             # but KeyboardInterrupt (and GeneratorExit, which imports never raise).
             except (Exception, SystemExit) as error:  # noqa: BLE001
-                self._fail(candidate, target, error)
+                self._admission.fail(candidate.provider, candidate.rule, target, error)
             else:
-                self._accept(candidate, backend)
+                accepted = self._admission.accept(candidate.provider, candidate.rule, backend)
+                if accepted and self.on_ready is not None:
+                    self.on_ready()
         except BaseException:
             candidate.state = _PENDING  # KeyboardInterrupt: it may be tried again
             raise
         candidate.state = _DONE
-
-    def _fail(self, candidate: _Candidate, target: object, error: BaseException) -> None:
-        provider = candidate.provider
-        labels = [provider.name]
-        if candidate.rule is not None:
-            labels.extend(candidate.rule.labels)
-        # A class that failed to construct still tells the names it would answer to.
-        declared = getattr(target, "name", None) if target is not None else None
-        aliases = getattr(target, "aliases", ()) if target is not None else ()
-        if not isinstance(aliases, (list, tuple, set, frozenset)):
-            aliases = ()
-        labels.extend(
-            label
-            for label in (declared, *aliases)
-            if isinstance(label, str) and label_problem(label) is None
-        )
-        labels = [
-            label for label in dict.fromkeys(labels) if label != CPU and label not in self._reserved
-        ]
-        entry = Entry(
-            labels[0] if candidate.rule is None else candidate.rule.canonical,
-            labels=tuple(labels),
-            origin=Origin.ENTRY_POINT,
-            provider=provider,
-            trusted=candidate.rule is not None,
-            status=BackendStatus.FAILED,
-            error=error,
-            reason=(
-                f"importing it raised {type(error).__name__}: {error}; fix or reinstall "
-                f"{provider.distribution}, or uninstall it"
-            ),
-        )
-        self._registry.add_failed(entry)
-
-    def _accept(self, candidate: _Candidate, backend: object) -> None:
-        provider = candidate.provider
-        rule = candidate.rule
-        declared = getattr(backend, "name", None)
-        if rule is not None:
-            name = rule.canonical
-        elif declared is None:
-            name = provider.name
-        else:
-            problem = label_problem(declared)
-            if problem is not None:
-                self._refuse(provider, provider.name, f"its backend name is invalid: {problem}")
-                return
-            name = str(declared)
-        holder = self._registry.lookup(name)
-        if holder is not None and holder.in_process:
-            self._shadow(provider, name, holder)
-            return
-        reason = self._claim_problem(name, provider)
-        if reason is not None:
-            self._refuse(provider, name, reason)
-            return
-        if rule is None:
-            rule = self._trusted.get(name)  # verified by _claim_problem when present
-        if rule is None and self.untrusted == "error":
-            self._refuse_untrusted(provider, name)
-            return
-        labels = self._labels(name, backend, provider, rule)
-        entry = Entry(
-            name,
-            labels=labels,
-            obj=backend,
-            provider=provider,
-            trusted=rule is not None,
-        )
-        self._registry.add_ready(entry)
-        if self.on_ready is not None:
-            self.on_ready()
-        if rule is None and self.untrusted == "warn":
-            warn(
-                f"Backend {name!r} from {provider.describe()} is not in "
-                f"{self.host_name}'s trusted backends; it runs with the same rights "
-                f"as {self.host_name}. Uninstall {provider.distribution} if you did "
-                f"not mean to install it.",
-                UntrustedBackendWarning,
-            )
-
-    def _refusal(self, label: str, provider: Provider) -> str | None:
-        """Return why `provider` may never take `label`: cpu, reserved, or trusted elsewhere."""
-        if label == CPU:
-            return "'cpu' always means the host's own code and cannot be claimed"
-        if label in self._reserved:
-            return f"{label!r} is reserved by {self.host_name}: {self._reserved[label]}"
-        rule = self._trusted.get(label)
-        return rule.refusal(provider) if rule is not None else None
-
-    def _claim_problem(self, label: str, provider: Provider) -> str | None:
-        """Return why `provider` may not take `label` now (also: someone holds it)."""
-        refusal = self._refusal(label, provider)
-        if refusal is not None:
-            return refusal
-        holder = self._registry.lookup(label)
-        if holder is not None:
-            return f"{label!r} {CLAIMED} {holder.describe_source()}"
-        return None
-
-    def _labels(
-        self, name: str, backend: object, provider: Provider, rule: TrustRule | None
-    ) -> tuple[str, ...]:
-        wanted = [name, *(rule.aliases if rule is not None else ()), provider.name]
-        own = getattr(backend, "aliases", ())
-        if isinstance(own, (list, tuple, set, frozenset)):
-            wanted.extend(sorted(own, key=str) if isinstance(own, (set, frozenset)) else own)
-        else:
-            self._warn(
-                f"{provider.describe()}: backend.aliases must be a list, tuple or set "
-                "of labels; its aliases are ignored"
-            )
-        labels: list[str] = []
-        for label in wanted:
-            problem = label_problem(label)
-            if problem is None and label in labels:
-                continue
-            if problem is None and label != name:
-                problem = self._claim_problem(label, provider)
-                owner = self._trusted.get(label)
-                if problem is None and owner is not None and owner is not rule:
-                    problem = f"{label!r} belongs to trusted backend {owner.canonical!r}"
-            if problem is not None:
-                self._warn(
-                    f"Alias ignored for backend {name!r} from {provider.describe()}: {problem}"
-                )
-                continue
-            labels.append(label)
-        return tuple(labels)
-
-    def _refuse(self, provider: Provider, name: str, reason: str) -> None:
-        self._registry.add_refused(
-            Entry(name, provider=provider, status=BackendStatus.REJECTED, reason=reason)
-        )
-        self._warn(f"Entry point refused by {self.host_name}: {provider.describe()}: {reason}")
-
-    def _shadow(self, provider: Provider, name: str, holder: Entry) -> None:
-        reason = (
-            f"{name!r} is held by {holder.describe_source()}, which the host process "
-            "registered; the in-process backend wins"
-        )
-        self._registry.add_refused(
-            Entry(name, provider=provider, status=BackendStatus.SHADOWED, reason=reason)
-        )
-        warn(
-            f"Entry point hidden in {self.host_name}: {provider.describe()}: {reason}. "
-            f"Uninstall {provider.distribution}, or rename one of the two.",
-            ShadowedBackendWarning,
-        )
-
-    def _warn(self, message: str) -> None:
-        warn(message, EntryPointRejectedWarning)

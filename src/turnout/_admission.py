@@ -1,0 +1,277 @@
+"""Admission: whether an entry point may be imported, and what a loaded backend becomes.
+
+Every decision about trust, labels and claims for one host lives here; the
+discovery module decides only when to read metadata and what to import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from turnout._names import CPU, label_problem, normalize_distribution
+from turnout._registry import CLAIMED, BackendStatus, Entry, Origin, Registry
+from turnout._trust import Provider, TrustRule
+from turnout._warnings import (
+    EntryPointRejectedWarning,
+    ShadowedBackendWarning,
+    UntrustedBackendWarning,
+    warn,
+)
+
+
+class Admission:
+    """One host's trust rules, reserved labels and untrusted policy, applied.
+
+    Parameters
+    ----------
+    host_name
+        The host library, for messages.
+    rules
+        Trusted backends by canonical name.
+    reserved
+        Reserved labels and the host's reason for each.
+    registry
+        Where accepted, failed and refused backends are recorded.
+    untrusted
+        ``"allow"``, ``"warn"`` or ``"error"``.
+    """
+
+    def __init__(
+        self,
+        host_name: str,
+        *,
+        rules: Mapping[str, TrustRule],
+        reserved: Mapping[str, str],
+        registry: Registry,
+        untrusted: str,
+    ) -> None:
+        self.host_name = host_name
+        self._reserved = dict(reserved)
+        self._registry = registry
+        self.untrusted = untrusted
+        self._trusted = {label: rule for rule in rules.values() for label in rule.labels}
+        self._trusted_dists = {d for rule in rules.values() for d in rule.distributions}
+        self._refused_untrusted: dict[str, Entry] = {}
+
+    def rule_for(self, label: str) -> TrustRule | None:
+        """Return the trust rule `label` belongs to, if the host trusts it."""
+        return self._trusted.get(label)
+
+    def reserved_reason(self, label: str) -> str | None:
+        """Return the host's reason for reserving `label`, if it is reserved."""
+        return self._reserved.get(label)
+
+    def refused_untrusted(self, label: str) -> Entry | None:
+        """Return the entry the untrusted policy refused under `label`, if any."""
+        return self._refused_untrusted.get(label)
+
+    def forget(self) -> None:
+        """Forget policy refusals (discovery starts over)."""
+        self._refused_untrusted.clear()
+
+    def admit(self, provider: Provider, claimed: Mapping[str, Provider]) -> bool:
+        """Decide from metadata alone whether to keep an entry point; record a refusal."""
+        holder = self._registry.lookup(provider.name)
+        if holder is not None and holder.in_process:
+            self._shadow(provider, provider.name, holder)
+            return False
+        reason = self._precheck(provider, claimed)
+        if reason is not None:
+            self._refuse(provider, provider.name, reason)
+            return False
+        if self.untrusted == "error" and not self._may_be_trusted(provider):
+            self._refuse_untrusted(provider, provider.name)
+            return False
+        return True
+
+    def _may_be_trusted(self, provider: Provider) -> bool:
+        """Whether an entry point may provide a trusted backend (so may be imported)."""
+        if self.verified(provider) is not None:
+            return True
+        return normalize_distribution(provider.distribution) in self._trusted_dists
+
+    def _refuse_untrusted(self, provider: Provider, name: str) -> None:
+        entry = Entry(
+            name,
+            provider=provider,
+            status=BackendStatus.REJECTED,
+            reason=(
+                f"{self.host_name} refuses untrusted backends (untrusted='error'); it was "
+                "not imported. Ask the host to list it in trusted_backends"
+            ),
+        )
+        self._registry.add_refused(entry)
+        self._refused_untrusted.setdefault(name, entry)
+
+    def verified(self, provider: Provider) -> TrustRule | None:
+        rule = self._trusted.get(provider.name)
+        if rule is not None and rule.refusal(provider) is None:
+            return rule
+        return None
+
+    def _precheck(self, provider: Provider, claimed: Mapping[str, Provider]) -> str | None:
+        """Return why an entry point is refused before import, or None to keep it."""
+        name = provider.name
+        problem = label_problem(name)
+        if problem is not None:
+            return f"its name is invalid: {problem}; the package must rename its entry point"
+        refusal = self._refusal(name, provider)
+        if refusal is not None:
+            return refusal
+        if name in claimed:
+            return (
+                f"{name!r} {CLAIMED} {claimed[name].describe()}; uninstall one of the two packages"
+            )
+        return None
+
+    def fail(
+        self, provider: Provider, rule: TrustRule | None, target: object, error: BaseException
+    ) -> None:
+        """Record a backend whose import or construction raised."""
+        labels = [provider.name]
+        if rule is not None:
+            labels.extend(rule.labels)
+        # A class that failed to construct still tells the names it would answer to.
+        declared = getattr(target, "name", None) if target is not None else None
+        aliases = getattr(target, "aliases", ()) if target is not None else ()
+        if not isinstance(aliases, (list, tuple, set, frozenset)):
+            aliases = ()
+        labels.extend(
+            label
+            for label in (declared, *aliases)
+            if isinstance(label, str) and label_problem(label) is None
+        )
+        labels = [
+            label for label in dict.fromkeys(labels) if label != CPU and label not in self._reserved
+        ]
+        entry = Entry(
+            labels[0] if rule is None else rule.canonical,
+            labels=tuple(labels),
+            origin=Origin.ENTRY_POINT,
+            provider=provider,
+            trusted=rule is not None,
+            status=BackendStatus.FAILED,
+            error=error,
+            reason=(
+                f"importing it raised {type(error).__name__}: {error}; fix or reinstall "
+                f"{provider.distribution}, or uninstall it"
+            ),
+        )
+        self._registry.add_failed(entry)
+
+    def accept(self, provider: Provider, rule: TrustRule | None, backend: object) -> bool:
+        """Register a loaded backend, or refuse it; return whether it was registered."""
+        declared = getattr(backend, "name", None)
+        if rule is not None:
+            name = rule.canonical
+        elif declared is None:
+            name = provider.name
+        else:
+            problem = label_problem(declared)
+            if problem is not None:
+                self._refuse(provider, provider.name, f"its backend name is invalid: {problem}")
+                return False
+            name = str(declared)
+        holder = self._registry.lookup(name)
+        if holder is not None and holder.in_process:
+            self._shadow(provider, name, holder)
+            return False
+        reason = self._claim_problem(name, provider)
+        if reason is not None:
+            self._refuse(provider, name, reason)
+            return False
+        if rule is None:
+            rule = self._trusted.get(name)  # verified by _claim_problem when present
+        if rule is None and self.untrusted == "error":
+            self._refuse_untrusted(provider, name)
+            return False
+        labels = self._labels(name, backend, provider, rule)
+        entry = Entry(
+            name,
+            labels=labels,
+            obj=backend,
+            provider=provider,
+            trusted=rule is not None,
+        )
+        self._registry.add_ready(entry)
+        if rule is None and self.untrusted == "warn":
+            warn(
+                f"Backend {name!r} from {provider.describe()} is not in "
+                f"{self.host_name}'s trusted backends; it runs with the same rights "
+                f"as {self.host_name}. Uninstall {provider.distribution} if you did "
+                f"not mean to install it.",
+                UntrustedBackendWarning,
+            )
+        return True
+
+    def _refusal(self, label: str, provider: Provider) -> str | None:
+        """Return why `provider` may never take `label`: cpu, reserved, or trusted elsewhere."""
+        if label == CPU:
+            return "'cpu' always means the host's own code and cannot be claimed"
+        if label in self._reserved:
+            return f"{label!r} is reserved by {self.host_name}: {self._reserved[label]}"
+        rule = self._trusted.get(label)
+        return rule.refusal(provider) if rule is not None else None
+
+    def _claim_problem(self, label: str, provider: Provider) -> str | None:
+        """Return why `provider` may not take `label` now (also: someone holds it)."""
+        refusal = self._refusal(label, provider)
+        if refusal is not None:
+            return refusal
+        holder = self._registry.lookup(label)
+        if holder is not None:
+            return f"{label!r} {CLAIMED} {holder.describe_source()}"
+        return None
+
+    def _labels(
+        self, name: str, backend: object, provider: Provider, rule: TrustRule | None
+    ) -> tuple[str, ...]:
+        wanted = [name, *(rule.aliases if rule is not None else ()), provider.name]
+        own = getattr(backend, "aliases", ())
+        if isinstance(own, (list, tuple, set, frozenset)):
+            wanted.extend(sorted(own, key=str) if isinstance(own, (set, frozenset)) else own)
+        else:
+            self._warn(
+                f"{provider.describe()}: backend.aliases must be a list, tuple or set "
+                "of labels; its aliases are ignored"
+            )
+        labels: list[str] = []
+        for label in wanted:
+            problem = label_problem(label)
+            if problem is None and label in labels:
+                continue
+            if problem is None and label != name:
+                problem = self._claim_problem(label, provider)
+                owner = self._trusted.get(label)
+                if problem is None and owner is not None and owner is not rule:
+                    problem = f"{label!r} belongs to trusted backend {owner.canonical!r}"
+            if problem is not None:
+                self._warn(
+                    f"Alias ignored for backend {name!r} from {provider.describe()}: {problem}"
+                )
+                continue
+            labels.append(label)
+        return tuple(labels)
+
+    def _refuse(self, provider: Provider, name: str, reason: str) -> None:
+        self._registry.add_refused(
+            Entry(name, provider=provider, status=BackendStatus.REJECTED, reason=reason)
+        )
+        self._warn(f"Entry point refused by {self.host_name}: {provider.describe()}: {reason}")
+
+    def _shadow(self, provider: Provider, name: str, holder: Entry) -> None:
+        reason = (
+            f"{name!r} is held by {holder.describe_source()}, which the host process "
+            "registered; the in-process backend wins"
+        )
+        self._registry.add_refused(
+            Entry(name, provider=provider, status=BackendStatus.SHADOWED, reason=reason)
+        )
+        warn(
+            f"Entry point hidden in {self.host_name}: {provider.describe()}: {reason}. "
+            f"Uninstall {provider.distribution}, or rename one of the two.",
+            ShadowedBackendWarning,
+        )
+
+    def _warn(self, message: str) -> None:
+        warn(message, EntryPointRejectedWarning)
