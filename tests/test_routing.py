@@ -1,32 +1,40 @@
-"""CallPlan: routing one host call to one backend function."""
+"""CallPlan and its route: one host call reaching one backend function."""
 
 from __future__ import annotations
 
-import inspect
+import functools
+import operator
 
 import pytest
 
 from turnout import DispatchDefinitionError, IgnoredArgumentWarning
+from turnout._params import shape_of
 from turnout._routing import CallPlan, is_default
 
 
-def plan(host, backend, known=()):
+def plan(host, backend, known=(), mapping=None, forward_unknown=False):
     return CallPlan(
-        host=inspect.signature(host),
-        backend=inspect.signature(backend),
+        host=shape_of(host),
+        backend=shape_of(backend),
         implementation=backend,
         function="pkg.f",
         backend_name="gpu",
         keyword="backend",
-        known=known,
+        known=lambda: frozenset(known),
+        mapping=mapping,
+        forward_unknown=forward_unknown,
     )
 
 
-def record(*args, **kwargs):
-    return (args, kwargs)
+def declined(error, *args, **kwargs):
+    raise AssertionError(f"declined: {error}")
 
 
-def test_identical_signatures_call_the_backend_directly():
+def route(host, backend, **options):
+    return plan(host, backend, **options).route("f", declined)
+
+
+def test_identical_signatures_forward_everything():
     def host(a, b=1, *, c=2):
         pass
 
@@ -34,9 +42,9 @@ def test_identical_signatures_call_the_backend_directly():
         return ("gpu", a, b, c)
 
     p = plan(host, backend)
-    assert p.identity
-    assert p.fast is backend
     assert p.shared == ("a", "b", "c")
+    assert p.route("f", declined)(5) == ("gpu", 5, 1, 2)
+    assert p.route("f", declined)(5, 6, c=7) == ("gpu", 5, 6, 7)
 
 
 def test_host_only_parameter_is_dropped_with_a_warning_only_when_not_default():
@@ -47,28 +55,41 @@ def test_host_only_parameter_is_dropped_with_a_warning_only_when_not_default():
         return x
 
     p = plan(host, backend)
-    assert not p.identity
     assert p.host_only == ("axis",)
-    assert p.call(5, None) == 5
+    r = p.route("f", declined)
+    assert r(5) == 5
+    assert r(5, None) == 5
     with pytest.warns(
         IgnoredArgumentWarning, match=r"pkg.f\(\): argument 'axis'=0 is ignored by backend 'gpu'"
     ) as caught:
-        assert p.call(5, 0) == 5
+        assert r(5, 0) == 5
     assert "leave it at its default (None)" in str(caught[0].message)
     assert caught[0].filename == __file__  # points at the caller, not at turnout
 
 
-def test_omitted_shared_parameter_uses_the_backends_default():
-    def host(x, n_jobs=None):
+@pytest.mark.parametrize("value", [None, True, False, 0, 1, "umap", ()])
+def test_an_explicit_argument_reaches_the_backend_even_when_it_is_the_hosts_default(value):
+    def host(x, option=value):
         pass
 
-    def backend(x, n_jobs=-1):
-        return n_jobs
+    def backend(x, option="backend's own"):
+        return option
 
-    p = plan(host, backend)
-    assert not p.identity
-    assert p.call(1, None) == -1  # left at the host's default: the backend's own default
-    assert p.call(1, 4) == 4
+    r = route(host, backend)
+    assert r(1, value) == value  # given: forwarded unchanged, whatever its value
+    assert r(1, option=value) == value
+    assert r(1) == "backend's own"  # truly omitted: the backend's own default
+
+
+def test_an_omitted_argument_the_backend_requires_gets_the_hosts_default():
+    def host(x, n=3):
+        pass
+
+    def backend(x, n):
+        return n
+
+    assert route(host, backend)(1) == 3
+    assert route(host, backend)(1, 5) == 5
 
 
 def test_backend_only_keywords_are_forwarded_and_unknown_ones_raise():
@@ -80,10 +101,21 @@ def test_backend_only_keywords_are_forwarded_and_unknown_ones_raise():
 
     p = plan(host, backend)
     assert p.backend_only == ("method",)
-    assert p.call(1) == (1, "fast")
-    assert p.call(1, method="exact") == (1, "exact")
+    r = p.route("f", declined)
+    assert r(1) == (1, "fast")
+    assert r(1, method="exact") == (1, "exact")
     with pytest.raises(TypeError, match=r"pkg.f\(\) got an unexpected keyword argument 'nope'"):
-        p.call(1, nope=2)
+        r(1, nope=2)
+
+
+def test_a_host_with_a_wider_real_signature_passes_unknown_keywords_on():
+    def host(x):
+        pass
+
+    def backend(x, **options):
+        return options
+
+    assert route(host, backend, forward_unknown=True)(1, chunked=True) == {"chunked": True}
 
 
 def test_keyword_of_another_backend_is_ignored_with_a_warning():
@@ -93,21 +125,27 @@ def test_keyword_of_another_backend_is_ignored_with_a_warning():
     def backend(x):
         return x
 
-    p = plan(host, backend, known={"method"})
     with pytest.warns(IgnoredArgumentWarning, match="'method'"):
-        assert p.call(1, method="x") == 1
+        assert route(host, backend, known={"method"})(1, method="x") == 1
 
 
-def test_positional_only_and_keyword_kinds_are_mapped_by_name():
-    def host(a, b, /, c, *, d=4):
+def test_positional_only_parameters_are_matched_by_position():
+    def host(values, /):
         pass
 
-    def backend(b, a, /, *, c, d=4, e=5):
+    def backend(data, /):
+        return ("gpu", data)
+
+    assert route(host, backend)([1]) == ("gpu", [1])
+
+    def host2(a, b, /, c, *, d=4):
+        pass
+
+    def backend2(b, a, /, *, c, d=4, e=5):
         return ("a", a, "b", b, "c", c, "d", d, "e", e)
 
-    p = plan(host, backend)
-    assert not p.identity
-    assert p.call(1, 2, 3, d=9) == ("a", 1, "b", 2, "c", 3, "d", 9, "e", 5)
+    # host a -> the backend's first slot (named b), host b -> its second (named a)
+    assert route(host2, backend2)(1, 2, 3, d=9) == ("a", 2, "b", 1, "c", 3, "d", 9, "e", 5)
 
 
 def test_positional_only_backend_default_is_filled_when_a_later_one_is_given():
@@ -117,7 +155,8 @@ def test_positional_only_backend_default_is_filled_when_a_later_one_is_given():
     def backend(a, b=7, c=0, /):
         return (a, b, c)
 
-    assert plan(host, backend).call(1, 3) == (1, 7, 3)
+    # by position: host a -> slot 0, host c -> slot 1 (the backend's b)
+    assert route(host, backend)(1, 3) == (1, 3, 0)
 
 
 def test_var_positional_is_passed_through_after_the_backends_positionals():
@@ -127,8 +166,7 @@ def test_var_positional_is_passed_through_after_the_backends_positionals():
     def backend(a, scale=10, *rest):
         return (a, scale, rest)
 
-    p = plan(host, backend)
-    assert p.call(1, 2, 3) == (1, 10, (2, 3))
+    assert route(host, backend)(1, 2, 3) == (1, 10, (2, 3))
 
 
 def test_host_var_positional_needs_one_in_the_backend():
@@ -144,14 +182,14 @@ def test_host_var_positional_needs_one_in_the_backend():
 
 
 def test_backend_that_cannot_take_a_required_host_parameter_is_a_definition_error():
-    def host(values, /, axis):
+    def host(values, axis):
         pass
 
-    def backend(x, /, axis):
+    def backend(x, /, ax):
         pass
 
     with pytest.raises(
-        DispatchDefinitionError, match=r"does not take 'values', which pkg\.f\(\) requires"
+        DispatchDefinitionError, match=r"does not take 'values', 'axis', which pkg\.f\(\) requires"
     ):
         plan(host, backend)
 
@@ -176,9 +214,7 @@ def test_var_keyword_on_both_sides():
     def backend(a, **options):
         return (a, options)
 
-    p = plan(host, backend)
-    assert p.identity
-    assert p.fast(1, x=2) == (1, {"x": 2})
+    assert route(host, backend)(1, x=2) == (1, {"x": 2})
 
 
 def test_host_var_keyword_content_the_backend_cannot_take_is_ignored():
@@ -188,19 +224,88 @@ def test_host_var_keyword_content_the_backend_cannot_take_is_ignored():
     def backend(a, *, x=0):
         return (a, x)
 
-    p = plan(host, backend)
     with pytest.warns(IgnoredArgumentWarning, match="'y'"):
-        assert p.call(1, x=2, y=3) == (1, 2)
+        assert route(host, backend)(1, x=2, y=3) == (1, 2)
 
 
-def test_backend_var_keyword_takes_every_host_parameter_by_name():
+def test_backend_var_keyword_takes_given_host_parameters_by_name():
     def host(a, b=2):
         pass
 
     def backend(**kwargs):
         return kwargs
 
-    assert plan(host, backend).call(1, 5) == {"a": 1, "b": 5}
+    assert route(host, backend)(1, 5) == {"a": 1, "b": 5}
+    assert route(host, backend)(1) == {"a": 1}
+
+
+def test_parameter_map_renames_and_transforms():
+    def host(data, inplace=False, n=3):
+        pass
+
+    def backend(adata, copy=True, n=3):
+        return (adata, copy, n)
+
+    mapping = {"data": "adata", "inplace": ("copy", operator.not_)}
+    p = plan(host, backend, mapping=mapping)
+    assert p.renamed == {"data": "adata", "inplace": "copy"}
+    assert "renames data as adata, inplace as copy" in p.describe()
+    r = p.route("f", declined)
+    assert r("X") == ("X", True, 3)  # inplace omitted: the backend's own default
+    assert r("X", inplace=True) == ("X", False, 3)
+    assert r("X", False) == ("X", True, 3)
+
+
+def test_a_backend_argument_claimed_twice_is_a_definition_error():
+    def host(x, /, y):
+        pass
+
+    def backend(y, x=0):
+        pass
+
+    with pytest.raises(DispatchDefinitionError, match="would receive both"):
+        plan(host, backend)
+
+
+def test_a_backend_function_that_is_not_plain_gets_omitted_arguments_left_out():
+    def real(x, n=99, **kwargs):
+        return (x, n, kwargs)
+
+    @functools.wraps(real)
+    def wrapped(*args, **kwargs):
+        return real(*args, **kwargs)
+
+    def host(x, n=3):
+        pass
+
+    r = route(host, wrapped)
+    assert r(1) == (1, 99, {})  # left out: the real default applies
+    assert r(1, 3) == (1, 3, {})
+
+
+def test_not_implemented_goes_to_the_decline_handler_with_the_call():
+    def host(x, scale=1):
+        pass
+
+    def backend(x, scale=1):
+        raise NotImplementedError("sparse input")
+
+    seen = []
+
+    def decline(error, *args, **kwargs):
+        seen.append((str(error), args, kwargs))
+        return "host ran"
+
+    r = plan(host, backend).route("f", decline)
+    assert (
+        r(
+            1,
+            scale=2,
+        )
+        == "host ran"
+    )
+    assert seen[0][0] == "sparse input"
+    assert seen[0][1][:2] == (1, 2)
 
 
 def test_describe():

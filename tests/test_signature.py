@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import inspect
 
-from turnout._signature import backend_only_parameters, collect_additions, merged_signature
+from turnout._params import shape_of
+from turnout._signature import (
+    backend_only_shape_parameters,
+    collect_additions,
+    merged_signature,
+)
 
 
 def host(a, /, b, *args, c=1, **kwargs):
@@ -26,9 +31,7 @@ def jit(a, b, *, method="exact", tol=1e-3, required):
 
 
 def test_backend_only_parameters_split_required_from_mergeable():
-    mergeable, required = backend_only_parameters(
-        inspect.signature(host), "backend", inspect.signature(jit)
-    )
+    mergeable, required = backend_only_shape_parameters(shape_of(host), "backend", shape_of(jit))
     assert [p.name for p in mergeable] == ["method", "tol"]
     assert [p.name for p in required] == ["required"]
 

@@ -194,15 +194,19 @@ class Admission:
             trusted=rule is not None,
         )
         self._registry.add_ready(entry)
-        if rule is None and self.untrusted == "warn":
-            warn(
-                f"Backend {name!r} from {provider.describe()} is not in "
-                f"{self.host_name}'s trusted backends; it runs with the same rights "
-                f"as {self.host_name}. Uninstall {provider.distribution} if you did "
-                f"not mean to install it.",
-                UntrustedBackendWarning,
-            )
         return True
+
+    def warn_untrusted(self, entry: Entry) -> None:
+        """Warn that a backend the host does not trust was selected (the caller warns once)."""
+        provider = entry.provider
+        source = provider.describe() if provider is not None else entry.describe_source()
+        dist = provider.distribution if provider is not None else "its package"
+        warn(
+            f"Backend {entry.name!r} from {source} is not in {self.host_name}'s trusted "
+            f"backends; it runs with the same rights as {self.host_name}. Uninstall {dist} "
+            "if you did not mean to install it.",
+            UntrustedBackendWarning,
+        )
 
     def _refusal(self, label: str, provider: Provider) -> str | None:
         """Return why `provider` may never take `label`: cpu, reserved, or trusted elsewhere."""

@@ -86,7 +86,7 @@ class DispatchedClass:
             self.implementations[label] = found
         return found
 
-    def merge(self, entries: Iterable[Entry]) -> None:  # noqa: ARG002 - same call as functions
+    def merge(self, entries: Iterable[Entry], version: int = 0) -> None:  # noqa: ARG002 - same call as functions
         """Show the host constructor's signature plus the selector keyword."""
         import inspect  # noqa: PLC0415
 

@@ -1,24 +1,37 @@
-"""Generate dispatch wrappers with the host function's exact signature."""
+"""Generate the functions dispatch runs: wrappers, routes and host routes.
+
+Every generated function that sees a host call takes the host's parameters with
+each default replaced by `OMITTED` (the *route convention*): it can tell an
+argument the caller gave from one the caller left out, and Python binds the
+call once, in C. Generated source is compiled once per host function (wrapper)
+or per (host function, backend) pair (route), never per call.
+"""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
-from types import CodeType
+from types import CellType, CodeType, FunctionType
 
 from turnout import _lazytyping as t
-from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
+from turnout._params import (
+    KEYWORD_ONLY,
+    OMITTED,
+    POSITIONAL_ONLY,
+    POSITIONAL_OR_KEYWORD,
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    Shape,
+)
 
-if TYPE_CHECKING:
-    import inspect
-
-# Names the generated wrapper closes over, in closure (sorted) order; a name
-# that clashes with a host parameter gets underscores appended, keeping the order.
-FREE = ("_t_extras", "_t_get", "_t_host", "_t_miss", "_t_plans")
+# The wrapper's closure, by base name; a name that clashes with a host parameter
+# gets underscores appended. The unspecialised and specialised code of one
+# wrapper close over the same names, so the first call can swap its __code__.
+WRAPPER_FREE = ("_t_D", "_t_O", "_t_extras", "_t_get", "_t_host", "_t_miss", "_t_plans")
 FIRST_CALL = ()  # what the unspecialised wrapper passes to `miss`
 CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
-_generic_cache: dict[tuple[tuple[str, ...], bool], CodeType] = {}
+_code_cache: dict[tuple[object, ...], CodeType] = {}
 
 
 def generated_namespace() -> dict[str, t.Any]:
@@ -26,25 +39,7 @@ def generated_namespace() -> dict[str, t.Any]:
     return {"__name__": "turnout._generated", "__builtins__": builtins}
 
 
-def free_names(taken: Iterable[str]) -> tuple[str, ...]:
-    """Return the closure names for a function whose parameters are `taken`."""
-    used = set(taken)
-    if used.isdisjoint(FREE):
-        return FREE  # the usual case: nothing to rename
-    names = []
-    for name in FREE:
-        chosen = name
-        while chosen in used:
-            chosen += "_"
-        names.append(chosen)
-    return tuple(names)
-
-
-def _inner_code(source: str, filename: str) -> CodeType:
-    namespace = generated_namespace()
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
-    consts = namespace["_t_make"].__code__.co_consts
-    return next(const for const in consts if isinstance(const, CodeType))
+_NAMESPACE = generated_namespace()
 
 
 def is_coroutine_function(func: object) -> bool:
@@ -53,111 +48,321 @@ def is_coroutine_function(func: object) -> bool:
     return code is not None and bool(code.co_flags & CO_COROUTINE)
 
 
-def generic_code(names: tuple[str, ...], is_async: bool = False) -> CodeType:
-    """Return the code a wrapper starts with: specialise on the first call, then run it.
+def unique(base: str, taken: Iterable[str]) -> str:
+    """Return `base`, with underscores appended until it is not in `taken`."""
+    used = set(taken)
+    while base in used:
+        base += "_"
+    return base
 
-    Decorating stays cheap (no compile per function); the closure is the one
-    the specialised code expects, so the first call can swap the code in place.
-    An ``async def`` host gets an ``async def`` wrapper from the start, so
-    `inspect.iscoroutinefunction` is true for it before and after that swap.
+
+def compile_factory(source: str, filename: str) -> FunctionType:
+    """Compile the source of a ``_t_make`` factory and return the factory."""
+    namespace = generated_namespace()
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
+    factory: FunctionType = namespace["_t_make"]
+    return factory
+
+
+class Emitter:
+    """Names and parameter lists for one generated function with a host's parameters.
+
+    Parameters
+    ----------
+    shape
+        The host's parameters (names and kinds; defaults become `OMITTED`).
+    taken
+        More names to keep clear of (the selector keyword).
+    is_async
+        Generate ``async def`` and ``await`` the calls it makes.
     """
-    key = (names, is_async)
-    if key not in _generic_cache:
-        extras, get, host, miss, plans = names
+
+    def __init__(
+        self,
+        shape: Shape,
+        *,
+        taken: Iterable[str] = (),
+        is_async: bool = False,
+        preset: dict[str, str] | None = None,
+    ) -> None:
+        self.shape = shape
+        self.is_async = is_async
+        self.wait = "await " if is_async else ""
+        self._taken = {p.name for p in shape.params} | set(taken)
+        # preset: names chosen elsewhere (a wrapper's closure), given no value here
+        self._names: dict[str, str] = dict(preset or {})
+        self._taken.update(self._names.values())
+        self.free: dict[str, t.Any] = {}  # generated name -> value it is bound to
+        self.var_keyword = shape.var_keyword or self.local("_t_kw")
+        self.omitted = self._names["_t_O"] if "_t_O" in self._names else self.bind("_t_O", OMITTED)
+
+    def local(self, base: str) -> str:
+        """Reserve a local name."""
+        if base not in self._names:
+            self._names[base] = unique(base, self._taken)
+            self._taken.add(self._names[base])
+        return self._names[base]
+
+    def bind(self, base: str, value: object) -> str:
+        """Return a free name bound to `value` in the factory."""
+        name = self.local(base)
+        self.free[name] = value
+        return name
+
+    def const(self, value: object) -> str:
+        """Return a fresh free name bound to `value`."""
+        return self.bind(f"_t_c{len(self.free)}", value)
+
+    def parameters(self, selector: str | None = None) -> str:
+        """Return the host's parameter list, defaults `OMITTED`, the selector and ``**``."""
+        params = self.shape.params
+
+        def each(kind: int) -> list[str]:
+            return [
+                f"{p.name}={self.omitted}" if p.has_default else p.name
+                for p in params
+                if p.kind == kind
+            ]
+
+        only, either = each(POSITIONAL_ONLY), each(POSITIONAL_OR_KEYWORD)
+        keyword = each(KEYWORD_ONLY)
+        parts = [*only, *(["/"] if only else []), *either]
+        star = self.shape.var_positional
+        if star:
+            parts.append(f"*{star}")
+        elif keyword or selector:
+            parts.append("*")
+        parts += keyword
+        if selector:
+            parts.append(f"{selector}=None")
+        parts.append(f"**{self.var_keyword}")
+        return ", ".join(parts)
+
+    def forward(self, *, keywords: bool = True) -> str:
+        """Arguments that pass this function's parameters on as received."""
+        shape = self.shape
+        parts = [p.name for p in shape.params if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)]
+        if shape.var_positional:
+            parts.append(f"*{shape.var_positional}")
+        parts += [f"{p.name}={p.name}" for p in shape.params if p.kind == KEYWORD_ONLY]
+        if keywords:
+            parts.append(f"**{self.var_keyword}")
+        return ", ".join(parts)
+
+    def call(self, target: str, *, keywords_maybe: bool = True) -> list[str]:
+        """``return target(<forward>)``, spreading ``**`` only when it holds something."""
+        lines = []
+        if keywords_maybe:
+            lines.append(f"if {self.var_keyword}: return {self.wait}{target}({self.forward()})")
+        lines.append(f"return {self.wait}{target}({self.forward(keywords=False)})")
+        return lines
+
+    def substitute(self, defaults_name: str) -> tuple[list[str], tuple[object, ...]]:
+        """Lines replacing each omitted argument by the host's default, read from a tuple."""
+        lines: list[str] = []
+        defaults: list[object] = []
+        for param in self.shape.params:
+            if param.kind in (VAR_POSITIONAL, VAR_KEYWORD) or not param.has_default:
+                continue
+            lines.append(
+                f"if {param.name} is {self.omitted}: "
+                f"{param.name} = {defaults_name}[{len(defaults)}]"
+            )
+            defaults.append(param.default)
+        return lines, tuple(defaults)
+
+    def source(self, name: str, body: list[str], *, selector: str | None = None) -> str:
+        """Return ``def _t_make(<free names>): def <name>(<params>): <body>``."""
+        prefix = "async " if self.is_async else ""
+        func = name if name.isidentifier() else "dispatched"
+        lines = [
+            f"def _t_make({', '.join(sorted(self.free))}):",
+            f"    {prefix}def {func}({self.parameters(selector)}):",
+            *(f"        {line}" for line in body),
+            f"    return {func}",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def build(self, name: str, body: list[str], filename: str) -> t.Any:
+        """Compile `body` into a function bound to this emitter's free values."""
+        factory = compile_factory(self.source(name, body), filename)
+        return factory(**self.free)
+
+
+# -- the wrapper ------------------------------------------------------------------------
+
+
+def wrapper_names(taken: Iterable[str]) -> dict[str, str]:
+    """Return the wrapper's closure names, renamed away from `taken` (the host's parameters)."""
+    used = set(taken)
+    names = {}
+    for base in WRAPPER_FREE:
+        names[base] = unique(base, used)
+        used.add(names[base])
+    return names
+
+
+def _inner_code(source: str, filename: str) -> CodeType:
+    factory = compile_factory(source, filename)
+    return next(const for const in factory.__code__.co_consts if isinstance(const, CodeType))
+
+
+def _never(names: dict[str, str], indent: str) -> str:
+    """Return a branch that never runs but names every closure variable (same layout)."""
+    listed = ", ".join(names[base] for base in WRAPPER_FREE)
+    never = f"{indent}if {names['_t_miss']} is None:  # never: keeps the closure layout\n"
+    return f"{never}{indent}    return {listed}\n"
+
+
+def first_call_code(names: dict[str, str], is_async: bool) -> CodeType:
+    """Return the code a plain host's wrapper starts with: specialise, then run.
+
+    Decorating stays cheap (no compile per function): the code is shared by every
+    wrapper with the same closure names.
+    """
+    key = ("first", tuple(names.values()), is_async)
+    if key not in _code_cache:
         prefix, wait = ("async ", "await ") if is_async else ("", "")
-        _generic_cache[key] = _inner_code(
-            f"def _t_make({', '.join(names)}):\n"
+        _code_cache[key] = _inner_code(
+            f"def _t_make({', '.join(sorted(names.values()))}):\n"
             f"    {prefix}def dispatched(*args, **kwargs):\n"
-            f"        if {miss} is None:  # never true: keeps the closure of the specialised code\n"
-            f"            return {extras}, {get}, {host}, {plans}\n"
-            f"        return {wait}{miss}({FIRST_CALL!r})(*args, **kwargs)\n"
+            f"{_never(names, '        ')}"
+            f"        return {wait}{names['_t_miss']}({FIRST_CALL!r})(*args, **kwargs)\n"
             "    return dispatched\n",
             "<turnout wrapper>",
         )
-    return _generic_cache[key]
+    return _code_cache[key]
+
+
+def passthrough_code(names: dict[str, str], keyword: str, is_async: bool) -> CodeType:
+    """Return the code of a wrapper whose host is not a plain function (``singledispatch``).
+
+    Its documented signature may be narrower than what it accepts, so the host's
+    own code gets exactly the caller's arguments; backends get them through a route.
+    """
+    key = ("pass", tuple(names.values()), keyword, is_async)
+    if key not in _code_cache:
+        args, kwargs = unique("_t_a", {keyword}), unique("_t_k", {keyword})
+        wait = "await " if is_async else ""
+        prefix = "async " if is_async else ""
+        plans, miss, host = names["_t_plans"], names["_t_miss"], names["_t_host"]
+        route = unique("_t_r", {keyword, args, kwargs})
+        _code_cache[key] = _inner_code(
+            f"def _t_make({', '.join(sorted(names.values()))}):\n"
+            f"    {prefix}def dispatched(*{args}, {keyword}=None, **{kwargs}):\n"
+            f"{_never(names, '        ')}"
+            f"        if {keyword} is None:\n"
+            f"            {keyword} = {names['_t_get']}().name\n"
+            f"        if {keyword} == {CPU!r}:\n"
+            f"            return {wait}{host}(*{args}, **{kwargs})\n"
+            "        try:\n"
+            f"            {route} = {plans}[{keyword}]\n"
+            "        except (KeyError, TypeError):\n"
+            f"            {route} = {miss}({keyword})\n"
+            f"        return {wait}{route}(*{args}, **{kwargs})\n"
+            "    return dispatched\n",
+            "<turnout wrapper>",
+        )
+    return _code_cache[key]
+
+
+def make_function(code: CodeType, name: str, cells: dict[str, object]) -> t.Any:
+    """Create a function from generated inner `code`, its closure given by name."""
+    closure = tuple(CellType(cells[free]) for free in code.co_freevars)
+    return FunctionType(code, _NAMESPACE, name, None, closure)
 
 
 def specialised_code(
-    name: str,
-    signature: inspect.Signature,
-    keyword: str,
-    free: tuple[str, ...],
-    is_async: bool = False,
-) -> tuple[CodeType, tuple[t.Any, ...] | None, dict[str, t.Any]]:
-    """Return the wrapper's code, ``__defaults__`` and ``__kwdefaults__``.
+    name: str, shape: Shape, keyword: str, names: dict[str, str], is_async: bool
+) -> tuple[CodeType, tuple[object, ...] | None, dict[str, object], tuple[object, ...]]:
+    """Return a plain host's wrapper code, its defaults, kwdefaults and the host's defaults.
 
-    The code takes exactly the host's parameters plus the selector keyword (and
-    ``**kwargs`` for backend-only keywords), so Python binds a call once, in C;
-    the default path is then a ContextVar read, a comparison and the host call.
+    The code takes exactly the host's parameters (defaults `OMITTED`), the
+    selector keyword, and ``**`` for backend-only keywords. On the host's path
+    it fills in the host's defaults for omitted arguments and calls the host: a
+    ContextVar read, a comparison, a few identity checks and the call.
     """
-    import inspect  # noqa: PLC0415 - first call only
-
-    kinds = inspect.Parameter
-    extras, get, host, miss, plans = free
-    params = list(signature.parameters.values())
-    taken = {*signature.parameters, *free, keyword}
-    plan = _unique("_t_plan", taken)
-    var_keyword = next((p.name for p in params if p.kind is kinds.VAR_KEYWORD), None)
-    extra = var_keyword or _unique("_t_kw", taken)
-    pos_only = [p.name for p in params if p.kind is kinds.POSITIONAL_ONLY]
-    pos_kw = [p.name for p in params if p.kind is kinds.POSITIONAL_OR_KEYWORD]
-    star = next((f"*{p.name}" for p in params if p.kind is kinds.VAR_POSITIONAL), "")
-    keywords = [p.name for p in params if p.kind is kinds.KEYWORD_ONLY]
-    header = [*pos_only, *(["/"] if pos_only else []), *pos_kw, star or "*", *keywords]
-    header += [keyword, f"**{extra}"]
-    positional = [*pos_only, *pos_kw, *([star] if star else [])]
-    call = ", ".join([*positional, *(f"{k}={k}" for k in keywords)])
-    # With the host's **kwargs empty (the usual case) a plain call avoids Python's
-    # slower argument-unpacking call; `ret` emits both forms when needed.
-    spread = (f"{call}, **{extra}" if call else f"**{extra}") if var_keyword else call
-
-    wait = "await " if is_async else ""
-
-    def ret(target: str, indent: str) -> list[str]:
-        if not var_keyword:
-            return [f"{indent}return {wait}{target}({call})"]
-        return [
-            f"{indent}if {extra}:",
-            f"{indent}    return {wait}{target}({spread})",
-            f"{indent}return {wait}{target}({call})",
-        ]
-
-    func = name if name.isidentifier() else "dispatched"
-    prefix = "async " if is_async else ""
-    lines = [f"def _t_make({', '.join(free)}):", f"    {prefix}def {func}({', '.join(header)}):"]
-    if var_keyword is None:
-        args = "".join(f"{item}, " for item in positional)
-        kwargs = ", ".join([*(f"{k!r}: {k}" for k in keywords), f"**{extra}"])
-        lines += [
-            f"        if {extra}:",
-            f"            return {wait}{extras}({keyword}, ({args}), {{{kwargs}}})",
-        ]
-    lines += [
-        f"        if {keyword} is None:",
-        f"            {keyword} = {get}().name",
-        f"        if {keyword} == {CPU!r}:",
-        *ret(host, "            "),
-        "        try:",
-        f"            {plan} = {plans}[{keyword}]",
-        "        except (KeyError, TypeError):",
-        # `extras` is named here too so every wrapper closes over the same five
-        # names (a host with **kwargs never takes the extras path).
-        f"            {plan} = {miss}({keyword}) if {extras} else None",
-        *ret(plan, "        "),
-        f"    return {func}",
+    emit = Emitter(shape, taken={keyword}, is_async=is_async, preset=names)
+    route = emit.local("_t_r")
+    fill, defaults = emit.substitute(names["_t_D"])
+    kw = emit.var_keyword
+    cpu = [*fill]
+    if shape.var_keyword is None:  # keywords the host does not take: warn (backend-only) or raise
+        cpu.append(f"if {kw}: return {emit.wait}{names['_t_extras']}({emit.forward()})")
+        cpu.append(f"return {emit.wait}{names['_t_host']}({emit.forward(keywords=False)})")
+    else:
+        cpu += emit.call(names["_t_host"])
+    body = [
+        *_never(names, "").splitlines(),
+        f"if {keyword} is None:",
+        f"    {keyword} = {names['_t_get']}().name",
+        f"if {keyword} == {CPU!r}:",
+        *(f"    {line}" for line in cpu),
+        "try:",
+        f"    {route} = {names['_t_plans']}[{keyword}]",
+        "except (KeyError, TypeError):",
+        f"    {route} = {names['_t_miss']}({keyword})",
+        *emit.call(route),
     ]
-    code = _inner_code("\n".join(lines) + "\n", f"<turnout wrapper of {name}>")
-    positional_kinds = (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
-    defaults = tuple(
-        p.default for p in params if p.kind in positional_kinds and p.default is not p.empty
+    free = ", ".join(sorted(names.values()))
+    prefix = "async " if is_async else ""
+    func = name if name.isidentifier() else "dispatched"
+    source = "\n".join(
+        [
+            f"def _t_make({free}):",
+            f"    {prefix}def {func}({emit.parameters(keyword)}):",
+            *(f"        {line}" for line in body),
+            f"    return {func}",
+        ]
     )
-    kwdefaults = {p.name: p.default for p in params if p.kind is kinds.KEYWORD_ONLY}
-    kwdefaults = {k: v for k, v in kwdefaults.items() if v is not inspect.Parameter.empty}
+    code = _inner_code(source + "\n", f"<turnout wrapper of {name}>")
+    positional = [p for p in shape.params if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)]
+    wrapper_defaults = tuple(OMITTED for p in positional if p.has_default)
+    kwdefaults: dict[str, object] = {p.name: OMITTED for p in shape.keyword_only if p.has_default}
     kwdefaults[keyword] = None
-    return code, defaults or None, kwdefaults
+    return code, wrapper_defaults or None, kwdefaults, defaults
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    while name in taken:
-        name += "_"
-    return name
+def host_route(name: str, host: t.Any, shape: Shape, *, plain: bool, is_async: bool) -> t.Any:
+    """Return the host's code as a route (route convention in, the host's call out).
+
+    A plain host gets its defaults for omitted arguments and a fixed call. Any
+    other host gets the caller's arguments rebuilt: positional ones by position
+    up to the first one left out, the rest by keyword.
+    """
+    emit = Emitter(shape, is_async=is_async)
+    target = emit.bind("_t_host", host)
+    if plain:
+        defaults_name = emit.local("_t_D")
+        fill, defaults = emit.substitute(defaults_name)
+        emit.bind("_t_D", defaults)
+        body = [*fill, *emit.call(target)]
+    else:
+        body = _rebuild(emit, target)
+    return emit.build(name, body, f"<turnout host route of {name}>")
+
+
+def _rebuild(emit: Emitter, target: str) -> list[str]:
+    omitted = emit.omitted
+    args, kws, gap = emit.local("_t_args"), emit.local("_t_kws"), emit.local("_t_gap")
+    lines = [f"{args} = []", f"{kws} = {{}}", f"{gap} = False"]
+    for param in emit.shape.params:
+        name = param.name
+        if param.kind == VAR_POSITIONAL:
+            lines.append(f"{args}.extend({name})")
+        elif param.kind == KEYWORD_ONLY:
+            put = f"{kws}[{name!r}] = {name}"
+            lines.append(f"if {name} is not {omitted}: {put}" if param.has_default else put)
+        elif param.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD) and not param.has_default:
+            lines.append(f"{args}.append({name})")  # a required one never follows a gap
+        elif param.kind == POSITIONAL_ONLY:
+            lines.append(f"if {name} is not {omitted}: {args}.append({name})")
+        elif param.kind == POSITIONAL_OR_KEYWORD:
+            lines += [
+                f"if {name} is {omitted}: {gap} = True",
+                f"elif {gap}: {kws}[{name!r}] = {name}",
+                f"else: {args}.append({name})",
+            ]
+    lines.append(f"{kws}.update({emit.var_keyword})")
+    lines.append(f"return {emit.wait}{target}(*{args}, **{kws})")
+    return lines

@@ -73,6 +73,7 @@ class Discovery:
         # for a backend while that import runs.
         self.lock = threading.RLock()
         self._candidates: list[_Candidate] | None = None
+        self._warned_untrusted: set[str] = set()
         self.on_ready: Callable[[], None] | None = None  # called after each backend loads
 
     def rule_for(self, label: str) -> TrustRule | None:
@@ -140,8 +141,24 @@ class Discovery:
                 self._registry.add_failed(entry)
                 raise self._load_error(label, entry) from error
             entry.factory = None
-        if self.on_ready is not None:
-            self.on_ready()
+            if self.on_ready is not None:
+                self.on_ready()
+        return entry
+
+    def select(self, label: object) -> Entry:
+        """Return the ready backend for `label` as a user's choice (see `require`).
+
+        The first choice of a backend the host does not trust warns, once per
+        backend; a warning turned into an error raises and warns again next time.
+        """
+        entry = self.require(label)
+        if (
+            not entry.trusted
+            and self._admission.untrusted == "warn"
+            and entry.name not in self._warned_untrusted
+        ):
+            self._admission.warn_untrusted(entry)
+            self._warned_untrusted.add(entry.name)
         return entry
 
     def require(self, label: object) -> Entry:
@@ -181,7 +198,11 @@ class Discovery:
 
     def loaded_names(self) -> list[str]:
         """Return the canonical names of the backends loaded so far (loads nothing)."""
-        return [entry.name for entry in self._registry.ready() if entry.factory is None]
+        return [entry.name for entry in self.loaded_entries()]
+
+    def loaded_entries(self) -> list[Entry]:
+        """Return the backends loaded so far, sorted by name (loads nothing, takes no lock)."""
+        return [entry for entry in self._registry.ready() if entry.factory is None]
 
     def load_all(self) -> None:
         """Import every entry point and instantiate every in-tree backend (idempotent).

@@ -1,24 +1,28 @@
-"""backend_dispatch: the wrapper, its per-backend plans, the fallback, the merged API."""
+"""backend_dispatch: the wrapper, its routes per backend, the fallback, the merged API."""
 
 from __future__ import annotations
 
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from types import CellType, FunctionType
 
 from turnout import _lazytyping as t
 from turnout._codegen import (
     FIRST_CALL,
-    free_names,
-    generated_namespace,
-    generic_code,
+    first_call_code,
+    host_route,
     is_coroutine_function,
+    make_function,
+    passthrough_code,
+    specialised_code,
+    wrapper_names,
 )
 from turnout._discovery import Discovery
-from turnout._errors import DispatchDefinitionError, MissingImplementationError
+from turnout._docstrings import DocEntry, DocMerge, selector_entry
+from turnout._errors import DispatchDefinitionError, MissingImplementationError, TurnoutError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
+from turnout._params import OMITTED, Shape, code_shape, is_plain_function, shape_of
 from turnout._registry import Entry
 from turnout._settings import SelectionState, environment_label
 from turnout._warnings import (
@@ -41,18 +45,52 @@ def qualified_name(obj: t.Any) -> str:
     return f"{module}.{getattr(obj, '__qualname__', repr(obj))}"
 
 
-def parameter_names(func: Callable[..., t.Any]) -> tuple[str, ...]:
-    """Return the named parameters of a plain function, without `inspect`."""
+def public_name(obj: t.Any, fallback: str) -> str:
+    """Return the shortest public path a user reaches `obj` by, e.g. ``pkg.mean``.
+
+    Walks the packages above `obj`'s module (``pkg``, then ``pkg.sub``, skipping
+    private ones) for one that exposes `obj` under its name; `fallback` if none.
+    """
+    module = getattr(obj, "__module__", None)
+    name = getattr(obj, "__name__", None)
+    if not isinstance(module, str) or not isinstance(name, str):
+        return fallback
+    parts = module.split(".")
+    for end in range(1, len(parts) + 1):
+        if parts[end - 1].startswith("_"):
+            continue
+        prefix = ".".join(parts[:end])
+        package = sys.modules.get(prefix)
+        if package is not None and getattr(package, name, None) is obj:
+            return f"{prefix}.{name}"
+    return fallback
+
+
+def code_parameter_names(func: Callable[..., t.Any]) -> tuple[str, ...]:
+    """Return every parameter name of a function's code, ``*args``/``**kwargs`` included."""
     code = getattr(func, "__code__", None)
     if code is None:
         return ()
     count = code.co_argcount + code.co_kwonlyargcount
+    count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)
     return tuple(code.co_varnames[:count])
+
+
+def documented_names(func: Callable[..., t.Any]) -> tuple[str, ...]:
+    """Parameter names of `func` and of every function it wraps (``__wrapped__``)."""
+    names: list[str] = []
+    seen: set[int] = set()
+    current: t.Any = func
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        names.extend(code_parameter_names(current))
+        current = getattr(current, "__wrapped__", None)
+    return tuple(names)
 
 
 def check_function(host: object, keyword: str) -> None:
     """Raise `DispatchDefinitionError` when `host` cannot be dispatched."""
-    if not callable(host) or not hasattr(host, "__code__"):
+    if isinstance(host, type) or not callable(host) or not hasattr(host, "__code__"):
         raise DispatchDefinitionError(
             target=qualified_name(host),
             problem=f"@backend_dispatch decorates functions, not {type(host).__name__}",
@@ -65,17 +103,18 @@ def check_function(host: object, keyword: str) -> None:
             problem="it is a method; backends replace module-level functions",
             action="decorate the class with @backend_class to let backends replace it whole",
         )
-    if keyword in parameter_names(host):
-        raise DispatchDefinitionError(
-            target=f"{qualified_name(host)}()",
-            problem=f"parameter {keyword!r} is reserved by turnout to select a backend",
-            action=(
-                "rename it, or choose another selector with BackendDispatcher(backend_keyword=...)"
-            ),
-        )
+    names = code_parameter_names(host) if is_plain_function(host) else documented_names(host)
+    if keyword in names:
+        raise keyword_taken(f"{qualified_name(host)}()", keyword)
 
 
-_NAMESPACE = generated_namespace()  # shared by every unspecialised wrapper
+def keyword_taken(target: str, keyword: str) -> DispatchDefinitionError:
+    """Return the error for a host function or class that already takes the selector."""
+    return DispatchDefinitionError(
+        target=target,
+        problem=f"parameter {keyword!r} is reserved by turnout to select a backend",
+        action="rename it, or choose another selector with BackendDispatcher(backend_keyword=...)",
+    )
 
 
 def _debug(message: str, *args: object) -> None:
@@ -89,8 +128,37 @@ def _debug(message: str, *args: object) -> None:
         logging.getLogger("turnout").debug(message, *args)
 
 
+class SignatureSource:
+    """The wrapper's ``__wrapped__``: the host function, plus the merged signature, lazily.
+
+    `inspect.signature` unwraps until an object has ``__signature__``; this one
+    computes it on first access, so decorating imports nothing and computes
+    nothing. `inspect.unwrap` goes on through its ``__wrapped__`` to the host
+    function, and any other attribute is the host's.
+    """
+
+    __slots__ = ("__wrapped__", "_record")
+
+    def __init__(self, record: DispatchedFunction) -> None:
+        self.__wrapped__ = record.host
+        self._record = record
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return self._record.signature()
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self.__wrapped__, name)
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return self.__wrapped__(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<turnout signature source of {self._record.qualified_name}>"
+
+
 class DispatchedFunction:
-    """turnout's record of one host function: its wrapper, plans and merged API."""
+    """turnout's record of one host function: its wrapper, routes and merged API."""
 
     def __init__(
         self,
@@ -111,308 +179,426 @@ class DispatchedFunction:
         self._keyword = keyword
         self._host_name = host_name
         self._lock = threading.Lock()
-        self._specialised = False
+        self.plain = is_plain_function(host)
+        self.is_async = is_coroutine_function(host)
+        self._shape: Shape | None = None
+        self._host_route: Callable[..., t.Any] | None = None
         self._signature: inspect.Signature | None = None
-        self._doc = host.__doc__
         self._warned: set[tuple[str, str]] = set()
-        # label -> what the wrapper calls; filled on first use, read without a lock
+        # key (label or selection) -> what the wrapper calls; read without a lock
         self.plans: dict[object, Callable[..., t.Any]] = {}
-        self.call_plans: dict[str, CallPlan | None] = {}  # canonical name -> plan (None: fallback)
+        self.routes: dict[str, Callable[..., t.Any]] = {}  # canonical name -> route
+        self.call_plans: dict[str, CallPlan | None] = {}  # canonical name -> plan (None: lacks it)
         self.known_extras: frozenset[str] = frozenset()
         self.merged = False
-        self.is_async = is_coroutine_function(host)
+        self._version = 0
+        self._names = wrapper_names(
+            (*code_parameter_names(host), keyword) if self.plain else (keyword,)
+        )
         self.wrapper = self._make_wrapper()
+        self._doc = DocMerge()
+        self._doc_entries: list[DocEntry] = [selector_entry(keyword, host_name)]
+        self._apply_doc()
 
     # -- the wrapper -----------------------------------------------------------------
 
     def _make_wrapper(self) -> Callable[..., t.Any]:
         # Cheap on purpose (decorating runs at host import): no compile, no inspect.
-        names = free_names(parameter_names(self.host))
-        cells = (  # the order of FREE: extras, get, host, miss, plans
-            CellType(self.call_with_extras),
-            CellType(self._state.var.get),
-            CellType(self.host),
-            CellType(self.miss),
-            CellType(self.plans),
-        )
-        code = generic_code(names, self.is_async)
-        wrapper: t.Any = FunctionType(code, _NAMESPACE, self.name, None, cells)
+        names = self._names
+        cells = {
+            names["_t_D"]: (),
+            names["_t_O"]: OMITTED,
+            names["_t_extras"]: self.cpu_with_extras,
+            names["_t_get"]: self._state.var.get,
+            names["_t_host"]: self.host,
+            names["_t_miss"]: self.miss,
+            names["_t_plans"]: self.plans,
+        }
+        if self.plain:
+            code = first_call_code(names, self.is_async)
+        else:
+            code = passthrough_code(names, self._keyword, self.is_async)
+        wrapper = make_function(code, self.name, cells)
+        if not self.plain:
+            wrapper.__kwdefaults__ = {self._keyword: None}
         # functools.update_wrapper, inlined: it is a third of the cost of decorating.
         host: t.Any = self.host
         wrapper.__module__ = host.__module__
         wrapper.__qualname__ = host.__qualname__
         wrapper.__doc__ = host.__doc__
-        wrapper.__annotations__ = host.__annotations__
+        wrapper.__annotations__ = getattr(host, "__annotations__", {})
         if host.__dict__:
             wrapper.__dict__.update(host.__dict__)
         type_params = getattr(host, "__type_params__", None)
         if type_params:
             wrapper.__type_params__ = type_params
-        wrapper.__wrapped__ = host
+        wrapper.__wrapped__ = SignatureSource(self)
         return wrapper  # type: ignore[no-any-return]
 
-    def host_signature(self) -> inspect.Signature:
-        """Return the host function's own signature (computed once)."""
-        if self._signature is None:
-            import inspect  # noqa: PLC0415 - first dispatch or discover() only
+    @property
+    def public_name(self) -> str:
+        """The host's public name for this function (``pkg.mean``), for messages."""
+        return public_name(self.wrapper, self.qualified_name)
 
-            self._signature = inspect.signature(self.host)
-            if self._keyword in self._signature.parameters:
-                check_function(self.host, self._keyword)
-        return self._signature
+    def shape(self) -> Shape:
+        """Return the host function's documented parameters (computed once)."""
+        if self._shape is None:
+            try:
+                self._shape = shape_of(self.host)
+            except (TypeError, ValueError) as error:
+                raise DispatchDefinitionError(
+                    target=f"{self.qualified_name}()",
+                    problem=f"its signature cannot be inspected ({error})",
+                    action="dispatch a function with an inspectable signature",
+                ) from error
+            if self._keyword in self._shape.by_name:
+                raise keyword_taken(f"{self.qualified_name}()", self._keyword)
+        return self._shape
 
     def _specialise(self) -> Callable[..., t.Any]:
-        """Give the wrapper the host's exact signature (once), and return it."""
+        """Give a plain host's wrapper the host's exact signature (once), and return it."""
         with self._lock:
-            if not self._specialised:
-                from turnout._codegen import specialised_code  # noqa: PLC0415 - imports inspect
-
-                signature = self.host_signature()
-                names = free_names(signature.parameters)
-                wrapper: t.Any = self.wrapper
-                code, defaults, kwdefaults = specialised_code(
-                    self.name, signature, self._keyword, names, self.is_async
+            wrapper: t.Any = self.wrapper
+            if wrapper.__code__.co_name != self.name:
+                shape = code_shape(self.host)
+                assert shape is not None  # noqa: S101 - only plain hosts start unspecialised
+                code, defaults, kwdefaults, host_defaults = specialised_code(
+                    self.name, shape, self._keyword, self._names, self.is_async
                 )
-                wrapper.__code__ = code
+                index = code.co_freevars.index(self._names["_t_D"])
+                wrapper.__closure__[index].cell_contents = host_defaults
+                # Defaults first: the old code ignores them, the new one needs them.
                 wrapper.__defaults__ = defaults
                 wrapper.__kwdefaults__ = kwdefaults
-                self._specialised = True
+                wrapper.__code__ = code
         return self.wrapper
 
     # -- slow paths the wrapper calls ---------------------------------------------------
 
-    def miss(self, label: object) -> Callable[..., t.Any]:
-        """Return what to call for `label`, computing its plan on first use."""
-        if label == FIRST_CALL and not self._specialised:
+    def miss(self, key: object) -> Callable[..., t.Any]:
+        """Return what to call for `key` (a label), computing its route on first use."""
+        if key == FIRST_CALL and self.plain and self.wrapper.__code__.co_name != self.name:
             return self._specialise()
-        label = environment_label(self._state, self._settle, label)
-        if label == CPU:
-            return self.host
-        entry = self._discovery.require(label)
-        if entry.name not in self.call_plans:
-            self.call_plans[entry.name] = self._plan(entry)
-        plan = self.call_plans[entry.name]
-        fast = self._fallback(entry.name) if plan is None else plan.fast
-        if isinstance(label, str):
-            self.plans[label] = fast
-        return fast
+        label = environment_label(self._state, self._settle, key)
+        route = self.host_route() if label == CPU else self.route(self._discovery.select(label))
+        if isinstance(key, str):
+            self.plans[key] = route
+        return route
 
-    def call_with_extras(
-        self, label: object, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
-    ) -> t.Any:
-        """Run a call that passed keywords the host does not take (backend-only ones)."""
-        if label is None:
-            label = self._state.var.get().name
-        if label != CPU:
-            self.miss(label)
-            plan = self.call_plans[self._discovery.require(label).name]
-            if plan is not None:
-                return plan.call(*args, **kwargs)
-            self._check_fallback(self._discovery.require(label).name)
-        for key in [key for key in kwargs if key not in self.host_signature().parameters]:
+    def host_route(self) -> Callable[..., t.Any]:
+        """Return the host's own code as a route (it takes the route convention)."""
+        if self._host_route is None:
+            self._host_route = host_route(
+                self.name, self.host, self.shape(), plain=self.plain, is_async=self.is_async
+            )
+        return self._host_route
+
+    def route(self, entry: Entry) -> Callable[..., t.Any]:
+        """Return the route to `entry`'s implementation (or the fallback), made once."""
+        found = self.routes.get(entry.name)
+        if found is None:
+            plan = self.plan(entry)
+            if plan is None:
+                found = self._fallback(entry.name, "it does not implement it")
+            else:
+                found = plan.route(self.name, self._decliner(entry.name), is_async=self.is_async)
+            self.routes[entry.name] = found
+        return found
+
+    def plan(self, entry: Entry) -> CallPlan | None:
+        """Return the call plan for one backend (None: it lacks the function), made once."""
+        try:
+            return self.call_plans[entry.name]
+        except KeyError:
+            found = self.call_plans[entry.name] = self._plan(entry)
+            return found
+
+    def cpu_with_extras(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """Run the host's code for a call that passed keywords the host does not take."""
+        names = self.shape().by_name
+        for key in [key for key in kwargs if key not in names]:
             if key not in self.known_extras:
-                msg = f"{self.qualified_name}() got an unexpected keyword argument {key!r}"
+                msg = f"{self.public_name}() got an unexpected keyword argument {key!r}"
                 raise TypeError(msg)
             del kwargs[key]
             warn(
-                f"{self.qualified_name}(): argument {key!r} only applies to backends that "
+                f"{self.public_name}(): argument {key!r} only applies to backends that "
                 f"take it; {self._host_name}'s own code ignores it.",
                 IgnoredArgumentWarning,
             )
         return self.host(*args, **kwargs)
 
-    def _plan(self, entry: Entry) -> CallPlan | None:
-        """Compute the call plan for one backend (None: it lacks the function)."""
-        import inspect  # noqa: PLC0415
-
-        from turnout._routing import CallPlan  # noqa: PLC0415
-
-        self._specialise()
+    def implementation(self, entry: Entry) -> Callable[..., t.Any] | None:
+        """Return `entry`'s function for this host function, None if it has none."""
         implementation = getattr(entry.obj, self.name, None)
-        if implementation is None:
-            _debug("%s: backend %r lacks it; the host's code runs", self.qualified_name, entry.name)
-            return None
-        if not callable(implementation):
+        if implementation is not None and not callable(implementation):
             raise DispatchDefinitionError(
-                target=f"{self.qualified_name}()",
+                target=f"{self.public_name}()",
                 problem=(
                     f"backend {entry.name!r} ({entry.describe_source()}) has an attribute "
                     f"{self.name!r} of type {type(implementation).__name__}, not a function"
                 ),
                 action="the backend must expose a callable under that name, or none at all",
             )
-        if self.is_async and not inspect.iscoroutinefunction(implementation):
+        return implementation
+
+    def _plan(self, entry: Entry) -> CallPlan | None:
+        from turnout._routing import CallPlan, describe_callable  # noqa: PLC0415
+
+        implementation = self.implementation(entry)
+        if implementation is None:
+            _debug("%s: backend %r lacks it; the host's code runs", self.public_name, entry.name)
+            return None
+        if self.is_async and not is_coroutine_function(
+            getattr(implementation, "__func__", implementation)
+        ):
             raise DispatchDefinitionError(
-                target=f"{self.qualified_name}()",
+                target=f"{self.public_name}()",
                 problem=(
                     f"it is async, but backend {entry.name!r} implements it with "
-                    f"{implementation!r}, which is not"
+                    f"{describe_callable(implementation)}, which is not"
                 ),
                 action="define the backend function with async def",
             )
         try:
-            backend_signature = inspect.signature(implementation)
+            backend = shape_of(implementation)
         except (TypeError, ValueError):
-            backend_signature = self.host_signature()  # uninspectable: pass calls through
+            backend = self.shape()  # uninspectable: pass calls through as the host takes them
         plan = CallPlan(
-            host=self.host_signature(),
-            backend=backend_signature,
+            host=self.shape(),
+            backend=backend,
             implementation=implementation,
-            function=self.qualified_name,
+            function=self.public_name,
             backend_name=entry.name,
             keyword=self._keyword,
-            known=self.known_extras,
+            mapping=getattr(implementation, "turnout_parameters", None),
+            forward_unknown=not self.plain,
+            known=lambda: self.known_extras,
         )
         _debug(
-            "%s: backend %r runs %r (%s)",
-            self.qualified_name,
+            "%s: backend %r runs %s (%s)",
+            self.public_name,
             entry.name,
-            implementation,
+            describe_callable(implementation),
             plan.describe(),
         )
         return plan
 
-    def _fallback(self, backend: str) -> Callable[..., t.Any]:
-        host, var, check = self.host, self._state.fallback_var, self._check_fallback
+    def _decliner(self, backend: str) -> Callable[..., t.Any]:
+        """Return what a route to `backend` runs when the backend raises NotImplementedError."""
+
+        def declined(error: NotImplementedError, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            if isinstance(error, TurnoutError):  # MissingImplementationError from deeper down
+                raise error
+            reason = (
+                f"it raised NotImplementedError: {error}"
+                if str(error)
+                else ("it raised NotImplementedError")
+            )
+            _debug("%s: backend %r declined: %s", self.public_name, backend, reason)
+            self.check_fallback(backend, reason)
+            return self.host_route()(*args, **kwargs)
+
+        return declined
+
+    def _fallback(self, backend: str, reason: str) -> Callable[..., t.Any]:
+        var, check, run = self._state.fallback_var, self.check_fallback, self.host_route()
 
         def fallback(*args: t.Any, **kwargs: t.Any) -> t.Any:
             if var.get().name != "silent":
-                check(backend)
-            return host(*args, **kwargs)
+                check(backend, reason)
+            return run(*args, **kwargs)
 
         return fallback
 
-    def _check_fallback(self, backend: str) -> None:
+    def check_fallback(self, backend: str, reason: str) -> None:
+        """Apply the fallback policy in effect: nothing, a warning once, or an error."""
         policy = self._state.fallback_var.get().name
         if policy == "error":
             raise MissingImplementationError(
                 label=backend,
                 host_name=self._host_name,
-                function=self.qualified_name,
+                function=self.public_name,
                 implemented_by=self.implemented_by(),
+                reason=reason,
             )
         if policy == "warn" and (backend, "fallback") not in self._warned:
-            self._warned.add((backend, "fallback"))
             warn(
-                f"Backend {backend!r} does not implement {self.qualified_name}(); "
+                f"Backend {backend!r} did not run {self.public_name}() ({reason}); "
                 f"{self._host_name}'s own code ran instead.",
                 FallbackWarning,
             )
+            self._warned.add((backend, "fallback"))
 
     def implemented_by(self) -> list[str]:
         """Return the installed backends that provide this function (loads all)."""
         self._discovery.load_all()
         return [
-            name
-            for name in self._discovery.canonical_names()
-            if callable(getattr(self._discovery.require(name).obj, self.name, None))
+            entry.name
+            for entry in self._discovery.loaded_entries()
+            if self._safe_implementation(entry) is not None
         ]
 
     def invalidate(self) -> None:
-        """Forget every plan (a backend was replaced or removed); re-merge if merged before."""
+        """Forget every route (a backend was replaced, removed or rediscovered)."""
         self.plans.clear()
+        self.routes.clear()
         self.call_plans.clear()
+
+    # -- explain ---------------------------------------------------------------------------
 
     def explain(
         self, label: str, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> Explanation:
         """Return an `Explanation` of a call to `label`, without running it."""
+        import inspect  # noqa: PLC0415
+
         from turnout._report import Explanation  # noqa: PLC0415
 
+        host = inspect.signature(self.host)
+        extra = {key: kwargs.pop(key) for key in list(kwargs) if key not in host.parameters}
+        if host.parameters and any(p.kind is p.VAR_KEYWORD for p in host.parameters.values()):
+            kwargs.update(extra)
+            extra = {}
+        given = host.bind(*args, **kwargs).arguments
         if label == CPU:
-            self.host_signature().bind(*args, **kwargs)
-            return Explanation(self.qualified_name, CPU, why, f"{self.qualified_name}()")
+            return Explanation(self.public_name, CPU, why, f"{self.public_name}()")
         entry = self._discovery.require(label)
-        self.miss(entry.name)
-        plan = self.call_plans[entry.name]
+        plan = self.plan(entry)
         if plan is None:
             policy = self._state.fallback_var.get().name
-            self.host_signature().bind(*args, **kwargs)
             return Explanation(
-                self.qualified_name,
+                self.public_name,
                 entry.name,
                 why,
-                f"{self.qualified_name}()",
+                f"{self.public_name}()",
                 fallback=True,
-                notes=(f"fallback policy {policy!r}",),
+                notes=(
+                    f"backend {entry.name!r} does not implement it",
+                    f"fallback policy {policy!r}",
+                ),
             )
-        host = self.host_signature()
-        extra = {key: kwargs.pop(key) for key in list(kwargs) if key not in host.parameters}
-        bound = host.bind(*args, **kwargs).arguments
-        defaults = {name: p.default for name, p in host.parameters.items()}
+        from turnout._routing import describe_callable, is_default  # noqa: PLC0415
+
+        shape = self.shape()
         dropped = tuple(
             name
             for name in plan.host_only
-            if name in bound and bound[name] is not defaults.get(name)
+            if name in given and not is_default(given[name], shape.by_name[name].default)
         )
-        unknown = sorted(set(extra) - set(plan.backend_only))
+        notes = [
+            f"{name!r} left out: the backend's own default applies"
+            for name in plan.shared
+            if name not in given and shape.by_name[name].has_default
+        ]
+        notes += [f"{a!r} is passed as {b!r}" for a, b in plan.renamed.items() if a in given]
+        notes += [
+            f"{key!r} is not a parameter of this backend"
+            for key in extra
+            if key not in plan.accepted
+        ]
         return Explanation(
-            self.qualified_name,
+            self.public_name,
             entry.name,
             why,
-            f"{plan.implementation!r}",
-            forwarded=tuple(name for name in plan.shared if name in bound),
+            describe_callable(plan.implementation),
+            forwarded=tuple(name for name in plan.shared if name in given),
             dropped=dropped,
-            added=tuple(name for name in extra if name in plan.backend_only),
-            notes=tuple(f"{name!r} is not a parameter of this backend" for name in unknown),
+            added=tuple(key for key in extra if key in plan.accepted),
+            notes=tuple(notes),
         )
 
     # -- the merged API -------------------------------------------------------------------
 
-    def merge(self, entries: Iterable[Entry]) -> None:
-        """Show the selector and the backend-only parameters of `entries` in signature and doc."""
-        import inspect  # noqa: PLC0415
+    def signature(self) -> inspect.Signature:
+        """Return the merged signature: the host's, the selector, backend-only parameters."""
+        found = self._signature
+        if found is None:
+            import inspect  # noqa: PLC0415
 
-        from turnout._docstrings import merge_parameters  # noqa: PLC0415
-        from turnout._signature import (  # noqa: PLC0415
-            backend_only_parameters,
-            collect_additions,
-            merged_signature,
-            selector_entry,
-        )
+            from turnout._signature import collect_additions, merged_signature  # noqa: PLC0415
 
-        host = self.host_signature()
+            host = inspect.signature(self.host)
+            implementations = []
+            for entry in self._discovery.loaded_entries():
+                implementation = self._safe_implementation(entry)
+                if implementation is None:
+                    continue
+                try:
+                    backend = inspect.signature(implementation)
+                except (TypeError, ValueError):
+                    continue
+                implementations.append((entry.name, backend, None))
+            additions = collect_additions(host, self._keyword, implementations)
+            found = self._signature = merged_signature(host, self._keyword, additions)
+        return found
+
+    def _safe_implementation(self, entry: Entry) -> Callable[..., t.Any] | None:
+        try:
+            return self.implementation(entry)
+        except (TurnoutError, AttributeError):
+            return None
+
+    def merge(self, entries: Iterable[Entry], version: int = 0) -> None:
+        """Show the backend-only parameters of `entries` in the docstring (and signature).
+
+        `version` orders merges made by different threads: an older one than the
+        last applied is skipped.
+        """
+        if version < self._version:
+            return
+        from turnout._docstrings import parameter_entries  # noqa: PLC0415
+        from turnout._signature import backend_only_shape_parameters, doc_additions  # noqa: PLC0415
+
+        host = self.shape()
         implementations = []
         for entry in entries:
-            implementation = getattr(entry.obj, self.name, None)
-            if not callable(implementation):
+            implementation = self._safe_implementation(entry)
+            if implementation is None:
                 continue
             try:
-                signature = inspect.signature(implementation)
+                backend = shape_of(implementation)
             except (TypeError, ValueError):
                 continue
-            for param in backend_only_parameters(host, self._keyword, signature)[1]:
+            _, required = backend_only_shape_parameters(host, self._keyword, backend)
+            for param in required:
                 self._warn_required(entry.name, param.name)
-            implementations.append(
-                (entry.name, signature, getattr(implementation, "__doc__", None))
-            )
-        additions = collect_additions(host, self._keyword, implementations)
+            doc = getattr(implementation, "__doc__", None)
+            implementations.append((entry.name, backend, parameter_entries(doc)))
+        additions = doc_additions(host, self._keyword, implementations)
+        with self._lock:
+            if version < self._version:
+                return
+            self._version = version
+            self._doc_entries = [
+                selector_entry(self._keyword, self._host_name),
+                *(addition.doc_entry() for addition in additions.values()),
+            ]
+            self.known_extras = frozenset(additions)
+            self._signature = None
+            self._apply_doc()
+            self.merged = True
+
+    def _apply_doc(self) -> None:
         wrapper: t.Any = self.wrapper
-        wrapper.__signature__ = merged_signature(host, self._keyword, additions)
-        doc_entries = [selector_entry(self._keyword, self._host_name)]
-        doc_entries.extend(addition.doc_entry() for addition in additions.values())
-        wrapper.__doc__ = merge_parameters(self._doc, doc_entries)
-        self.known_extras = frozenset(additions)
-        self.merged = True
+        wrapper.__doc__ = self._doc.apply(wrapper.__doc__, self._doc_entries)
 
     def support(self, entries: Iterable[Entry]) -> dict[str, tuple[str, ...] | None]:
         """Return, per backend, the backend-only parameters it adds (None: it lacks this)."""
-        import inspect  # noqa: PLC0415
-
-        from turnout._signature import backend_only_parameters  # noqa: PLC0415
+        from turnout._signature import backend_only_shape_parameters  # noqa: PLC0415
 
         found: dict[str, tuple[str, ...] | None] = {}
         for entry in entries:
-            implementation = getattr(entry.obj, self.name, None)
-            if not callable(implementation):
+            implementation = self._safe_implementation(entry)
+            if implementation is None:
                 found[entry.name] = None
                 continue
             try:
-                signature = inspect.signature(implementation)
+                backend = shape_of(implementation)
             except (TypeError, ValueError):
                 found[entry.name] = ()
                 continue
-            mergeable, _ = backend_only_parameters(self.host_signature(), self._keyword, signature)
+            mergeable, _ = backend_only_shape_parameters(self.shape(), self._keyword, backend)
             found[entry.name] = tuple(sorted(param.name for param in mergeable))
         return found
 
@@ -422,7 +608,7 @@ class DispatchedFunction:
         self._warned.add((backend, param))
         warn(
             f"Backend {backend!r}: parameter {param!r} of its {self.name}() is required, but "
-            f"{self.qualified_name}() has no such parameter, so callers cannot pass it; it is "
+            f"{self.public_name}() has no such parameter, so callers cannot pass it; it is "
             "left out of the merged signature. The backend should give it a default.",
             BackendSignatureWarning,
         )

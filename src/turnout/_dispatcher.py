@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 
 import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on first use
@@ -145,8 +144,10 @@ class BackendDispatcher:
         self._settings = Settings(self._discovery, self._state)
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
         self._records: dict[object, DispatchedFunction | DispatchedClass] = {}
-        self._merge_lock = threading.RLock()
-        self._merging = True
+        # Merges run under the discovery lock (one lock: no lock-order deadlock);
+        # each has a number, so a record never takes an older merge over a newer one.
+        self._merge_version = 0
+        self._batch = 0  # discover() loads everything, then merges once
         self.Backend: type[Backend] = make_base(self._registrar, host_name, backend_key)
         """Base class of in-tree backends: a subclass that sets ``name`` registers itself."""
 
@@ -219,14 +220,14 @@ class BackendDispatcher:
         this where everything should be known up front: a Sphinx ``conf.py``,
         a test, a report.
         """
-        # One merge at the end rather than one per backend loaded. The merge lock
-        # is not held while loading: a loading backend may merge from another thread.
-        self._merging = False
-        try:
-            self._discovery.load_all()
-        finally:
-            self._merging = True
-        self._merge_all()
+        # One merge at the end rather than one per backend loaded.
+        with self._discovery.lock:
+            self._batch += 1
+            try:
+                self._discovery.load_all()
+            finally:
+                self._batch -= 1
+            self._merge_all()
 
     def dispatched(self) -> list[Callable[..., t.Any]]:
         """Return the host's dispatched functions and classes, in decoration order.
@@ -420,12 +421,13 @@ class BackendDispatcher:
 
     def _merge_all(self) -> None:
         """Merge every loaded backend into every dispatched function's API."""
-        with self._merge_lock:
-            if not self._merging:
+        with self._discovery.lock:
+            if self._batch:
                 return
-            entries = [self._discovery.require(n) for n in self._discovery.loaded_names()]
-            for record in self._dispatched:
-                record.merge(entries)
+            self._merge_version += 1
+            entries = self._discovery.loaded_entries()
+            for record in list(self._dispatched):
+                record.merge(entries, self._merge_version)
 
     def _dispatch_function(self, host: Callable[t.P, t.R]) -> Callable[t.P, t.R]:
         check_function(host, self.backend_keyword)
@@ -439,9 +441,9 @@ class BackendDispatcher:
         )
         self._dispatched.append(record)
         self._records[record.wrapper] = record
-        if self._discovery.has_loaded() and self._discovery.loaded_names():  # show them now
-            with self._merge_lock:
-                record.merge([self._discovery.require(n) for n in self._discovery.loaded_names()])
+        if self._discovery.has_loaded():  # show them now; without the lock (see merge)
+            version = self._merge_version
+            record.merge(self._discovery.loaded_entries(), version)
         return record.wrapper
 
     def _dispatch_class(self, host: t.T) -> t.T:

@@ -7,6 +7,22 @@ from collections.abc import Sequence
 PARAMETERS = "Parameters"
 
 
+def selector_entry(keyword: str, host_name: str) -> DocEntry:
+    """Return the numpydoc entry documenting the selector keyword.
+
+    Its text holds no ``{``, ``}`` or ``%``, so hosts that fill their docstrings
+    from templates after decorating (``str.format``, ``%``) keep working.
+    """
+    return DocEntry(
+        keyword,
+        [
+            "Backend to run this call: the name or alias of an installed backend, or",
+            f'``"cpu"`` for {host_name}\'s own code. Default: the innermost',
+            f"``{host_name}.settings.use_backend()`` scope, else ``settings.backend``.",
+        ],
+    )
+
+
 class DocEntry:
     """One parameter to document: its name and description lines (dedented)."""
 
@@ -25,8 +41,10 @@ def _indent_of(line: str) -> int:
 
 
 def _is_rule(line: str) -> bool:
+    if "---" not in line:  # the cheap test first: most lines are not rules
+        return False
     stripped = line.strip()
-    return len(stripped) >= 3 and set(stripped) == {"-"}  # noqa: PLR2004 - numpydoc rule
+    return not stripped.strip("-")
 
 
 def _sections(lines: Sequence[str]) -> list[tuple[str, int]]:
@@ -34,7 +52,7 @@ def _sections(lines: Sequence[str]) -> list[tuple[str, int]]:
     return [
         (lines[i].strip(), i)
         for i in range(len(lines) - 1)
-        if lines[i].strip() and _is_rule(lines[i + 1]) and not _is_rule(lines[i])
+        if _is_rule(lines[i + 1]) and lines[i].strip() and not _is_rule(lines[i])
     ]
 
 
@@ -120,11 +138,22 @@ def merge_parameters(doc: str | None, entries: Sequence[DocEntry]) -> str:
     (or at its end); no docstring gives a bare section. The docstring's own
     indentation is kept, so numpydoc and Sphinx parse the result.
     """
-    lines = (doc or "").expandtabs().split("\n")
-    present = set(parameter_entries(doc))
+    return insert_parameters(doc, entries)[0]
+
+
+def insert_parameters(doc: str | None, entries: Sequence[DocEntry]) -> tuple[str, str]:
+    """Return `doc` with `entries` added (see `merge_parameters`), and the text inserted.
+
+    The inserted text is one contiguous substring of the result, so it can be
+    taken out again with `str.replace`.
+    """
+    text = (doc or "").expandtabs() if doc and "\t" in doc else (doc or "")
+    lines = text.split("\n")
+    present = set(parameter_entries(text))
     missing = [entry for entry in entries if entry.name not in present]
     if not missing:
-        return doc or ""
+        return doc or "", ""
+    sections = _sections(lines)
     span = _section_span(lines, PARAMETERS)
     if span is not None:
         start, end = span
@@ -135,23 +164,48 @@ def merge_parameters(doc: str | None, entries: Sequence[DocEntry]) -> str:
         last = end
         while last > start and not lines[last - 1].strip():
             last -= 1
-        return "\n".join([*lines[:last], *_render(missing, indent), *lines[last:]])
-    indent = " " * (
-        _indent_of(lines[_sections(lines)[0][1]]) if _sections(lines) else _margin(lines)
-    )
-    section = [
-        f"{indent}{PARAMETERS}",
-        f"{indent}{'-' * len(PARAMETERS)}",
-        *_render(missing, indent),
-    ]
-    if not doc or not doc.strip():
-        return "\n".join(section) + "\n"
-    sections = _sections(lines)
+        block = "\n" + "\n".join(_render(missing, indent))
+        head = "\n".join(lines[:last])
+        return head + block + text[len(head) :], block
+    indent = " " * (_indent_of(lines[sections[0][1]]) if sections else _margin(lines))
+    section = [f"{indent}{PARAMETERS}", f"{indent}{'-' * len(PARAMETERS)}"]
+    section += _render(missing, indent)
+    if not text.strip():
+        block = "\n".join(section) + "\n"
+        return block, block
     if sections:
         at = sections[0][1]
-        return "\n".join([*lines[:at], *section, "", *lines[at:]])
+        head = "\n".join(lines[:at])
+        block = "\n".join(section) + "\n\n"
+        rest = text[len(head) + 1 :] if at else text
+        prefix = head + "\n" if at else ""
+        return prefix + block + rest, block
     last = len(lines)
     while last > 0 and not lines[last - 1].strip():
         last -= 1
-    tail = lines[last:] or [""]
-    return "\n".join([*lines[:last], "", *section, *tail])
+    head = "\n".join(lines[:last])
+    block = "\n\n" + "\n".join(section)
+    return head + block + text[len(head) :], block
+
+
+class DocMerge:
+    """Keeps one docstring's turnout entries current while its owner edits the rest.
+
+    Each `apply` starts from the docstring as it is *now* (a host may fill in
+    templates or reassign ``__doc__`` after decorating), takes out the text the
+    previous `apply` inserted if it is still there verbatim, and inserts the
+    current entries.
+    """
+
+    __slots__ = ("_block",)
+
+    def __init__(self) -> None:
+        self._block = ""
+
+    def apply(self, doc: str | None, entries: Sequence[DocEntry]) -> str:
+        """Return `doc` with `entries` in its ``Parameters`` section (see `insert_parameters`)."""
+        base = doc or ""
+        if self._block and self._block in base:
+            base = base.replace(self._block, "", 1)
+        merged, self._block = insert_parameters(base, entries)
+        return merged

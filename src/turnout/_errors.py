@@ -212,20 +212,23 @@ class MissingImplementationError(TurnoutError, NotImplementedError):
         host_name: str,
         function: str,
         implemented_by: Sequence[str] = (),
+        reason: str = "it does not implement it",
     ) -> None:
         self.label = label
         self.host_name = host_name
         self.function = function
         self.implemented_by = tuple(implemented_by)
+        self.reason = reason
         others = ", ".join(self.implemented_by) or "none of the installed backends"
         super().__init__(
-            f"Backend {label!r} does not implement {function} and {host_name}'s "
+            f"Backend {label!r} did not run {function}() ({reason}) and {host_name}'s "
             f"fallback policy is 'error'. Implemented by: {others}. Select one of "
             "those, or allow the host's code with fallback='silent' or 'warn'.",
             label=label,
             host_name=host_name,
             function=function,
             implemented_by=self.implemented_by,
+            reason=reason,
         )
 
 

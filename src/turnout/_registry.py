@@ -108,14 +108,15 @@ class Entry:
 class Registry:
     """Tables of ready backends, failures and refusals, keyed by label.
 
-    Reads are plain dictionary lookups, safe without a lock; writers (discovery,
-    registration) hold the dispatcher's lock.
+    Reads are plain dictionary lookups, safe without a lock: writers (discovery,
+    registration, holding the dispatcher's lock) replace a table rather than
+    change it, so a reader iterating one never sees it change size.
     """
 
     def __init__(self) -> None:
         self._ready: dict[str, Entry] = {}
         self._failed: dict[str, Entry] = {}
-        self._refused: list[Entry] = []
+        self._refused: tuple[Entry, ...] = ()
 
     def lookup(self, label: str) -> Entry | None:
         """Return the ready backend that answers to `label`, if any."""
@@ -127,31 +128,34 @@ class Registry:
 
     def add_ready(self, entry: Entry) -> None:
         """Record a ready backend under each of its labels."""
+        ready, failed = dict(self._ready), dict(self._failed)
         for label in entry.labels:
-            self._ready[label] = entry
-            self._failed.pop(label, None)
+            ready[label] = entry
+            failed.pop(label, None)
+        self._ready, self._failed = ready, failed
 
     def add_failed(self, entry: Entry) -> None:
         """Record a failed backend under each label nobody ready holds."""
+        failed = dict(self._failed)
         for label in entry.labels:
             if label not in self._ready:
-                self._failed.setdefault(label, entry)
-        self._refused.append(entry)
+                failed.setdefault(label, entry)
+        self._failed = failed
+        self._refused = (*self._refused, entry)
 
     def add_refused(self, entry: Entry) -> None:
         """Record a rejected or shadowed entry point."""
-        self._refused.append(entry)
+        self._refused = (*self._refused, entry)
 
     def remove(self, entry: Entry) -> None:
         """Forget a ready backend under every label it holds."""
-        for label in [label for label, held in self._ready.items() if held is entry]:
-            del self._ready[label]
+        self._ready = {label: held for label, held in self._ready.items() if held is not entry}
 
     def forget_entry_points(self) -> None:
         """Forget everything discovery found; keep in-tree and explicit backends."""
         self._ready = {label: e for label, e in self._ready.items() if e.in_process}
         self._failed = {label: e for label, e in self._failed.items() if e.in_process}
-        self._refused = [entry for entry in self._refused if entry.in_process]
+        self._refused = tuple(entry for entry in self._refused if entry.in_process)
 
     def ready(self) -> list[Entry]:
         """Return each ready backend once, sorted by canonical name."""

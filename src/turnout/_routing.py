@@ -1,41 +1,40 @@
-"""CallPlan: how to call one backend function for one host function, computed once."""
+"""CallPlan: how a call of one host function reaches one backend function, decided once.
+
+A plan is pure analysis of two parameter shapes plus the backend's declared
+parameter map. It compiles to a *route*: a generated function with the host's
+parameters (every default replaced by `OMITTED`, so it knows what the caller
+left out) that calls the backend function. Rules:
+
+- host positional-only parameters are matched by position, the others by name
+  (or through the backend's parameter map, which may also transform values);
+- an argument the caller gave is forwarded unchanged, whatever its value; one
+  the caller omitted lets the backend use its own default;
+- host-only arguments are dropped, with an `IgnoredArgumentWarning` when given
+  and not equal to the host's default;
+- backend-only keywords are forwarded; unknown keywords raise the host's usual
+  `TypeError` (a host whose real signature is wider passes them on).
+"""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Collection
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
 
+from turnout import _lazytyping as t
+from turnout._codegen import Emitter, compile_factory
 from turnout._errors import DispatchDefinitionError
+from turnout._params import (
+    EMPTY,
+    KEYWORD_ONLY,
+    POSITIONAL,
+    POSITIONAL_ONLY,
+    Param,
+    Shape,
+)
 from turnout._warnings import IgnoredArgumentWarning, warn
 
-_P = inspect.Parameter
-_EMPTY = inspect.Parameter.empty
-_POSITIONAL = (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
-
-
-class HostShape:
-    """The host's parameters in the order the dispatch wrapper passes them.
-
-    The wrapper calls every plan as the host would be called: positional and
-    positional-or-keyword parameters by position, then ``*args``, then
-    keyword-only parameters and any other keywords by name.
-    """
-
-    __slots__ = ("defaults", "keyword_only", "positional", "var_keyword", "var_positional")
-
-    def __init__(self, signature: inspect.Signature) -> None:
-        params = list(signature.parameters.values())
-        self.positional = tuple(p.name for p in params if p.kind in _POSITIONAL)
-        self.keyword_only = tuple(p.name for p in params if p.kind is _P.KEYWORD_ONLY)
-        self.var_positional = next((p.name for p in params if p.kind is _P.VAR_POSITIONAL), None)
-        self.var_keyword = next((p.name for p in params if p.kind is _P.VAR_KEYWORD), None)
-        self.defaults = {p.name: p.default for p in params if p.default is not _EMPTY}
-
-    @property
-    def named(self) -> tuple[str, ...]:
-        """Every parameter but ``*args`` and ``**kwargs``, in order."""
-        return self.positional + self.keyword_only
+Transform = Callable[[t.Any], t.Any]
+_DECLINE = object()  # placeholder for the decline handler each route is given
+ParameterMap = Mapping[str, "str | tuple[str, Transform]"]
 
 
 def is_default(value: object, default: object) -> bool:
@@ -50,31 +49,40 @@ def is_default(value: object, default: object) -> bool:
         return False
 
 
+class Source:
+    """Where one backend parameter's value comes from in a host call."""
+
+    __slots__ = ("backend", "host", "transform")
+
+    def __init__(self, backend: Param, host: Param | None, transform: Transform | None) -> None:
+        self.backend = backend
+        self.host = host
+        self.transform = transform
+
+
 class CallPlan:
     """Routing of one host function's arguments to one backend function.
-
-    Shared parameters are forwarded (one left at the host's default lets the
-    backend use its own), backend-only keywords are forwarded, host-only
-    parameters are dropped with an `IgnoredArgumentWarning` when not at their
-    default, and unknown keywords raise the host's usual `TypeError`.
 
     Parameters
     ----------
     host
-        The host function's signature.
+        The host function's documented parameters.
     backend
-        The backend function's signature.
+        The backend function's parameters.
     implementation
         The backend function.
     function
-        ``module.qualname`` of the host function, for messages.
+        The host function's public name, for messages.
     backend_name
         The backend's canonical name, for messages.
     keyword
         The selector keyword, never forwarded.
-    known
-        Backend-only parameters of any loaded backend: passing one that this
-        backend lacks warns instead of raising.
+    mapping
+        The backend's parameter map for this function: host name -> backend
+        name, or ``(backend name, transform)``.
+    forward_unknown
+        Pass keywords that neither side names on to the backend (for hosts
+        whose documented signature is narrower than what they accept).
 
     Raises
     ------
@@ -83,189 +91,312 @@ class CallPlan:
     """
 
     __slots__ = (
-        "_accepts_any_keyword",
-        "_backend_defaults",
-        "_backend_keywords",
-        "_by_position",
-        "_host",
-        "_host_only",
-        "_known",
-        "_omit_at_default",
+        "_factory",
+        "accepted",
+        "accepts_any_keyword",
+        "backend",
         "backend_name",
         "backend_only",
+        "forward_unknown",
         "function",
+        "host",
         "host_only",
-        "identity",
         "implementation",
+        "known",
+        "renamed",
         "shared",
+        "sources",
     )
 
     def __init__(
         self,
         *,
-        host: inspect.Signature,
-        backend: inspect.Signature,
-        implementation: Callable[..., Any],
+        host: Shape,
+        backend: Shape,
+        implementation: Callable[..., t.Any],
         function: str,
         backend_name: str,
         keyword: str,
-        known: Collection[str] = (),
+        mapping: ParameterMap | None = None,
+        forward_unknown: bool = False,
+        known: Callable[[], Collection[str]] = frozenset,
     ) -> None:
+        self.host = host
+        self.known = known
+        self._factory: tuple[t.Any, dict[str, t.Any]] | None = None
         self.implementation = implementation
         self.function = function
         self.backend_name = backend_name
-        self._known = known
-        shape = self._host = HostShape(host)
-        params = [p for p in backend.parameters.values() if p.name != keyword]
-        named = {p.name: p for p in params if p.kind not in (_P.VAR_POSITIONAL, _P.VAR_KEYWORD)}
-        self._accepts_any_keyword = any(p.kind is _P.VAR_KEYWORD for p in params)
-        takes_varargs = any(p.kind is _P.VAR_POSITIONAL for p in params)
-        self._backend_defaults = {n: p.default for n, p in named.items() if p.default is not _EMPTY}
-        self._backend_keywords = frozenset(
-            n for n, p in named.items() if p.kind is not _P.POSITIONAL_ONLY
+        self.forward_unknown = forward_unknown
+        params = [p for p in backend.params if p.name != keyword]
+        self.backend = Shape(params, exact=backend.exact)
+        self.accepts_any_keyword = self.backend.var_keyword is not None
+        self.renamed: dict[str, str] = {}
+        self.sources = self._match(mapping or {})
+        sourced = {s.host.name for s in self.sources if s.host is not None}
+        if self.accepts_any_keyword:  # its **kwargs takes every other host parameter by name
+            sourced |= {p.name for p in host.named if p.kind != POSITIONAL_ONLY}
+        self.shared = tuple(p.name for p in host.named if p.name in sourced)
+        self.host_only = tuple(p.name for p in host.named if p.name not in sourced)
+        taken = {s.backend.name for s in self.sources if s.host is not None}
+        self.backend_only = tuple(
+            p.name for p in self.backend.named if p.name not in taken and p.name not in host.by_name
         )
-        self.shared = tuple(
-            n for n in shape.named if n in named or (self._accepts_any_keyword and n not in named)
+        self.accepted = frozenset(
+            p.name for p in self.backend.named if p.kind != POSITIONAL_ONLY and p.name not in taken
         )
-        self.host_only = tuple(n for n in shape.named if n not in self.shared)
-        self._host_only = tuple((n, shape.defaults.get(n, _EMPTY)) for n in self.host_only)
-        self.backend_only = tuple(n for n in named if n not in shape.named)
-        self._check(named, takes_varargs)
-        # Backend parameters passed by position: all of them before *args, else
-        # only the positional-only ones (the rest go by keyword).
-        by_position = _POSITIONAL if shape.var_positional else (_P.POSITIONAL_ONLY,)
-        self._by_position = tuple(n for n, p in named.items() if p.kind in by_position)
-        self._omit_at_default = frozenset(
-            n
-            for n in self.shared
-            if n in shape.defaults
-            and n in self._backend_defaults
-            and not is_default(self._backend_defaults[n], shape.defaults[n])
-        )
-        self.identity = self._is_identity(named, takes_varargs)
+        self._check()
 
-    def _check(self, named: dict[str, inspect.Parameter], takes_varargs: bool) -> None:
-        shape = self._host
+    # -- analysis -----------------------------------------------------------------------
+
+    def _match(self, mapping: ParameterMap) -> list[Source]:
+        """Give each backend parameter its host source (or None)."""
+        host, backend = self.host, self.backend
+        by_host: dict[str, tuple[Param, Transform | None]] = {}
+        positional = [p for p in backend.params if p.kind in POSITIONAL]
+        for index, param in enumerate(p for p in host.params if p.kind == POSITIONAL_ONLY):
+            if param.name not in mapping and index < len(positional):
+                by_host[param.name] = (positional[index], None)
+        for name, spec in mapping.items():
+            backend_name, transform = (spec, None) if isinstance(spec, str) else spec
+            if name in host.by_name and backend_name in backend.by_name:
+                by_host[name] = (backend.by_name[backend_name], transform)
+                self.renamed[name] = backend_name
+        for param in host.named:
+            if param.name in by_host or param.kind == POSITIONAL_ONLY:
+                continue
+            if param.name in backend.by_name:
+                by_host[param.name] = (backend.by_name[param.name], None)
+        owner: dict[str, Source] = {}
+        for name, (target, transform) in by_host.items():
+            if target.name in owner:
+                raise self._error(
+                    f"its parameter {target.name!r} would receive both "
+                    f"{owner[target.name].host.name!r} and {name!r}"  # type: ignore[union-attr]
+                )
+            owner[target.name] = Source(target, host.by_name[name], transform)
+        return [owner.get(p.name, Source(p, None, None)) for p in backend.named]
+
+    def _check(self) -> None:
         problems = []
-        required = [n for n in self.backend_only if named[n].default is _EMPTY]
+        required = [
+            s.backend.name for s in self.sources if s.host is None and not s.backend.has_default
+        ]
         if required:
             problems.append(
                 f"its parameter(s) {', '.join(map(repr, required))} are required but "
                 f"{self.function}() has no such parameter; give them defaults"
             )
-        unserved = [n for n in self.host_only if n not in shape.defaults]
+        unserved = [n for n in self.host_only if not self.host.by_name[n].has_default]
         if unserved:
             problems.append(
                 f"it does not take {', '.join(map(repr, unserved))}, which "
-                f"{self.function}() requires; add them (parameters are matched by name)"
+                f"{self.function}() requires; add them (positional-only parameters are "
+                "matched by position, the others by name)"
             )
-        if shape.var_positional and not takes_varargs:
+        if self.host.var_positional and not self.backend.var_positional:
             problems.append(
-                f"{self.function}() takes *{shape.var_positional} but the backend function "
-                "does not; add *args to it"
+                f"{self.function}() takes *{self.host.var_positional} but the backend "
+                "function does not; add *args to it"
             )
         if problems:
-            raise DispatchDefinitionError(
-                target=f"{self.function}() to backend {self.backend_name!r}",
-                problem=f"{_describe(self.implementation)} cannot serve it: " + "; ".join(problems),
-                action="fix the backend function's signature, or remove it so the host's code runs",
-            )
+            raise self._error("; ".join(problems))
 
-    def _is_identity(self, named: dict[str, inspect.Parameter], takes_varargs: bool) -> bool:
-        """Whether the backend can take the host's call unchanged (the fast path)."""
-        shape = self._host
-        if self.host_only or self._omit_at_default:
-            return False
-        if bool(shape.var_positional) != takes_varargs:
-            return False
-        if shape.var_keyword and not self._accepts_any_keyword:
-            return False
-        backend_positional = [n for n, p in named.items() if p.kind in _POSITIONAL]
-        if backend_positional[: len(shape.positional)] != list(shape.positional):
-            return False
-        if shape.var_positional and len(backend_positional) != len(shape.positional):
-            return False
-        return all(
-            n in self._backend_keywords or self._accepts_any_keyword for n in shape.keyword_only
-        )
-
-    @property
-    def fast(self) -> Callable[..., Any]:
-        """What the wrapper calls: the backend function itself when routing is a no-op."""
-        return self.implementation if self.identity else self.call
-
-    def call(self, *args: Any, **kwargs: Any) -> Any:
-        """Route a host-convention call and run the backend function."""
-        shape = self._host
-        count = len(shape.positional)
-        values = dict(zip(shape.positional, args[:count], strict=False))
-        varargs = args[count:]
-        extra: dict[str, Any] = {}
-        for key, value in kwargs.items():
-            if key in shape.keyword_only:
-                values[key] = value
-            else:
-                extra[key] = value
-        for name, default in self._host_only:
-            if name in values and (default is _EMPTY or not is_default(values[name], default)):
-                self._ignored(name, values[name], default)
-        positional, pending, keywords = self._arrange(values, extra)
-        if varargs:  # the backend's own defaults keep *args from shifting into them
-            positional.extend(pending)
-        return self.implementation(*positional, *varargs, **keywords)
-
-    def _arrange(
-        self, values: dict[str, Any], extra: dict[str, Any]
-    ) -> tuple[list[Any], list[Any], dict[str, Any]]:
-        keywords: dict[str, Any] = {}
-        for name in self.shared:
-            if name in values and not (
-                name in self._omit_at_default and values[name] is self._host.defaults[name]
-            ):
-                keywords[name] = values[name]
-        for key, value in extra.items():
-            if key in self._backend_keywords or self._accepts_any_keyword:
-                keywords[key] = value
-            elif self._host.var_keyword or key in self._known:
-                self._ignored(key, value, _EMPTY)
-            else:
-                raise TypeError(f"{self.function}() got an unexpected keyword argument {key!r}")
-        positional: list[Any] = []
-        pending: list[Any] = []
-        for name in self._by_position:
-            if name in keywords:
-                positional.extend(pending)
-                pending.clear()
-                positional.append(keywords.pop(name))
-            else:
-                pending.append(self._backend_defaults.get(name))
-        return positional, pending, keywords
-
-    def _ignored(self, name: str, value: object, default: object) -> None:
-        hint = f"leave it at its default ({default!r})" if default is not _EMPTY else "omit it"
-        warn(
-            f"{self.function}(): argument {name!r}={_short(value)} is ignored by backend "
-            f"{self.backend_name!r}, whose {_describe(self.implementation)} does not take it; "
-            f"{hint}, or select a backend that uses it.",
-            IgnoredArgumentWarning,
+    def _error(self, problem: str) -> DispatchDefinitionError:
+        return DispatchDefinitionError(
+            target=f"{self.function}() to backend {self.backend_name!r}",
+            problem=f"{describe_callable(self.implementation)} cannot serve it: {problem}",
+            action="fix the backend function's signature, or remove it so the host's code runs",
         )
 
     def describe(self) -> str:
-        """One line: what is forwarded, dropped and added (for logs and explain)."""
+        """One line: what is forwarded, renamed, dropped and added (for logs and explain)."""
         parts = [f"forwards {', '.join(self.shared) or 'nothing'}"]
+        if self.renamed:
+            renames = ", ".join(f"{a} as {b}" for a, b in self.renamed.items())
+            parts.append(f"renames {renames}")
         if self.host_only:
             parts.append(f"drops {', '.join(self.host_only)}")
         if self.backend_only:
             parts.append(f"adds {', '.join(self.backend_only)}")
         return "; ".join(parts)
 
+    # -- the route -----------------------------------------------------------------------
 
-def _describe(func: object) -> str:
+    def route(
+        self, name: str, decline: Callable[..., t.Any], *, is_async: bool = False
+    ) -> Callable[..., t.Any]:
+        """Return a route: the host's parameters in (defaults `OMITTED`), the backend call out.
+
+        It checks host-only and extra arguments and calls the backend function.
+        A `NotImplementedError` the backend raises goes to `decline` with the
+        exception and the route's own arguments, so the caller decides what runs
+        next. The source is compiled once per plan; each route is a new closure.
+        """
+        if self._factory is None:
+            source, free = self.route_source(name, is_async=is_async)
+            self._factory = (compile_factory(source, f"<turnout route of {name}>"), free)
+        factory, free = self._factory
+        values = {key: decline if value is _DECLINE else value for key, value in free.items()}
+        return factory(**values)  # type: ignore[no-any-return]
+
+    def route_source(self, name: str, *, is_async: bool) -> tuple[str, dict[str, t.Any]]:
+        """Return the source of the route factory and the values of its free names."""
+        emit = Emitter(self.host, is_async=is_async)
+        body = [*self._checks(emit), "try:"]
+        body += [f"    {line}" for line in self._call(emit)]
+        decline = emit.bind("_t_decline", _DECLINE)
+        error = emit.local("_t_e")
+        body += [
+            f"except NotImplementedError as {error}:",
+            f"    return {emit.wait}{decline}({error}, {emit.forward()})",
+        ]
+        return emit.source(name, body), emit.free
+
+    def _checks(self, emit: Emitter) -> list[str]:
+        lines = []
+        for name in self.host_only:
+            default = emit.const(self.host.by_name[name].default)
+            lines.append(
+                f"if {name} is not {emit.omitted} and not {emit.bind('_t_is_default', is_default)}"
+                f"({name}, {default}): {emit.bind('_t_ignored', self._ignored)}"
+                f"({name!r}, {name}, {default})"
+            )
+        kw, passed = emit.var_keyword, emit.local("_t_fk")
+        lines.append(f"{passed} = {kw}")  # the route's own keywords stay intact for a decline
+        if not self.accepts_any_keyword:
+            accepted = emit.bind("_t_acc", self.accepted)
+            lines.append(
+                f"if {kw} and not {accepted}.issuperset({kw}): "
+                f"{passed} = {emit.bind('_t_extra', self._extra)}({kw})"
+            )
+        return lines
+
+    def _call(self, emit: Emitter) -> list[str]:
+        """Return lines ending in ``return <the backend call>``."""
+        varargs = self.host.var_positional if self.backend.var_positional else None
+        slots = self._slots(varargs=varargs is not None)
+        positional = [self._value(emit, s, fill=True) for s in slots]
+        in_slots = {s.backend.name for s in slots}
+        keywords, conditional = self._keywords(emit, in_slots)
+        lines: list[str] = []
+        spread = []
+        if conditional:
+            bag = emit.local("_t_k")
+            lines.append(f"{bag} = {{}}")
+            for source in conditional:
+                name = source.host.name  # type: ignore[union-attr]
+                value = self._value(emit, source, fill=False)
+                put = f"{bag}[{source.backend.name!r}] = {value}"
+                lines.append(f"if {name} is not {emit.omitted}: {put}")
+            spread.append(f"**{bag}")
+        args = [*positional, *([f"*{varargs}"] if varargs else []), *keywords, *spread]
+        target = emit.bind("_t_impl", self.implementation)
+        kw = emit.local("_t_fk")
+        return [
+            *lines,
+            f"if {kw}: return {emit.wait}{target}({', '.join([*args, f'**{kw}'])})",
+            f"return {emit.wait}{target}({', '.join(args)})",
+        ]
+
+    def _slots(self, *, varargs: bool) -> list[Source]:
+        """Return the backend parameters passed by position, in order."""
+        by_position = POSITIONAL if varargs else (POSITIONAL_ONLY,)
+        slots = [s for s in self.sources if s.backend.kind in by_position]
+        if varargs:
+            return slots
+        # positional-only slots up to the last one with a source ...
+        last = max((i for i, s in enumerate(slots) if s.host is not None), default=-1)
+        covered = last + 1 == len(slots)
+        slots = slots[: last + 1]
+        if covered:  # ... then leading shared parameters by position too: a faster call
+            slots += self._leading(slots)
+        return slots
+
+    def _keywords(self, emit: Emitter, in_slots: set[str]) -> tuple[list[str], list[Source]]:
+        """Return ``name=value`` arguments, and sources passed only when given."""
+        keywords: list[str] = []
+        conditional: list[Source] = []
+        for source in self.sources:
+            if source.host is None or source.backend.name in in_slots:
+                continue
+            if source.host.has_default and not self.backend.exact and source.backend.has_default:
+                conditional.append(source)  # its default is documented, not known: leave it out
+            else:
+                keywords.append(f"{source.backend.name}={self._value(emit, source, fill=True)}")
+        if self.accepts_any_keyword:  # the backend's **kwargs takes unmatched host names
+            matched = {s.host.name for s in self.sources if s.host is not None}
+            for param in self.host.named:
+                if param.name in matched or param.kind == POSITIONAL_ONLY:
+                    continue
+                if param.has_default:
+                    conditional.append(Source(Param(param.name, KEYWORD_ONLY), param, None))
+                else:
+                    keywords.append(f"{param.name}={param.name}")
+        return keywords, conditional
+
+    def _leading(self, slots: list[Source]) -> list[Source]:
+        """Positional-or-keyword backend parameters after `slots` that can go by position."""
+        found = []
+        rest = [s for s in self.sources if s.backend.kind in POSITIONAL][len(slots) :]
+        for source in rest:
+            if source.host is None or source.backend.kind == POSITIONAL_ONLY:
+                break
+            if source.host.has_default and not self.backend.exact and source.backend.has_default:
+                break  # left out when omitted: only by keyword
+            found.append(source)
+        return found
+
+    def _value(self, emit: Emitter, source: Source, *, fill: bool) -> str:
+        """Return the expression for one backend argument (`fill`: default an omitted one)."""
+        host, backend = source.host, source.backend
+        if host is None:  # a positional slot no host parameter fills
+            return emit.const(backend.default)
+        expression = host.name
+        if source.transform is not None:
+            expression = f"{emit.const(source.transform)}({expression})"
+        if not fill or not host.has_default:
+            return expression
+        default = emit.const(backend.default if backend.has_default else host.default)
+        return f"({expression} if {host.name} is not {emit.omitted} else {default})"
+
+    # -- slow paths the route calls -------------------------------------------------------
+
+    def _extra(self, extra: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Sort keywords the backend does not name: forward, drop with a warning, or raise."""
+        kept = {}
+        known = self.known()
+        for key, value in extra.items():
+            if key in self.accepted or self.forward_unknown:
+                kept[key] = value
+            elif key in known or self.host.var_keyword is not None:
+                self._ignored(key, value, EMPTY)
+            else:
+                msg = f"{self.function}() got an unexpected keyword argument {key!r}"
+                raise TypeError(msg)
+        return kept
+
+    def _ignored(self, name: str, value: object, default: object) -> None:
+        hint = f"leave it at its default ({default!r})" if default is not EMPTY else "omit it"
+        warn(
+            f"{self.function}(): argument {name!r}={short_repr(value)} is ignored by backend "
+            f"{self.backend_name!r}, whose {describe_callable(self.implementation)} does not "
+            f"take it; {hint}, or select a backend that uses it.",
+            IgnoredArgumentWarning,
+        )
+
+
+def describe_callable(func: object) -> str:
+    """Return ``module.qualname()`` of a function or callable object."""
     module = getattr(func, "__module__", None) or type(func).__module__
     qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
     return f"{module}.{qualname}()"
 
 
-def _short(value: object) -> str:
-    text = repr(value)
+def short_repr(value: object) -> str:
+    """Return a repr short enough for a warning."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not break the call
+        text = f"<{type(value).__name__} object>"
     return text if len(text) <= 40 else text[:37] + "..."  # noqa: PLR2004 - message width

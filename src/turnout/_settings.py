@@ -244,7 +244,7 @@ class Settings:
         """
         if label == CPU:
             return CPU
-        return self._discovery.require(label).name
+        return self._discovery.select(label).name
 
     def available_backends(self) -> list[str]:
         """Return the canonical names of the installed backends, sorted (no ``"cpu"``).

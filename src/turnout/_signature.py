@@ -1,14 +1,20 @@
-"""The merged signature: the host's, plus the selector keyword and backend-only parameters."""
+"""The merged API: the host's parameters plus the selector keyword and backend-only ones.
+
+Documentation entries are built from parameter shapes (no `inspect`); the merged
+`inspect.Signature` is built only when something asks for it.
+"""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
-from turnout._docstrings import DocEntry, parameter_entries
+from turnout import _lazytyping as t
+from turnout._docstrings import DocEntry
+from turnout._lazytyping import TYPE_CHECKING
+from turnout._params import EMPTY, POSITIONAL_ONLY, VARIADIC, Param, Shape, signature_shape
 
-_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+if TYPE_CHECKING:
+    import inspect
 
 
 class Addition:
@@ -18,28 +24,29 @@ class Addition:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        # (backend name, its parameter, its description lines), in backend-name order
-        self.providers: list[tuple[str, inspect.Parameter, tuple[str, ...]]] = []
+        # (backend name, default, annotation, description lines), in backend-name order
+        self.providers: list[tuple[str, object, object, tuple[str, ...]]] = []
 
     @property
     def backends(self) -> list[str]:
         """The backends that take this parameter, sorted."""
-        return [name for name, _, _ in self.providers]
+        return [name for name, _, _, _ in self.providers]
 
     def parameter(self) -> inspect.Parameter:
         """Return the keyword-only parameter for the host signature (first backend's default)."""
-        _, first, _ = self.providers[0]
+        import inspect  # noqa: PLC0415 - only when a merged signature is asked for
+
+        _, default, annotation, _ = self.providers[0]
+        if annotation is EMPTY:
+            annotation = inspect.Parameter.empty
         return inspect.Parameter(
-            self.name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=first.default,
-            annotation=first.annotation,
+            self.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
         )
 
     def doc_entry(self) -> DocEntry:
         """Return the numpydoc entry: the first description found, and who provides it."""
-        description = next((text for _, _, text in self.providers if text), ())
-        defaults = [(name, param.default) for name, param, _ in self.providers]
+        description = next((text for _, _, _, text in self.providers if text), ())
+        defaults = [(name, default) for name, default, _, _ in self.providers]
         if len({repr(default) for _, default in defaults}) == 1:
             names = ", ".join(f"``{name}``" for name, _ in defaults)
             plural = "s" if len(defaults) > 1 else ""
@@ -51,9 +58,9 @@ class Addition:
         return DocEntry(self.name, lines)
 
 
-def backend_only_parameters(
-    host: inspect.Signature, keyword: str, backend: inspect.Signature
-) -> tuple[list[inspect.Parameter], list[inspect.Parameter]]:
+def backend_only_shape_parameters(
+    host: Shape, keyword: str, backend: Shape
+) -> tuple[list[Param], list[Param]]:
     """Split a backend's extra parameters into mergeable and required ones.
 
     Returns
@@ -63,15 +70,48 @@ def backend_only_parameters(
         required ones (reported, never merged). Positional-only, variadic,
         private (``_name``) and selector-named parameters are neither.
     """
-    mergeable: list[inspect.Parameter] = []
-    required: list[inspect.Parameter] = []
-    for name, param in backend.parameters.items():
-        if name in host.parameters or param.kind in _VARIADIC or name.startswith("_"):
+    mergeable: list[Param] = []
+    required: list[Param] = []
+    for param in backend.params:
+        name = param.name
+        if name in host.by_name or param.kind in VARIADIC or name.startswith("_"):
             continue
-        if param.kind is inspect.Parameter.POSITIONAL_ONLY or name == keyword:
+        if param.kind == POSITIONAL_ONLY or name == keyword:
             continue
-        (required if param.default is inspect.Parameter.empty else mergeable).append(param)
+        (mergeable if param.has_default else required).append(param)
     return mergeable, required
+
+
+def doc_additions(
+    host: Shape,
+    keyword: str,
+    implementations: Iterable[tuple[str, Shape, Mapping[str, DocEntry]]],
+    annotations: Mapping[tuple[str, str], object] | None = None,
+) -> dict[str, Addition]:
+    """Gather backend-only parameters across backends, by name.
+
+    Parameters
+    ----------
+    host
+        The host function's parameters.
+    keyword
+        The selector keyword, never merged.
+    implementations
+        ``(backend name, backend function parameters, its documented entries)``.
+    annotations
+        ``{(backend name, parameter): annotation}`` for the merged signature.
+    """
+    additions: dict[str, Addition] = {}
+    for backend_name, shape, described in sorted(implementations, key=lambda item: item[0]):
+        mergeable, _ = backend_only_shape_parameters(host, keyword, shape)
+        for param in mergeable:
+            entry = described.get(param.name)
+            text = entry.description if entry is not None else ()
+            annotation = (annotations or {}).get((backend_name, param.name), EMPTY)
+            additions.setdefault(param.name, Addition(param.name)).providers.append(
+                (backend_name, param.default, annotation, text)
+            )
+    return dict(sorted(additions.items()))
 
 
 def collect_additions(
@@ -79,38 +119,28 @@ def collect_additions(
     keyword: str,
     implementations: Iterable[tuple[str, inspect.Signature, str | None]],
 ) -> dict[str, Addition]:
-    """Gather backend-only parameters across backends, by name.
+    """Gather backend-only parameters from `inspect` signatures (for the merged signature)."""
+    from turnout._docstrings import parameter_entries  # noqa: PLC0415
 
-    Parameters
-    ----------
-    host
-        The host function's signature.
-    keyword
-        The selector keyword, never merged.
-    implementations
-        ``(backend name, backend function signature, its docstring)``.
-    """
-    additions: dict[str, Addition] = {}
-    for backend_name, signature, doc in sorted(implementations, key=lambda item: item[0]):
-        mergeable, _ = backend_only_parameters(host, keyword, signature)
-        described = parameter_entries(doc)
-        for param in mergeable:
-            entry = described.get(param.name)
-            text = entry.description if entry is not None else ()
-            additions.setdefault(param.name, Addition(param.name)).providers.append(
-                (backend_name, param, text)
-            )
-    return dict(sorted(additions.items()))
+    shapes = []
+    annotations: dict[tuple[str, str], object] = {}
+    for backend_name, signature, doc in implementations:
+        shapes.append((backend_name, signature_shape(signature), parameter_entries(doc)))
+        for param in signature.parameters.values():
+            annotations[backend_name, param.name] = param.annotation
+    return doc_additions(signature_shape(host), keyword, shapes, annotations)
 
 
 def merged_signature(
-    host: inspect.Signature, keyword: str, additions: Mapping[str, Addition] | Sequence[Any] = ()
+    host: inspect.Signature, keyword: str, additions: Mapping[str, Addition] | Sequence[t.Any] = ()
 ) -> inspect.Signature:
     """Return `host` with the selector keyword and `additions` as keyword-only parameters.
 
     They go after the host's own parameters and before its ``**kwargs``; host
     parameter order, kinds and defaults are kept.
     """
+    import inspect  # noqa: PLC0415
+
     params = [p for p in host.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     params.append(
         inspect.Parameter(
@@ -121,15 +151,3 @@ def merged_signature(
     params.extend(addition.parameter() for addition in values)
     params.extend(p for p in host.parameters.values() if p.kind is inspect.Parameter.VAR_KEYWORD)
     return host.replace(parameters=params)
-
-
-def selector_entry(keyword: str, host_name: str) -> DocEntry:
-    """Return the numpydoc entry documenting the selector keyword."""
-    return DocEntry(
-        keyword,
-        [
-            "Backend to run this call: the name or alias of an installed backend, or",
-            f'``"cpu"`` for {host_name}\'s own code. Default: the innermost',
-            f"``{host_name}.settings.use_backend()`` scope, else ``settings.backend``.",
-        ],
-    )

@@ -40,13 +40,13 @@ def host_signatures(draw):
     return spec
 
 
-def source_of(name, spec, body="return dict(locals())"):
-    """Source of a function with the given parameter spec."""
+def source_of(name, spec, body="return dict(locals())", suffix="_default"):
+    """Source of a function with the given parameter spec; a default is ``name + suffix``."""
     parts = []
     saw_star = False
     posonly = [s for s in spec if s[0] == "posonly"]
     for kind, pname, has_default in spec:
-        default = f"={pname!r}+'_default'" if has_default else ""
+        default = f"={pname!r}+{suffix!r}" if has_default else ""
         if kind == "posonly":
             parts.append(pname + default)
             if (kind, pname, has_default) == posonly[-1]:
@@ -66,7 +66,7 @@ def source_of(name, spec, body="return dict(locals())"):
     return f"def {name}({', '.join(parts)}):\n    {body}\n"
 
 
-def make_function(name, spec, body="return dict(locals())"):
+def make_function(name, spec, body="return dict(locals())", suffix="_default"):
     namespace = {}
-    exec(source_of(name, spec, body), namespace)  # noqa: S102 - test-generated source
+    exec(source_of(name, spec, body, suffix), namespace)  # noqa: S102 - test-generated source
     return namespace[name]

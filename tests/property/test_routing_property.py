@@ -1,4 +1,4 @@
-"""Property tests: routing never loses or duplicates an argument; merges are idempotent."""
+"""Property tests: routing never loses, duplicates or alters an argument; merges are idempotent."""
 
 from __future__ import annotations
 
@@ -10,22 +10,40 @@ from hypothesis import strategies as st
 from strategies import host_signatures, make_function
 
 from turnout import DispatchDefinitionError, TurnoutWarning
+from turnout._params import shape_of
 from turnout._routing import CallPlan
 from turnout._signature import collect_additions, merged_signature
 
 
 @st.composite
 def host_and_backend(draw):
+    """A host spec and a backend spec that serves it.
+
+    Host positional-only parameters map to the backend's leading positional
+    parameters, renamed (``b0``, ``b1``...): they are matched by position. Other
+    host parameters are shared by name or, if they have a default, dropped.
+    """
     spec = draw(host_signatures())
-    named = [s for s in spec if s[0] in ("posonly", "poskw", "kwonly")]
-    # a required host parameter must reach the backend; optional ones may be dropped
-    shared = [s for s in named if not s[2] or draw(st.booleans())]
-    backend_spec = []
-    for _kind, name, _ in shared:
-        backend_spec.append(("kwonly" if draw(st.booleans()) else "poskw", name, True))
-    backend_spec.sort(key=lambda s: s[0] != "poskw")
+    posonly = [s for s in spec if s[0] == "posonly"]
+    backend_spec = [
+        ("posonly" if draw(st.booleans()) else "poskw", f"b{i}", has_default)
+        for i, (_, _, has_default) in enumerate(posonly)
+    ]
+    if any(s[0] == "posonly" for s in backend_spec) and backend_spec[-1][0] == "poskw":
+        backend_spec = [("posonly", n, d) for _, n, d in backend_spec]
+    others = [s for s in spec if s[0] in ("poskw", "kwonly")]
+    shared = [s for s in others if not s[2] or draw(st.booleans())]
+    tail = [("kwonly" if draw(st.booleans()) else "poskw", n, d) for _, n, d in shared]
+    tail.sort(key=lambda s: s[0] != "poskw")
+    positional_tail = [s for s in tail if s[0] == "poskw"]
+    # keep "no required positional after a defaulted one" valid in the backend
+    if any(d for _, _, d in backend_spec) or any(d for _, _, d in positional_tail):
+        tail = [(k, n, True) if k == "poskw" else (k, n, d) for k, n, d in tail]
+    backend_spec += tail
     if any(s[0] == "varargs" for s in spec):
-        position = sum(1 for s in backend_spec if s[0] == "poskw")
+        if any(s[0] == "posonly" for s in backend_spec):
+            return spec, None
+        position = sum(1 for s in backend_spec if s[0] in ("posonly", "poskw"))
         backend_spec.insert(position, ("varargs", "rest", False))
     extras = draw(st.lists(st.sampled_from(["x1", "x2"]), unique=True))
     backend_spec.extend(("kwonly", name, True) for name in extras)
@@ -36,8 +54,8 @@ def host_and_backend(draw):
 
 def plan_for(host, backend):
     return CallPlan(
-        host=inspect.signature(host),
-        backend=inspect.signature(backend),
+        host=shape_of(host),
+        backend=shape_of(backend),
         implementation=backend,
         function="pkg.f",
         backend_name="b",
@@ -45,37 +63,59 @@ def plan_for(host, backend):
     )
 
 
-@given(host_and_backend(), st.integers(0, 3))
-def test_routing_never_loses_or_duplicates_an_argument(specs, n_varargs):
+def declined(error, *args, **kwargs):
+    raise AssertionError(error)
+
+
+def arguments_for(named, data):
+    """Give every required argument and some optional ones; positional ones form a prefix."""
+    positional, keywords, given_names = [], {}, set()
+    open_prefix = True
+    for kind, name, has_default in named:
+        give = not has_default or data.draw(st.booleans())
+        if give and kind != "kwonly" and open_prefix:
+            positional.append(f"value of {name}")
+            given_names.add(name)
+        elif give and kind != "posonly":
+            keywords[name] = f"value of {name}"
+            given_names.add(name)
+        elif kind != "kwonly":
+            open_prefix = False  # a positional-only one after this cannot be given
+    full = open_prefix and len(positional) == sum(1 for s in named if s[0] != "kwonly")
+    return positional, keywords, given_names, full
+
+
+@given(host_and_backend(), st.integers(0, 3), st.data())
+def test_routing_never_loses_duplicates_or_alters_an_argument(specs, n_varargs, data):
     host_spec, backend_spec = specs
+    assume(backend_spec is not None)
     host = make_function("host", host_spec)
-    backend = make_function("backend", backend_spec)
-    plan = plan_for(host, backend)
-    values = {
-        name: f"value of {name}"
-        for kind, name, _ in host_spec
-        if kind in ("posonly", "poskw", "kwonly")
-    }
-    positional = [values[n] for k, n, _ in host_spec if k in ("posonly", "poskw")]
+    backend = make_function("backend", backend_spec, suffix="_backend_default")
+    route = plan_for(host, backend).route("host", declined)
+    named = [s for s in host_spec if s[0] in ("posonly", "poskw", "kwonly")]
     has_varargs = any(k == "varargs" for k, _, _ in host_spec)
     varargs = [f"extra {i}" for i in range(n_varargs)] if has_varargs else []
-    keywords = {n: values[n] for k, n, _ in host_spec if k == "kwonly"}
+    positional, keywords, given_names, full = arguments_for(named, data)
+    if not full:
+        varargs = []  # *args only follow a full positional prefix
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TurnoutWarning)
-        received = plan.call(*positional, *varargs, **keywords)
-    backend_names = {n for k, n, _ in backend_spec if k in ("poskw", "kwonly")}
-    for name, value in values.items():
-        if name in backend_names:
-            assert received[name] == value  # forwarded once, under its own name
+        received = route(*positional, *varargs, **keywords)
+    posonly_names = [n for k, n, _ in host_spec if k == "posonly"]
+    target = {n: f"b{i}" for i, n in enumerate(posonly_names)}
+    backend_names = {n for k, n, _ in backend_spec if k in ("posonly", "poskw", "kwonly")}
+    for _, name, _ in named:
+        to = target.get(name, name)
+        if to not in backend_names:
+            assert f"value of {name}" not in received.values()  # host-only: dropped
+        elif name in given_names:
+            assert received[to] == f"value of {name}"  # given: forwarded unchanged
         else:
-            assert value not in received.values()  # host-only: dropped
-    for name in backend_names - set(values):
-        assert received[name] == f"{name}_default"
+            assert received[to] == f"{to}_backend_default"  # omitted: the backend's default
     if has_varargs:
         assert received["rest"] == tuple(varargs)
-    # nothing arrives twice
     flat = [v for v in received.values() if isinstance(v, str)]
-    assert len(flat) == len(set(flat))
+    assert len(flat) == len(set(flat))  # nothing arrives twice
 
 
 @given(host_signatures())

@@ -11,8 +11,9 @@ from turnout._dispatcher import BackendDispatcher
 from turnout._docstrings import parameter_entries
 from turnout._errors import DispatchDefinitionError
 from turnout._names import CPU, label_problem
+from turnout._params import POSITIONAL, Shape, shape_of
 from turnout._routing import CallPlan
-from turnout._signature import backend_only_parameters
+from turnout._signature import backend_only_shape_parameters
 
 _OWN = frozenset({"name", "aliases"})
 
@@ -131,27 +132,28 @@ def _check_implementation(
     if not callable(implementation):
         message = f"is a {type(implementation).__name__}; expose a function, or nothing"
         return [Finding("not-callable", host_name, message)]
-    host_function = getattr(host, "__wrapped__", host)
+    host_function = inspect.unwrap(host)
     try:
-        host_signature = inspect.signature(host_function)
-        signature = inspect.signature(implementation)
+        host_shape = shape_of(host_function)
+        shape = shape_of(implementation)
     except (TypeError, ValueError):
         return []
     findings = []
     try:
         CallPlan(
-            host=host_signature,
-            backend=signature,
+            host=host_shape,
+            backend=shape,
             implementation=implementation,
             function=f"{host_function.__module__}.{host_function.__qualname__}",
             backend_name=str(getattr(implementation, "__self__", None) or host_name),
             keyword=dispatcher.backend_keyword,
+            mapping=getattr(implementation, "turnout_parameters", None),
         )
     except DispatchDefinitionError as error:
         findings.append(Finding("cannot-serve", host_name, error.problem))
-    findings.extend(_order(host_name, host_signature, signature))
+    findings.extend(_order(host_name, host_shape, shape))
     documented = parameter_entries(getattr(implementation, "__doc__", None))
-    mergeable, _ = backend_only_parameters(host_signature, dispatcher.backend_keyword, signature)
+    mergeable, _ = backend_only_shape_parameters(host_shape, dispatcher.backend_keyword, shape)
     findings.extend(
         Finding(
             "undocumented-parameter",
@@ -165,10 +167,9 @@ def _check_implementation(
     return findings
 
 
-def _order(name: str, host: inspect.Signature, backend: inspect.Signature) -> list[Finding]:
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    host_order = [p.name for p in host.parameters.values() if p.kind in positional]
-    backend_order = [p.name for p in backend.parameters.values() if p.kind in positional]
+def _order(name: str, host: Shape, backend: Shape) -> list[Finding]:
+    host_order = [p.name for p in host.params if p.kind in POSITIONAL]
+    backend_order = [p.name for p in backend.params if p.kind in POSITIONAL]
     shared = [n for n in backend_order if n in host_order]
     if shared != [n for n in host_order if n in shared]:
         return [
