@@ -11,9 +11,12 @@ from turnout import (
     Backend,
     BackendExistsError,
     BackendLoadError,
+    BackendLoadWarning,
     BackendStatus,
+    ConfigurationError,
     ReservedBackendError,
     ShadowedBackendWarning,
+    UnknownBackendError,
     key_from_class_name,
 )
 
@@ -214,9 +217,40 @@ def test_discover_package_imports_in_tree_modules(site, make_dispatcher, tmp_pat
     dispatcher = make_dispatcher(discover_package="hostpkg_backends")
     builtins._turnout_test_dispatcher = dispatcher
     try:
-        assert dispatcher.settings.available_backends() == ["deep", "fast"]
+        with pytest.warns(BackendLoadWarning, match=r"hostpkg_backends\.broken failed"):
+            assert dispatcher.settings.available_backends() == ["deep", "fast"]
     finally:
         del builtins._turnout_test_dispatcher
     failed = [info for info in dispatcher.report() if info.status is BackendStatus.FAILED]
     assert [info.name for info in failed] == ["hostpkg_backends.broken"]
     assert isinstance(failed[0].error, ImportError)
+    # asking for a backend that module would have defined says so
+    with pytest.raises(UnknownBackendError, match=r"hostpkg_backends\.broken failed .*optional"):
+        dispatcher.settings.backend = "broken"
+
+
+def test_a_mistyped_discover_package_is_a_configuration_error(make_dispatcher):
+    dispatcher = make_dispatcher(discover_package="hostpkg_backendz")
+    for _ in range(2):  # on every query, until fixed
+        with pytest.raises(ConfigurationError, match="discover_package='hostpkg_backendz'"):
+            dispatcher.settings.backend = "fast"
+    with pytest.raises(ConfigurationError, match="discover_package"):
+        make_dispatcher(discover_package="not a module")
+
+
+def test_contains_constructs_no_in_tree_backend(make_dispatcher):
+    dispatcher = make_dispatcher()
+    built = []
+
+    class Lazy(dispatcher.Backend):
+        name = "lazy"
+
+        def __init__(self):
+            built.append(self)
+
+    assert "lazy" in dispatcher.backends
+    assert "nope" not in dispatcher.backends
+    assert " lazy " not in dispatcher.backends
+    assert built == []
+    assert isinstance(dispatcher.backends["lazy"], Lazy)
+    assert len(built) == 1

@@ -159,3 +159,187 @@ def test_backend_class_that_subclasses_the_host_class_is_initialised_once(make_d
     inits.clear()
     assert GpuModel(5).size == 5  # the backend class on its own constructs normally
     assert inits == [("gpu", 5), ("host", 5)]
+
+
+HOST_MODULE = """
+from turnout import BackendDispatcher
+
+dispatcher = BackendDispatcher({group!r}, "pickhost", trusted_backends={trusted!r})
+
+
+@dispatcher.backend_class
+class Model:
+    '''A model.
+
+    Parameters
+    ----------
+    size
+        How big.
+    '''
+
+    def __init__(self, size, *, scale=1):
+        self.where = "cpu"
+        self.size = size * scale
+
+    def __eq__(self, other):
+        return type(other) is Model and vars(other) == vars(self)
+
+    __hash__ = None
+
+
+@dispatcher.backend_class
+class Pair:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def __reduce__(self):
+        return (Pair, (self.a, self.b))
+
+
+@dispatcher.backend_class
+class Slotted:
+    __slots__ = ("value",)
+
+    def __new__(cls, value=0):
+        self = super().__new__(cls)
+        self.value = value
+        return self
+
+    def __getnewargs__(self):
+        return (self.value,)
+"""
+
+SUBCLASSING_BACKEND = """
+import pickhost
+
+class Backend:
+    name = "gpu"
+
+    class Model(pickhost.Model):
+        def __init__(self, size, *, scale=1):
+            self.where = "gpu"
+            self.size = size
+
+    class Pair:
+        def __init__(self, a, b):
+            self.where = "gpu"
+
+    class Slotted:
+        def __init__(self, value=0):
+            self.where = "gpu"
+"""
+
+
+@pytest.fixture
+def pickhost(site, group):
+    site.add(
+        "host-gpu",
+        entry_points={group: {"gpu": "pick_gpu:Backend"}},
+        modules={"pick_gpu.py": SUBCLASSING_BACKEND},
+    )
+    site.add(
+        "pickhost",
+        modules={"pickhost.py": HOST_MODULE.format(group=group, trusted=TRUSTED)},
+    )
+    import pickhost  # noqa: PLC0415 - written by this test
+
+    return pickhost
+
+
+def test_copies_and_unpickled_instances_stay_host_instances(pickhost):
+    import copy  # noqa: PLC0415
+
+    model = pickhost.Model(2, scale=3)
+    pair = pickhost.Pair(1, 2)
+    with pickhost.dispatcher.settings.use_backend("gpu"):
+        assert pickhost.Model(1).where == "gpu"  # construction dispatches ...
+        # ... but copying and unpickling recreate the host's instance
+        for clone in (
+            copy.copy(model),
+            copy.deepcopy(model),
+            pickle.loads(pickle.dumps(model)),
+            pickle.loads(pickle.dumps(model, protocol=0)),
+        ):
+            assert type(clone) is pickhost.Model
+            assert clone == model
+        clone = pickle.loads(pickle.dumps(pair))  # a __reduce__ that calls the class
+        assert type(clone) is pickhost.Pair
+        assert (clone.a, clone.b) == (1, 2)
+        slotted = pickle.loads(pickle.dumps(pickhost.Slotted(7, backend="cpu")))
+        assert type(slotted) is pickhost.Slotted
+        assert slotted.value == 7
+        assert copy.copy(pickhost.Slotted(5, backend="cpu")).value == 5
+
+
+def test_a_constructor_that_takes_the_selector_is_refused(dispatcher):
+    class Model:
+        def __init__(self, data, backend="threads"):
+            pass
+
+    with pytest.raises(DispatchDefinitionError, match="backend_keyword") as excinfo:
+        dispatcher.backend_class(Model)
+    assert "parameter 'backend' is reserved" in str(excinfo.value)
+
+    class Built:
+        def __new__(cls, *, backend=None):
+            return super().__new__(cls)
+
+    with pytest.raises(DispatchDefinitionError, match="backend_keyword"):
+        dispatcher.backend_class(Built)
+
+
+def test_the_fallback_policy_applies_to_classes(dispatcher):
+    from turnout import FallbackWarning, MissingImplementationError  # noqa: PLC0415
+
+    @dispatcher.backend_class
+    class Missing:
+        def __init__(self, value=0):
+            self.value = value
+
+    assert type(Missing(backend="gpu")) is Missing  # silent by default
+    with dispatcher.settings.use_fallback("warn"):
+        with pytest.warns(FallbackWarning, match="'gpu' did not build .*Missing"):
+            assert type(Missing(backend="gpu")) is Missing
+    with dispatcher.settings.use_fallback("error"):
+        with pytest.raises(MissingImplementationError, match="Missing"):
+            Missing(backend="gpu")
+        with pytest.raises(MissingImplementationError):
+            Missing(backend="gpu")  # every time, not only the first
+
+
+def test_the_class_docstring_documents_the_selector_and_the_cpu_class_is_exposed(dispatcher):
+    @dispatcher.backend_class
+    class Model:
+        """A model.
+
+        Parameters
+        ----------
+        size
+            How big.
+        """
+
+        def __init__(self, size, *, scale=1):
+            self.where = "cpu"
+            self.size = size
+
+    import inspect  # noqa: PLC0415
+
+    doc = inspect.cleandoc(Model.__doc__)
+    assert "\nbackend\n    Backend to run this call" in doc
+    assert doc.index("size") < doc.index("backend")
+    with dispatcher.settings.use_backend("gpu"):
+        assert Model(1).where == "gpu"
+        built = Model.cpu_class(1)  # never dispatches
+        assert type(built) is Model
+        assert built.where == "cpu"
+        assert Model.__scverse_backends_cpu_class__(2).where == "cpu"
+    assert Model.__scverse_backends_cpu_class__.__name__ == "Model"
+    assert isinstance(Model(1), Model.cpu_class)
+    assert issubclass(Model, Model.cpu_class)
+
+    class Sub(Model.cpu_class):
+        pass
+
+    assert issubclass(Sub, Model)
+    with pytest.raises(DispatchDefinitionError, match="already decorated"):
+        dispatcher.backend_class(Model)

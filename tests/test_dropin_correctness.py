@@ -8,6 +8,7 @@ import pydoc
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import pytest
 
@@ -206,3 +207,179 @@ def test_decorating_imports_neither_inspect_nor_a_backend(tmp_path):
         assert "backend" in inspect.signature(f).parameters
     """)
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
+
+
+# -- registry and errors ----------------------------------------------------------------
+
+
+def test_warnings_turned_into_errors_leave_the_registry_consistent(
+    install, make_dispatcher, backend_source
+):
+    from turnout import (  # noqa: PLC0415
+        EntryPointRejectedWarning,
+        UntrustedBackendWarning,
+    )
+
+    install("pkg-a", {"a": "pkg_a:Backend"}, {"pkg_a.py": backend_source("a")})
+    install("pkg-z", {"cpu": "pkg_z:Backend"}, {"pkg_z.py": backend_source("z")})  # refused
+    dispatcher = make_dispatcher()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(EntryPointRejectedWarning):
+            dispatcher.settings.backend = "a"
+        with pytest.raises(UntrustedBackendWarning):  # selection still warns: as an error
+            dispatcher.settings.backend = "a"
+        with pytest.raises(UntrustedBackendWarning):  # every time, under an error filter
+            dispatcher.settings.backend = "a"
+        dispatcher.discover()  # and the registry is whole: nothing is a conflict with itself
+    assert dispatcher.available_backend_names() == ["a"]
+    assert [info.status.value for info in dispatcher.report()] == ["ready", "rejected"]
+    assert "conflict" not in str(dispatcher.report())
+    with pytest.warns(UntrustedBackendWarning):
+        dispatcher.settings.backend = "a"
+    dispatcher.settings.backend = "a"  # once warned, quiet
+    assert install.imported() == ["pkg_a"]
+
+
+def test_scverse_backends_trusted_configuration_spellings(install, make_dispatcher, backend_source):
+    install(
+        "host-gpu",
+        {"gpu": "host_gpu.sub:Backend"},
+        {"host_gpu/__init__.py": "", "host_gpu/sub.py": backend_source("gpu")},
+    )
+    dispatcher = make_dispatcher(
+        trusted_backends={
+            "gpu": {
+                "aliases": ["cuda_like"],
+                "distribution": "host-gpu",
+                "entrypoint": "gpu",
+                "object_ref": "host_gpu.sub:Backend",
+                "module_prefix": "host_gpu.",
+            }
+        }
+    )
+    assert dispatcher.get_backend("cuda_like").name == "gpu"
+    strings = make_dispatcher(
+        trusted_backends={"gpu": {"distributions": "host-gpu", "entrypoints": "gpu"}}
+    )
+    assert strings.get_backend("gpu").name == "gpu"
+    from turnout import ConfigurationError  # noqa: PLC0415
+
+    with pytest.raises(ConfigurationError, match="entrypoint for 'gpu' must be a string"):
+        make_dispatcher(trusted_backends={"gpu": {"package": "p", "entrypoint": ["a"]}})
+    with pytest.raises(ConfigurationError, match="aliases"):
+        make_dispatcher(trusted_backends={"gpu": {"package": "p", "aliases": "g"}})
+
+
+def test_get_backend_is_none_for_every_unusable_label(install, make_dispatcher, backend_source):
+    install(
+        "broken-dist", {"broken": "broken_mod:Backend"}, {"broken_mod.py": "raise OSError('x')"}
+    )
+    install("evil-gpu", {"gpu": "evil:Backend"}, {"evil.py": backend_source("gpu")})
+    dispatcher = make_dispatcher(
+        trusted_backends={"gpu": {"package": "host-gpu"}, "jit": {"package": "host-jit"}},
+        reserved_backends={"tpu": "not yet"},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for label in ("nope", "jit", "broken", "gpu", "tpu", "cpu"):
+            assert dispatcher.get_backend(label) is None, label
+            assert dispatcher.settings.get_backend(label) is None, label
+    from turnout import (  # noqa: PLC0415
+        BackendLoadError,
+        BackendNotInstalledError,
+        BackendRefusedError,
+        ReservedBackendError,
+        UnknownBackendError,
+    )
+
+    for label, error in (
+        ("nope", UnknownBackendError),
+        ("jit", BackendNotInstalledError),
+        ("broken", BackendLoadError),
+        ("gpu", BackendRefusedError),
+        ("tpu", ReservedBackendError),
+    ):
+        with pytest.raises(error):
+            dispatcher.settings.backend = label
+
+
+def test_mistakes_raise_turnout_errors_where_they_are_made(make_dispatcher):
+    from turnout import ConfigurationError, TurnoutError, UnknownBackendError  # noqa: PLC0415
+
+    dispatcher = make_dispatcher()
+    with pytest.raises(ConfigurationError, match="'bogus'") as excinfo:
+        dispatcher.settings.fallback = "bogus"
+    assert isinstance(excinfo.value, ValueError)
+    with pytest.raises(ConfigurationError, match="'bogus'"):
+        dispatcher.settings.use_fallback("bogus")  # at the call, not on entering
+    with pytest.raises(UnknownBackendError, match="not a valid label"):
+        dispatcher.settings.use_backend(" cpu ")
+
+    class Gpu:
+        name = "gpu"
+
+    with pytest.raises(ConfigurationError, match=r"aliases= must be a list"):
+        dispatcher.register_backend(Gpu, aliases="gpu")
+    assert dispatcher.backends.get("g") is None  # nothing registered under 'g', 'p', 'u'
+    with pytest.raises(UnknownBackendError):
+        dispatcher.unregister_backend(["gpu"])
+    with pytest.raises(ConfigurationError, match="not a keyword, not 'class'"):
+        make_dispatcher(backend_keyword="class")
+    assert issubclass(ConfigurationError, TurnoutError)
+
+
+def test_registered_gives_back_an_entry_point_it_shadowed(install, make_dispatcher, backend_source):
+    from turnout import ShadowedBackendWarning  # noqa: PLC0415
+
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": backend_source("gpu")})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED)
+
+    class Stand:
+        name = "gpu"
+
+    with dispatcher.registered(Stand):
+        with pytest.warns(ShadowedBackendWarning):
+            dispatcher.discover()  # the entry point named gpu is hidden
+        assert isinstance(dispatcher.get_backend("gpu"), Stand)
+    backend = dispatcher.get_backend("gpu")
+    assert type(backend).__module__ == "host_gpu"  # the entry point is back
+    assert all(info.status.value == "ready" for info in dispatcher.report())
+
+
+def test_messages_use_the_hosts_public_names(site, group, install):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": GPU})
+    site.add(
+        "pubhost",
+        modules={
+            "pubhost/__init__.py": "from pubhost._impl import embed, dispatcher\n",
+            "pubhost/_impl.py": f"""
+                from turnout import BackendDispatcher
+                dispatcher = BackendDispatcher({group!r}, "pubhost",
+                                               trusted_backends={TRUSTED!r}, fallback="warn")
+
+                @dispatcher.backend_dispatch
+                def embed(data, method="umap", n_comps=None):
+                    return data
+
+                @dispatcher.backend_dispatch
+                def hidden(data):
+                    return data
+            """,
+        },
+    )
+    import pubhost  # noqa: PLC0415
+    import pubhost._impl  # noqa: PLC0415
+
+    dispatcher = pubhost.dispatcher
+    assert str(dispatcher.explain(pubhost.embed, 1, backend="gpu")).startswith("pubhost.embed:")
+    support = dispatcher.support()
+    assert list(support) == ["pubhost.embed", "pubhost._impl.hidden"]
+    from turnout import FallbackWarning  # noqa: PLC0415
+
+    with pytest.warns(FallbackWarning, match=r"pubhost\._impl\.hidden\(\)"):
+        pubhost._impl.hidden(1, backend="gpu")
+    with pytest.raises(TypeError, match=r"^pubhost\.embed\(\) got an unexpected keyword"):
+        pubhost.embed(1, backend="gpu", nope=1)
+    report = {info.name: info for info in dispatcher.report()}
+    assert report["gpu"].implements == ("pubhost.embed",)

@@ -9,6 +9,7 @@ from turnout._errors import (
     BackendExistsError,
     BackendLoadError,
     BackendNotInstalledError,
+    BackendRefusedError,
     ConfigurationError,
     DispatchDefinitionError,
     MissingImplementationError,
@@ -23,6 +24,7 @@ from turnout._registry import BackendStatus
 from turnout._settings import BackendScope, Settings
 from turnout._view import BackendsView
 from turnout._warnings import (
+    BackendLoadWarning,
     BackendSignatureWarning,
     ConfigurationWarning,
     EntryPointRejectedWarning,
@@ -43,8 +45,10 @@ __all__ = [
     "BackendExistsError",
     "BackendInfo",
     "BackendLoadError",
+    "BackendLoadWarning",
     "BackendMeta",
     "BackendNotInstalledError",
+    "BackendRefusedError",
     "BackendScope",
     "BackendSignatureWarning",
     "BackendStatus",

@@ -14,9 +14,34 @@ from turnout._trust import Provider, TrustRule
 from turnout._warnings import (
     EntryPointRejectedWarning,
     ShadowedBackendWarning,
+    TurnoutWarning,
     UntrustedBackendWarning,
     warn,
 )
+
+_ALIAS_TYPES = (list, tuple, set, frozenset)
+# What admit and accept decide
+KEEP, SHADOWED, REFUSED = "keep", "shadowed", "refused"
+_NO_ALIASES: tuple[str, ...] = ()
+
+
+def inspect_backend(backend: object) -> tuple[object, object]:
+    """Return a loaded backend's declared ``name`` and ``aliases``.
+
+    Also takes its ``repr`` and asks for an attribute it surely lacks: a backend
+    whose ``name``, ``aliases``, ``__repr__`` or ``__getattr__`` raises fails
+    here, as if it had raised on import, rather than later in a query that
+    touches every backend.
+    """
+    declared = getattr(backend, "name", None)
+    aliases = getattr(backend, "aliases", _NO_ALIASES)
+    if isinstance(aliases, (set, frozenset)):
+        aliases = tuple(sorted(aliases, key=str))  # no order of their own: a stable one
+    elif isinstance(aliases, (list, tuple)):
+        aliases = tuple(aliases)
+    repr(backend)
+    getattr(backend, "__turnout_no_such_attribute__", None)
+    return declared, aliases
 
 
 class Admission:
@@ -52,6 +77,15 @@ class Admission:
         self._trusted = {label: rule for rule in rules.values() for label in rule.labels}
         self._trusted_dists = {d for rule in rules.values() for d in rule.distributions}
         self._refused_untrusted: dict[str, Entry] = {}
+        # Warnings wait until the registry is consistent: a filter that turns one
+        # into an error must not leave discovery half done.
+        self.pending: list[tuple[str, type[TurnoutWarning]]] = []
+
+    def flush(self) -> None:
+        """Emit the warnings recorded so far (each once, even if one raises)."""
+        while self.pending:
+            message, category = self.pending.pop(0)
+            warn(message, category)
 
     def rule_for(self, label: str) -> TrustRule | None:
         """Return the trust rule `label` belongs to, if the host trusts it."""
@@ -69,20 +103,23 @@ class Admission:
         """Forget policy refusals (discovery starts over)."""
         self._refused_untrusted.clear()
 
-    def admit(self, provider: Provider, claimed: Mapping[str, Provider]) -> bool:
-        """Decide from metadata alone whether to keep an entry point; record a refusal."""
+    def admit(self, provider: Provider, claimed: Mapping[str, Provider]) -> str:
+        """Decide from metadata alone whether to keep an entry point; record a refusal.
+
+        Returns `KEEP`, `SHADOWED` (an in-process backend holds its name) or `REFUSED`.
+        """
         holder = self._registry.lookup(provider.name)
         if holder is not None and holder.in_process:
             self._shadow(provider, provider.name, holder)
-            return False
+            return SHADOWED
         reason = self._precheck(provider, claimed)
         if reason is not None:
             self._refuse(provider, provider.name, reason)
-            return False
+            return REFUSED
         if self.untrusted == "error" and not self._may_be_trusted(provider):
             self._refuse_untrusted(provider, provider.name)
-            return False
-        return True
+            return REFUSED
+        return KEEP
 
     def _may_be_trusted(self, provider: Provider) -> bool:
         """Whether an entry point may provide a trusted backend (so may be imported)."""
@@ -132,9 +169,12 @@ class Admission:
         if rule is not None:
             labels.extend(rule.labels)
         # A class that failed to construct still tells the names it would answer to.
-        declared = getattr(target, "name", None) if target is not None else None
-        aliases = getattr(target, "aliases", ()) if target is not None else ()
-        if not isinstance(aliases, (list, tuple, set, frozenset)):
+        try:
+            declared = getattr(target, "name", None) if target is not None else None
+            aliases = getattr(target, "aliases", ()) if target is not None else ()
+        except Exception:  # noqa: BLE001 - a hostile class: its entry-point name will do
+            declared, aliases = None, ()
+        if not isinstance(aliases, _ALIAS_TYPES):
             aliases = ()
         labels.extend(
             label
@@ -159,9 +199,18 @@ class Admission:
         )
         self._registry.add_failed(entry)
 
-    def accept(self, provider: Provider, rule: TrustRule | None, backend: object) -> bool:
-        """Register a loaded backend, or refuse it; return whether it was registered."""
-        declared = getattr(backend, "name", None)
+    def accept(
+        self,
+        provider: Provider,
+        rule: TrustRule | None,
+        backend: object,
+        declared: object,
+        aliases: object,
+    ) -> str:
+        """Register a loaded backend, or refuse it; return `KEEP`, `SHADOWED` or `REFUSED`.
+
+        `declared` and `aliases` are what `inspect_backend` read from it.
+        """
         if rule is not None:
             name = rule.canonical
         elif declared is None:
@@ -170,22 +219,22 @@ class Admission:
             problem = label_problem(declared)
             if problem is not None:
                 self._refuse(provider, provider.name, f"its backend name is invalid: {problem}")
-                return False
+                return REFUSED
             name = str(declared)
         holder = self._registry.lookup(name)
         if holder is not None and holder.in_process:
             self._shadow(provider, name, holder)
-            return False
+            return SHADOWED
         reason = self._claim_problem(name, provider)
         if reason is not None:
             self._refuse(provider, name, reason)
-            return False
+            return REFUSED
         if rule is None:
             rule = self._trusted.get(name)  # verified by _claim_problem when present
         if rule is None and self.untrusted == "error":
             self._refuse_untrusted(provider, name)
-            return False
-        labels = self._labels(name, backend, provider, rule)
+            return REFUSED
+        labels = self._labels(name, aliases, provider, rule)
         entry = Entry(
             name,
             labels=labels,
@@ -194,7 +243,7 @@ class Admission:
             trusted=rule is not None,
         )
         self._registry.add_ready(entry)
-        return True
+        return KEEP
 
     def warn_untrusted(self, entry: Entry) -> None:
         """Warn that a backend the host does not trust was selected (the caller warns once)."""
@@ -228,20 +277,20 @@ class Admission:
         return None
 
     def _labels(
-        self, name: str, backend: object, provider: Provider, rule: TrustRule | None
+        self, name: str, own: object, provider: Provider, rule: TrustRule | None
     ) -> tuple[str, ...]:
-        wanted = [name, *(rule.aliases if rule is not None else ()), provider.name]
-        own = getattr(backend, "aliases", ())
-        if isinstance(own, (list, tuple, set, frozenset)):
-            wanted.extend(sorted(own, key=str) if isinstance(own, (set, frozenset)) else own)
+        wanted: list[object] = [name, *(rule.aliases if rule is not None else ()), provider.name]
+        if isinstance(own, tuple):
+            wanted.extend(own)
         else:
             self._warn(
                 f"{provider.describe()}: backend.aliases must be a list, tuple or set "
                 "of labels; its aliases are ignored"
             )
         labels: list[str] = []
-        for label in wanted:
-            problem = label_problem(label)
+        for item in wanted:
+            problem = label_problem(item)
+            label = str(item)
             if problem is None and label in labels:
                 continue
             if problem is None and label != name:
@@ -271,11 +320,11 @@ class Admission:
         self._registry.add_refused(
             Entry(name, provider=provider, status=BackendStatus.SHADOWED, reason=reason)
         )
-        warn(
+        message = (
             f"Entry point hidden in {self.host_name}: {provider.describe()}: {reason}. "
-            f"Uninstall {provider.distribution}, or rename one of the two.",
-            ShadowedBackendWarning,
+            f"Uninstall {provider.distribution}, or rename one of the two."
         )
+        self.pending.append((message, ShadowedBackendWarning))
 
     def _warn(self, message: str) -> None:
-        warn(message, EntryPointRejectedWarning)
+        self.pending.append((message, EntryPointRejectedWarning))

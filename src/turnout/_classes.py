@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import copyreg
 import threading
 from collections.abc import Callable, Iterable
 
 from turnout import _lazytyping as t
 from turnout._discovery import Discovery
-from turnout._dispatch import qualified_name
-from turnout._errors import DispatchDefinitionError
+from turnout._dispatch import documented_names, keyword_taken, public_name, qualified_name
+from turnout._docstrings import DocMerge, selector_entry
+from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
 from turnout._settings import SelectionState, environment_label
+from turnout._warnings import FallbackWarning, warn
 
 if TYPE_CHECKING:
+    import inspect
+
     from turnout._report import Explanation
+
+_NEWOBJ = getattr(copyreg, "__newobj__", None)  # how object.__reduce_ex__ recreates instances
+_NEWOBJ_EX = getattr(copyreg, "__newobj_ex__", None)
+_MARK = "__turnout_dispatched__"  # set on a decorated class: decorating it twice is refused
+SCVERSE_CPU_CLASS = "__scverse_backends_cpu_class__"
 
 
 class DispatchedClass:
@@ -23,9 +33,14 @@ class DispatchedClass:
 
     __slots__ = (
         "_discovery",
+        "_doc",
+        "_host_name",
         "_keyword",
         "_settle",
+        "_signature",
         "_state",
+        "_warned",
+        "fallbacks",
         "host",
         "implementations",
         "merged",
@@ -43,15 +58,21 @@ class DispatchedClass:
         keyword: str,
         state: SelectionState,
         settle: Callable[[], None],
+        host_name: str = "",
     ) -> None:
         self.host = host
         self._state = state
         self._settle = settle
+        self._host_name = host_name
         self.name = host.__name__
         self.qualified_name = qualified_name(host)
         self._discovery = discovery
         self._keyword = keyword
         self.implementations: dict[object, type] = {CPU: host}
+        self.fallbacks: dict[object, str] = {}  # label -> backend that lacks the class
+        self._warned: set[str] = set()
+        self._signature: inspect.Signature | None = None
+        self._doc = DocMerge()
         constructors: t.Any = host  # t.Any: read before install() replaces them
         self.original_init: t.Any = constructors.__init__
         self.original_new: t.Any = constructors.__new__
@@ -62,18 +83,26 @@ class DispatchedClass:
         """The decorated class itself (changed in place)."""
         return self.host
 
+    @property
+    def public_name(self) -> str:
+        """The host's public name for the class (``pkg.Model``), for messages."""
+        return public_name(self.host, self.qualified_name)
+
     def implementation(self, label: object) -> type:
         """Return the class to construct for `label` (the backend's or the host's)."""
         label = environment_label(self._state, self._settle, label)
         if label == CPU:
             return self.host
-        entry = self._discovery.require(label)
+        entry = self._discovery.select(label)
         found = getattr(entry.obj, self.name, None)
-        if found is None:
+        if found is None or found is self.host:
             found = self.host
+            if isinstance(label, str):
+                self.fallbacks[label] = entry.name
+            self.check_fallback(entry.name)
         elif not isinstance(found, type):
             raise DispatchDefinitionError(
-                target=self.qualified_name,
+                target=self.public_name,
                 problem=(
                     f"backend {entry.name!r} ({entry.describe_source()}) has an "
                     f"attribute {self.name!r} of type {type(found).__name__}, not a class"
@@ -86,32 +115,65 @@ class DispatchedClass:
             self.implementations[label] = found
         return found
 
-    def merge(self, entries: Iterable[Entry], version: int = 0) -> None:  # noqa: ARG002 - same call as functions
-        """Show the host constructor's signature plus the selector keyword."""
-        import inspect  # noqa: PLC0415
-
-        from turnout._signature import merged_signature  # noqa: PLC0415
-
-        constructor = self.original_init
-        if constructor is object.__init__:
-            constructor = self.original_new if self.original_new is not object.__new__ else None
-        signature = inspect.Signature()
-        if constructor is not None:
-            try:
-                full = inspect.signature(constructor)
-            except (TypeError, ValueError):
-                full = inspect.Signature()
-            signature = full.replace(
-                parameters=list(full.parameters.values())[1:], return_annotation=full.empty
+    def check_fallback(self, backend: str) -> None:
+        """Apply the fallback policy in effect for a backend that lacks the class."""
+        policy = self._state.fallback_var.get().name
+        if policy == "error":
+            raise MissingImplementationError(
+                label=backend,
+                host_name=self._host_name,
+                function=self.public_name,
+                implemented_by=[
+                    entry.name
+                    for entry in self._discovery.loaded_entries()
+                    if isinstance(getattr(entry.obj, self.name, None), type)
+                ],
             )
-        cls: t.Any = self.host
-        cls.__signature__ = merged_signature(signature, self._keyword)
+        if policy == "warn" and backend not in self._warned:
+            warn(
+                f"Backend {backend!r} did not build {self.public_name} (it does not "
+                f"implement it); {self._host_name}'s own class was built instead.",
+                FallbackWarning,
+            )
+            self._warned.add(backend)
+
+    def signature(self) -> inspect.Signature:
+        """Return the constructor's signature plus the selector keyword (computed once)."""
+        if self._signature is None:
+            import inspect  # noqa: PLC0415 - only when a signature is asked for
+
+            from turnout._signature import merged_signature  # noqa: PLC0415
+
+            constructor = self.original_init
+            if constructor is object.__init__:
+                constructor = self.original_new if self.original_new is not object.__new__ else None
+            signature = inspect.Signature()
+            if constructor is not None:
+                try:
+                    full = inspect.signature(constructor)
+                except (TypeError, ValueError):
+                    full = inspect.Signature()
+                signature = full.replace(
+                    parameters=list(full.parameters.values())[1:], return_annotation=full.empty
+                )
+            self._signature = merged_signature(signature, self._keyword)
+        return self._signature
+
+    def merge(self, entries: Iterable[Entry], version: int = 0) -> None:  # noqa: ARG002 - as functions
+        """Keep the class docstring's selector entry (backends add no constructor parameters)."""
+        self.apply_doc()
         self.merged = True
+
+    def apply_doc(self) -> None:
+        """Document the selector in the class docstring's ``Parameters`` section."""
+        cls: t.Any = self.host
+        cls.__doc__ = self._doc.apply(cls.__doc__, [selector_entry(self._keyword, self._host_name)])
 
     def invalidate(self) -> None:
         """Forget which class each label builds (a backend was replaced or removed)."""
         self.implementations.clear()
         self.implementations[CPU] = self.host
+        self.fallbacks.clear()
 
     def explain(
         self, label: str, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
@@ -120,10 +182,15 @@ class DispatchedClass:
         del args, kwargs  # construction arguments do not change which class is built
         from turnout._report import Explanation  # noqa: PLC0415
 
-        chosen = self.host if label == CPU else self.implementation(label)
-        backend = label if label == CPU else self._discovery.require(label).name
+        if label == CPU:
+            chosen, backend = self.host, CPU
+        else:
+            entry = self._discovery.require(label)
+            backend = entry.name
+            found = getattr(entry.obj, self.name, None)
+            chosen = found if isinstance(found, type) else self.host
         return Explanation(
-            self.qualified_name,
+            self.public_name,
             backend,
             why,
             f"{chosen.__module__}.{chosen.__qualname__}()",
@@ -138,7 +205,7 @@ class DispatchedClass:
         }
 
 
-def check_class(host: object) -> None:
+def check_class(host: object, keyword: str) -> None:
     """Raise `DispatchDefinitionError` when `host` cannot be dispatched as a class."""
     if not isinstance(host, type):
         raise DispatchDefinitionError(
@@ -146,6 +213,16 @@ def check_class(host: object) -> None:
             problem=f"@backend_class decorates classes, not {type(host).__name__}",
             action="decorate functions with @backend_dispatch",
         )
+    if _MARK in host.__dict__:
+        raise DispatchDefinitionError(
+            target=qualified_name(host),
+            problem="it is already decorated with @backend_class",
+            action="decorate it once",
+        )
+    constructors: t.Any = host
+    for constructor in (constructors.__init__, constructors.__new__):
+        if keyword in documented_names(getattr(constructor, "__func__", constructor)):
+            raise keyword_taken(f"{qualified_name(host)}()", keyword)
 
 
 _built = threading.local()  # the backend instance whose second __init__ to skip
@@ -177,13 +254,62 @@ def guard_init(backend_class: t.Any) -> None:
     backend_class.__init__ = __init__
 
 
+class CpuClass:
+    """The host's own class, constructed without dispatch (``Model.cpu_class``).
+
+    Calling it builds the host class with ``backend="cpu"``; ``isinstance`` and
+    ``issubclass`` against it mean the host class; subclassing it subclasses the
+    host class; other attributes are the host class's.
+    """
+
+    __slots__ = ("__wrapped__", "_keyword")
+
+    def __init__(self, host: type, keyword: str) -> None:
+        self.__wrapped__ = host
+        self._keyword = keyword
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        kwargs[self._keyword] = CPU
+        return self.__wrapped__(*args, **kwargs)
+
+    def __instancecheck__(self, instance: object) -> bool:
+        return isinstance(instance, self.__wrapped__)
+
+    def __subclasscheck__(self, subclass: type) -> bool:
+        return issubclass(subclass, self.__wrapped__)
+
+    def __mro_entries__(self, bases: tuple[object, ...]) -> tuple[type, ...]:
+        return (self.__wrapped__,)
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self.__wrapped__, name)
+
+    def __repr__(self) -> str:
+        return f"<cpu_class of {qualified_name(self.__wrapped__)}>"
+
+
+class _Signature:
+    """The host class's ``__signature__``: the merged one, computed when first read."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: DispatchedClass) -> None:
+        self._record = record
+
+    def __get__(self, instance: object, owner: type | None = None) -> inspect.Signature:
+        if instance is not None or owner is not self._record.host:
+            raise AttributeError("__signature__")  # subclasses and instances: the usual way
+        return self._record.signature()
+
+
 def install(record: DispatchedClass, state: SelectionState, keyword: str) -> None:
     """Make constructing ``record.host`` build the selected backend's class.
 
-    The host class is changed in place (its identity, metaclass and pickling
-    stay as they are): ``__new__`` picks the class and ``__init__`` drops the
-    selector keyword. Subclasses of the host class construct normally, and a
-    backend class that subclasses it is initialised once.
+    The host class is changed in place (its identity and metaclass stay as they
+    are): ``__new__`` picks the class, ``__init__`` drops the selector keyword,
+    and ``__reduce_ex__`` makes copies and unpickled instances the host's own.
+    Subclasses of the host class construct normally, and a backend class that
+    subclasses it is initialised once.
     """
     cls: t.Any = record.host  # t.Any: its __new__ and __init__ are replaced below
     host_new, host_init = record.original_new, record.original_init
@@ -192,24 +318,40 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     new.__qualname__ = f"{cls.__qualname__}.__new__"
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__doc__ = host_init.__doc__
-    # `inspect.signature(cls)` reads the host's constructor through these until
-    # the first merge sets the class's own __signature__ (with the selector).
+    # `inspect.signature` of a subclass reads the host's constructor through these.
     init.__wrapped__ = host_init  # type: ignore[attr-defined]
     new.__wrapped__ = host_init if host_new is object.__new__ else host_new  # type: ignore[attr-defined]
     cls.__new__ = staticmethod(new)
     cls.__init__ = init
+    new.turnout_host_new = host_new  # type: ignore[attr-defined]  # read by new_host_instance
+    cls.__reduce_ex__ = _make_reduce(cls, cls.__reduce_ex__)
+    cls.__signature__ = _Signature(record)
+    setattr(cls, _MARK, True)
+    cpu = CpuClass(cls, keyword)
+    setattr(cls, SCVERSE_CPU_CLASS, cpu)
+    if not hasattr(cls, "cpu_class"):
+        cls.cpu_class = cpu
+    record.apply_doc()
 
 
 def _chooser(record: DispatchedClass, state: SelectionState) -> Callable[[object], type]:
-    implementations, slow, var = record.implementations, record.implementation, state.var
+    implementations, fallbacks, slow, var = (
+        record.implementations,
+        record.fallbacks,
+        record.implementation,
+        state.var,
+    )
 
     def choose(label: object) -> type:
         if label is None:
             label = var.get().name
         try:
-            return implementations[label]
+            found = implementations[label]
         except (KeyError, TypeError):
             return slow(label)
+        if label in fallbacks and state.fallback_var.get().name != "silent":
+            record.check_fallback(fallbacks[label])
+        return found
 
     return choose
 
@@ -244,3 +386,46 @@ def _make_init(host_init: t.Any, keyword: str) -> Callable[..., None]:
             host_init(self, *args, **kwargs)
 
     return __init__
+
+
+def new_host_instance(cls: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    """Create an instance of a dispatched host class without dispatch (copy and pickle).
+
+    `copy` and `pickle` call ``cls.__new__(cls)`` to recreate an instance; for a
+    dispatched class that would build the selected backend's class instead.
+    """
+    original = cls.__new__.turnout_host_new
+    if original is object.__new__:
+        return object.__new__(cls)
+    return original(cls, *args, **kwargs)
+
+
+def _new_host_instance_ex(cls: t.Any, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> t.Any:
+    return new_host_instance(cls, *args, **kwargs)
+
+
+def construct_host(cls: t.Any, args: tuple[t.Any, ...]) -> t.Any:
+    """Construct a dispatched host class with the host's own code (``__reduce__`` to a call)."""
+    return getattr(cls, SCVERSE_CPU_CLASS)(*args)
+
+
+def _make_reduce(cls: t.Any, inherited: t.Any) -> Callable[..., t.Any]:
+    """Wrap ``__reduce_ex__`` so copies and unpickled instances are built without dispatch."""
+
+    def __reduce_ex__(self: t.Any, protocol: int) -> t.Any:  # noqa: N807
+        reduced = inherited(self, protocol)
+        if not isinstance(reduced, tuple) or len(reduced) < 2:  # noqa: PLR2004 - (func, args)
+            return reduced
+        func, args, *rest = reduced
+        if func is cls:  # a __reduce__ that calls the class again
+            return (construct_host, (cls, args), *rest)
+        if not args or args[0] is not cls:
+            return reduced
+        if func is _NEWOBJ:
+            return (new_host_instance, args, *rest)
+        if func is _NEWOBJ_EX:
+            return (_new_host_instance_ex, args, *rest)
+        return reduced
+
+    __reduce_ex__.__qualname__ = f"{cls.__qualname__}.__reduce_ex__"
+    return __reduce_ex__

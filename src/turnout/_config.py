@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from keyword import iskeyword
 
 from turnout import _lazytyping as t
 from turnout._errors import ConfigurationError
@@ -50,15 +51,17 @@ def check_configuration(
             problems.append(f"{argument} must be a non-empty string, not {value!r}")
     if isinstance(group, str) and group.strip() and group != group.strip():
         problems.append(f"entrypoint_group {group!r} must not start or end with spaces")
-    if not isinstance(keyword, str) or not keyword.isidentifier():
-        problems.append(f"backend_keyword must be a Python identifier, not {keyword!r}")
+    if not isinstance(keyword, str) or not keyword.isidentifier() or iskeyword(keyword):
+        problems.append(
+            f"backend_keyword must be a Python identifier that is not a keyword, not {keyword!r}"
+        )
     if fallback not in FALLBACK_POLICIES:
         allowed = ", ".join(map(repr, FALLBACK_POLICIES))
         problems.append(f"fallback must be one of {allowed}, not {fallback!r}")
     if untrusted not in UNTRUSTED_POLICIES:
         allowed = ", ".join(map(repr, UNTRUSTED_POLICIES))
         problems.append(f"untrusted must be one of {allowed}, not {untrusted!r}")
-    if package is not None and (not isinstance(package, str) or not package.strip()):
+    if package is not None and not _is_module_name(package):
         problems.append(
             f"discover_package must be a module name such as 'host.backends', not {package!r}"
         )
@@ -74,6 +77,12 @@ def check_configuration(
         reserved=reserved,
         rules=rules,
         trusted_backends={name: dict(info) for name, info in trusted.items()},
+    )
+
+
+def _is_module_name(name: object) -> bool:
+    return isinstance(name, str) and all(
+        part.isidentifier() and not iskeyword(part) for part in name.split(".")
     )
 
 

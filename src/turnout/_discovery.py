@@ -6,19 +6,22 @@ import threading
 from collections.abc import Callable, Mapping
 
 from turnout import _lazytyping as t
-from turnout._admission import Admission
+from turnout._admission import KEEP, SHADOWED, Admission, inspect_backend
 from turnout._errors import (
     BackendLoadError,
     BackendNotInstalledError,
+    BackendRefusedError,
+    ConfigurationError,
     ReservedBackendError,
     TurnoutError,
     UnknownBackendError,
     UntrustedBackendError,
 )
 from turnout._metadata import entry_points, load_reference
-from turnout._names import CPU, suggest
+from turnout._names import CPU, label_problem, suggest
 from turnout._registry import BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
+from turnout._warnings import BackendLoadWarning
 
 _PENDING, _LOADING, _DONE = "pending", "loading", "done"
 
@@ -26,12 +29,13 @@ _PENDING, _LOADING, _DONE = "pending", "loading", "done"
 class _Candidate:
     """An entry point that passed the metadata checks and may be loaded."""
 
-    __slots__ = ("provider", "rule", "state")
+    __slots__ = ("provider", "rule", "shadowed", "state")
 
     def __init__(self, provider: Provider, rule: TrustRule | None) -> None:
         self.provider = provider
         self.rule = rule  # the trust rule its entry-point name was verified against
         self.state = _PENDING
+        self.shadowed: str | None = None  # the name an in-process backend hid it under
 
 
 class Discovery:
@@ -73,6 +77,8 @@ class Discovery:
         # for a backend while that import runs.
         self.lock = threading.RLock()
         self._candidates: list[_Candidate] | None = None
+        self._shadowed: list[_Candidate] = []  # hidden by an in-process backend, for unshadow
+        self._failed_modules: list[str] = []  # in-tree modules that failed to import
         self._warned_untrusted: set[str] = set()
         self.on_ready: Callable[[], None] | None = None  # called after each backend loads
 
@@ -91,15 +97,25 @@ class Discovery:
         with self.lock:
             self._registry.forget_entry_points()
             self._candidates = None
+            self._shadowed = []
+            self._failed_modules = []
             self._admission.forget()
             importlib.invalidate_caches()
 
     # -- queries ---------------------------------------------------------------
 
-    def find(self, label: str) -> Entry | None:
-        """Return the ready backend for `label`, importing at most what it needs."""
+    def find(self, label: str, *, instantiate: bool = True) -> Entry | None:
+        """Return the ready backend for `label`, importing at most what it needs.
+
+        With `instantiate` false, an in-tree backend class is not instantiated yet.
+        """
+        found = self._find(label, instantiate=instantiate)
+        self._admission.flush()
+        return found
+
+    def _find(self, label: str, *, instantiate: bool = True) -> Entry | None:
         entry = self._registry.lookup(label)
-        if entry is not None and entry.factory is not None:
+        if entry is not None and entry.factory is not None and instantiate:
             entry = self._instantiate(entry, label)
         if entry is not None or label == CPU or self.reserved_reason(label) is not None:
             return entry
@@ -112,7 +128,7 @@ class Discovery:
                     self._load(candidate)
             entry = self._registry.lookup(label)
             if entry is not None or self._registry.failure(label) is not None:
-                return self.find(label) if entry is not None else None
+                return self._find(label, instantiate=instantiate) if entry is not None else None
             # No entry point is named after `label`, but a backend may declare it
             # as its own name or alias: load the others (for a trusted label, only
             # those its rule allows) until one answers to it.
@@ -120,7 +136,7 @@ class Discovery:
                 if rule is None or rule.refusal(candidate.provider) is None:
                     self._load(candidate)
                     if self._registry.lookup(label) is not None:
-                        return self.find(label)
+                        return self._find(label, instantiate=instantiate)
         return None
 
     def _instantiate(self, entry: Entry, label: str) -> Entry | None:
@@ -131,7 +147,9 @@ class Discovery:
                 return entry
             try:
                 entry.obj = factory()
-            except (Exception, SystemExit) as error:
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as error:
                 self._registry.remove(entry)
                 entry.status, entry.error = BackendStatus.FAILED, error
                 entry.reason = (
@@ -162,30 +180,42 @@ class Discovery:
         return entry
 
     def require(self, label: object) -> Entry:
-        """Return the ready backend for `label` or raise the error that explains why not."""
+        """Return the ready backend for `label` or raise the error that explains why not.
+
+        A label that cannot be valid (``" cpu "``) raises at once, importing nothing.
+        """
         if isinstance(label, str) and label:
+            problem = label_problem(label)
+            if problem is not None:
+                raise UnknownBackendError(
+                    label=label, host_name=self.host_name, problem=problem, installed=self._known()
+                )
             entry = self.find(label)
             if entry is not None:
                 return entry
         raise self.missing(label)
 
-    def get(self, label: object) -> object | None:
-        """Return the backend object for `label`; None for ``"cpu"`` or nothing found.
+    def _known(self) -> list[str]:
+        """Return the labels loaded so far, and cpu (loads nothing)."""
+        return sorted({CPU, *self._registry.labels()})
 
-        A backend that failed to load raises its `BackendLoadError`, and one the
-        untrusted policy refused raises `UntrustedBackendError`.
+    def get(self, label: object) -> object | None:
+        """Return the backend object for `label`; None if no usable backend answers to it.
+
+        None for ``"cpu"``, an unknown label, a trusted backend not installed, and
+        one that failed or was refused, as scverse-backends does; `report` and
+        `explain` tell why, and a call that selects the label raises the precise
+        error. A label that is not a non-empty string raises `UnknownBackendError`.
         """
-        if not isinstance(label, str) or not label or label == CPU:
-            return None
-        entry = self.find(label)
-        if entry is not None:
-            return entry.obj
-        failed = self._registry.failure(label)
-        if failed is not None:
-            raise self._load_error(label, failed)
-        if self._admission.refused_untrusted(label) is not None:
+        if not isinstance(label, str) or not label:
             raise self.missing(label)
-        return None
+        if label == CPU:
+            return None
+        try:
+            entry = self.find(label)
+        except BackendLoadError:  # an in-tree backend that failed to construct
+            return None
+        return entry.obj if entry is not None else None
 
     def canonical_names(self) -> list[str]:
         """Return the canonical name of each installed backend, sorted (loads all)."""
@@ -218,6 +248,7 @@ class Discovery:
                         self._instantiate(entry, entry.name)
                     except BackendLoadError:
                         pass  # recorded as failed; raised when asked for
+        self._admission.flush()
 
     def labels(self) -> list[str]:
         """Return every label an installed backend answers to (loads all)."""
@@ -241,7 +272,20 @@ class Discovery:
             return UntrustedBackendError(
                 label=label, host_name=self.host_name, source=refused.describe_source()
             )
+        return self._not_installed(label)
+
+    def _not_installed(self, label: str) -> TurnoutError:
+        """Return the error for a label no installed backend provides (refused, trusted...)."""
         rule = self.rule_for(label)
+        rejected = self._registry.rejected(rule.labels if rule is not None else (label,))
+        if rejected is not None:
+            return BackendRefusedError(
+                label=label,
+                host_name=self.host_name,
+                source=rejected.describe_source(),
+                reason=str(rejected.reason),
+                package=rule.package if rule is not None else None,
+            )
         if rule is not None:
             return BackendNotInstalledError(
                 label=label,
@@ -255,6 +299,7 @@ class Discovery:
             host_name=self.host_name,
             suggestions=suggest(label, installed),
             installed=installed,
+            notes=[f"Note: {reason[0].upper()}{reason[1:]}." for reason in self._failed_modules],
         )
 
     def _shown(self) -> list[str]:
@@ -288,60 +333,116 @@ class Discovery:
         candidates: list[_Candidate] = []
         claimed: dict[str, Provider] = {}
         for provider in found:
-            if self._admission.admit(provider, claimed):
+            decision = self._admission.admit(provider, claimed)
+            if decision == KEEP:
                 claimed[provider.name] = provider
                 candidates.append(_Candidate(provider, verified(provider)))
+            elif decision == SHADOWED:  # comes back if the in-process backend goes
+                self._shadowed.append(_Candidate(provider, verified(provider)))
         self._candidates = candidates
         return candidates
 
+    def unshadow(self, labels: tuple[str, ...]) -> None:
+        """Let entry points an in-process backend hid under `labels` be found again."""
+        with self.lock:
+            back = [c for c in self._shadowed if c.provider.name in labels]
+            self._shadowed = [c for c in self._shadowed if c not in back]
+            if self._candidates is not None:
+                for candidate in self._candidates:
+                    if candidate.shadowed in labels:
+                        candidate.state, candidate.shadowed = _PENDING, None
+                        back.append(candidate)
+                self._candidates = [
+                    *(c for c in self._candidates if c not in back),
+                    *back,
+                ]
+            self._registry.forget_shadowed(labels)
+
     def _import_package(self, package: str) -> None:
-        """Import every module of the host's in-tree backend package (recursively)."""
+        """Import every module of the host's in-tree backend package (recursively).
+
+        A module that fails to import is recorded and reported with a
+        `BackendLoadWarning`; the package itself missing is the host's mistake
+        (`ConfigurationError`, raised on every query until it is fixed).
+        """
         import importlib  # noqa: PLC0415
         import pkgutil  # noqa: PLC0415
 
-        def failed(name: str, error: BaseException) -> None:
-            self._registry.add_refused(
-                Entry(
-                    name,
-                    origin=Origin.PACKAGE,
-                    status=BackendStatus.FAILED,
-                    error=error,
-                    reason=f"importing in-tree backend module {name} failed: {error!r}",
-                )
-            )
-
         try:
             root = importlib.import_module(package)
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - reported, host keeps working
-            failed(package, error)
+        except ModuleNotFoundError as error:
+            if error.name is not None and (package + ".").startswith(error.name + "."):
+                raise ConfigurationError(
+                    problems=[
+                        (
+                            f"discover_package={package!r} cannot be imported ({error}); "
+                            "give the dotted name of the host's package of in-tree backends"
+                        )
+                    ],
+                    host_name=self.host_name,
+                ) from error
+            self._module_failed(package, error)
+            return
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # noqa: BLE001 - reported, the host keeps working
+            self._module_failed(package, error)
             return
         for module in pkgutil.walk_packages(getattr(root, "__path__", []), f"{package}."):
-            try:
-                importlib.import_module(module.name)
-            except (Exception, SystemExit) as error:  # noqa: BLE001, PERF203 - reported
-                failed(module.name, error)
+            self._import_module(module.name)
+
+    def _import_module(self, name: str) -> None:
+        import importlib  # noqa: PLC0415
+
+        try:
+            importlib.import_module(name)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # noqa: BLE001 - reported, the host keeps working
+            self._module_failed(name, error)
+
+    def _module_failed(self, name: str, error: BaseException) -> None:
+        reason = (
+            f"importing in-tree backend module {name} failed with "
+            f"{type(error).__name__}: {error}; the backends it defines are missing"
+        )
+        self._registry.add_refused(
+            Entry(
+                name, origin=Origin.PACKAGE, status=BackendStatus.FAILED, error=error, reason=reason
+            )
+        )
+        self._failed_modules.append(reason)
+        self._admission.pending.append((f"{self.host_name}: {reason}.", BackendLoadWarning))
 
     # -- loading -------------------------------------------------------------------
 
     def _load(self, candidate: _Candidate) -> None:
-        """Import and construct one backend, once; record what happened."""
+        """Import and construct one backend, once; record what happened.
+
+        Anything it raises is recorded (the host keeps working) and it is never
+        imported again, except `KeyboardInterrupt` and `SystemExit`: they
+        propagate, and the backend counts as not tried yet.
+        """
         if candidate.state != _PENDING:
             return  # done, or being imported further up this very stack
         candidate.state = _LOADING
         target: t.Any = None
         try:
-            try:
-                target = load_reference(candidate.provider.value)
-                backend = target() if isinstance(target, type) else target
-            # A broken backend must not break the host: record anything it raises
-            # but KeyboardInterrupt (and GeneratorExit, which imports never raise).
-            except (Exception, SystemExit) as error:  # noqa: BLE001
-                self._admission.fail(candidate.provider, candidate.rule, target, error)
-            else:
-                accepted = self._admission.accept(candidate.provider, candidate.rule, backend)
-                if accepted and self.on_ready is not None:
-                    self.on_ready()
-        except BaseException:
-            candidate.state = _PENDING  # KeyboardInterrupt: it may be tried again
+            target = load_reference(candidate.provider.value)
+            backend = target() if isinstance(target, type) else target
+            declared, aliases = inspect_backend(backend)
+        except (KeyboardInterrupt, SystemExit):
+            candidate.state = _PENDING
             raise
+        except BaseException as error:  # noqa: BLE001 - a broken backend must not break the host
+            candidate.state = _DONE
+            self._admission.fail(candidate.provider, candidate.rule, target, error)
+            return
         candidate.state = _DONE
+        decision = self._admission.accept(
+            candidate.provider, candidate.rule, backend, declared, aliases
+        )
+        if decision == SHADOWED:
+            candidate.shadowed = str(declared) if isinstance(declared, str) else None
+        if decision == KEEP and self.on_ready is not None:
+            self.on_ready()

@@ -242,15 +242,16 @@ class BackendDispatcher:
         Returns
         -------
         dict
-            ``{qualified name of a dispatched function or class: {backend name:
+            ``{public name of a dispatched function or class: {backend name:
             the backend-only parameters it adds, or None if it lacks it}}``,
-            in decoration order and backend-name order.
+            in decoration order and backend-name order. The public name is the
+            shortest path the host's packages expose it by (``pkg.mean``).
 
         .. versionadded:: 0.1
         """
         self.discover()
-        entries = [self._discovery.require(name) for name in self._discovery.canonical_names()]
-        return {record.qualified_name: record.support(entries) for record in self._dispatched}
+        entries = self._discovery.loaded_entries()
+        return {record.public_name: record.support(entries) for record in self._dispatched}
 
     @property
     def backends(self) -> BackendsView:
@@ -363,10 +364,9 @@ class BackendDispatcher:
 
         self.discover()
         infos = []
-        for name in self._discovery.canonical_names():
-            entry = self._discovery.require(name)
+        for entry in self._discovery.loaded_entries():
             implements = tuple(
-                record.qualified_name
+                record.public_name
                 for record in self._dispatched
                 if record.support([entry])[entry.name] is not None
             )
@@ -447,13 +447,14 @@ class BackendDispatcher:
         return record.wrapper
 
     def _dispatch_class(self, host: t.T) -> t.T:
-        check_class(host)
+        check_class(host, self.backend_keyword)
         record = DispatchedClass(
             host,
             self._discovery,
             keyword=self.backend_keyword,
             state=self._state,
             settle=self._settings.settle,
+            host_name=self.host_name,
         )
         self._dispatched.append(record)
         self._records[host] = record

@@ -60,25 +60,34 @@ class UnknownBackendError(TurnoutError, ValueError):
         host_name: str,
         suggestions: Sequence[str] = (),
         installed: Sequence[str] = (),
+        problem: str | None = None,
+        notes: Sequence[str] = (),
     ) -> None:
         self.label = label
         self.host_name = host_name
         self.suggestions = tuple(suggestions)
         self.installed = tuple(installed)
+        self.problem = problem
+        self.notes = tuple(notes)
         listing = ", ".join(self.installed) or "cpu"
         if not isinstance(label, str) or not label:
             message = (
                 f"Backend name must be a non-empty string, got {label!r}. Use one of: {listing}."
             )
+        elif problem is not None:
+            message = f"Backend name {problem}. Use one of: {listing}."
         else:
             hint = f" Did you mean {_quoted(self.suggestions)}?" if suggestions else ""
             message = f"Unknown backend {label!r} for {host_name}.{hint} Installed: {listing}."
+        message += "".join(f" {note}" for note in self.notes)
         super().__init__(
             message,
             label=label,
             host_name=host_name,
             suggestions=self.suggestions,
             installed=self.installed,
+            problem=problem,
+            notes=self.notes,
         )
 
 
@@ -156,6 +165,33 @@ class UntrustedBackendError(TurnoutError, ImportError):
         )
 
 
+class BackendRefusedError(TurnoutError, ImportError):
+    """An installed backend was refused by the host's checks, before it was imported.
+
+    For example, a distribution other than the one the host trusts claims a
+    trusted name, or the backend does not support this version of the host.
+    """
+
+    def __init__(
+        self, *, label: str, host_name: str, source: str, reason: str, package: str | None = None
+    ) -> None:
+        self.label = label
+        self.host_name = host_name
+        self.source = source
+        self.reason = reason
+        self.package = package
+        hint = f" The trusted one comes with: pip install {package}" if package else ""
+        super().__init__(
+            f"Backend {label!r} for {host_name} is installed but was refused: {source}: "
+            f"{reason}.{hint}",
+            label=label,
+            host_name=host_name,
+            source=source,
+            reason=reason,
+            package=package,
+        )
+
+
 class BackendExistsError(TurnoutError, ValueError):
     """A backend name is already taken."""
 
@@ -175,15 +211,23 @@ class BackendExistsError(TurnoutError, ValueError):
 class ConfigurationError(TurnoutError, ValueError):
     """The arguments given to `BackendDispatcher` are invalid; all problems are listed."""
 
-    def __init__(self, *, problems: Sequence[str], host_name: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        problems: Sequence[str],
+        host_name: str = "",
+        subject: str = "BackendDispatcher configuration",
+    ) -> None:
         self.problems = tuple(problems)
         self.host_name = host_name
+        self.subject = subject
         owner = f" for {host_name}" if host_name else ""
         lines = "".join(f"\n  - {problem}" for problem in self.problems)
         super().__init__(
-            f"Invalid BackendDispatcher configuration{owner}:{lines}",
+            f"Invalid {subject}{owner}:{lines}",
             problems=self.problems,
             host_name=host_name,
+            subject=subject,
         )
 
 
@@ -240,6 +284,7 @@ for _cls in (
     BackendLoadError,
     UntrustedBackendError,
     BackendExistsError,
+    BackendRefusedError,
     ConfigurationError,
     DispatchDefinitionError,
     MissingImplementationError,

@@ -78,6 +78,10 @@ class Registrar:
 
     def unregister(self, label: str) -> Entry:
         """Remove the backend that answers to `label`, whatever its origin."""
+        if not isinstance(label, str) or not label:
+            raise UnknownBackendError(
+                label=label, host_name=self._host_name, installed=self._registry.labels()
+            )
         with self._discovery.lock:
             entry = self._registry.lookup(label)
             if entry is None:
@@ -85,6 +89,8 @@ class Registrar:
                     label=label, host_name=self._host_name, installed=self._registry.labels()
                 )
             self._registry.remove(entry)
+            if entry.in_process:
+                self._discovery.unshadow(entry.labels)
         self._on_change()
         return entry
 
@@ -109,6 +115,16 @@ class Registrar:
                 host_name=self._host_name,
             )
         own = getattr(target, "aliases", ()) or ()
+        for given, what in ((aliases, "aliases="), (own, f"{name!r}'s aliases attribute")):
+            if isinstance(given, str) or not isinstance(given, (list, tuple, set, frozenset)):
+                problem = (
+                    f"cannot register backend {name!r}: {what} must be a list, tuple or "
+                    f"set of labels, not {type(given).__name__} {given!r}"
+                )
+                raise ConfigurationError(
+                    problems=[problem],
+                    host_name=self._host_name,
+                )
         rule = self._discovery.rule_for(name)
         wanted = [name, *aliases, *own, *(rule.aliases if rule and rule.canonical == name else ())]
         labels: list[str] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from types import ModuleType
 
 from turnout._trust import Provider
@@ -165,6 +165,33 @@ class Registry:
     def refused(self) -> list[Entry]:
         """Return failed, rejected and shadowed entries in the order they were met."""
         return list(self._refused)
+
+    def rejected(self, labels: Collection[str]) -> Entry | None:
+        """Return the first entry point refused under one of `labels`, if any."""
+        for entry in self._refused:
+            if entry.status is not BackendStatus.REJECTED:
+                continue
+            provider = entry.provider
+            if entry.name in labels or (provider is not None and provider.name in labels):
+                return entry
+        return None
+
+    def forget_shadowed(self, labels: Collection[str]) -> None:
+        """Drop the records of entry points hidden under `labels`; restore loaded ones.
+
+        An entry point an in-process backend hid before it loaded may load again
+        (the caller sees to that); one that had loaded is ready again.
+        """
+        kept = []
+        for entry in self._refused:
+            if entry.status is not BackendStatus.SHADOWED or entry.name not in labels:
+                kept.append(entry)
+            elif entry.obj is not None and all(
+                self.lookup(label) is None for label in entry.labels
+            ):
+                entry.status, entry.reason = BackendStatus.READY, None
+                self.add_ready(entry)
+        self._refused = tuple(kept)
 
     def has_ready(self) -> bool:
         """Whether any backend is ready (cheap)."""

@@ -8,7 +8,8 @@ from functools import wraps
 
 from turnout import _lazytyping as t
 from turnout._discovery import Discovery
-from turnout._names import CPU, env_prefix
+from turnout._errors import ConfigurationError, UnknownBackendError
+from turnout._names import CPU, env_prefix, label_problem
 from turnout._warnings import ConfigurationWarning, warn
 
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
@@ -81,13 +82,25 @@ def environment_label(state: SelectionState, settle: Callable[[], None], label: 
     return state.default.name
 
 
-def check_fallback(policy: object) -> str:
-    """Return `policy` if it is a fallback policy, else raise `ValueError`."""
-    if policy not in FALLBACK_POLICIES:
+def check_fallback(policy: object, host_name: str = "") -> str:
+    """Return `policy` if it is a fallback policy, else raise `ConfigurationError`."""
+    if not isinstance(policy, str) or policy not in FALLBACK_POLICIES:
         allowed = ", ".join(map(repr, FALLBACK_POLICIES))
-        msg = f"Fallback policy must be one of {allowed}, not {policy!r}."
-        raise ValueError(msg)
-    return str(policy)
+        raise ConfigurationError(
+            problems=[f"Fallback policy must be one of {allowed}, not {policy!r}"],
+            host_name=host_name,
+            subject="setting",
+        )
+    return policy
+
+
+def check_label(label: object, host_name: str) -> None:
+    """Raise `UnknownBackendError` for a label that cannot be valid (imports nothing)."""
+    if not isinstance(label, str) or not label:
+        raise UnknownBackendError(label=label, host_name=host_name, installed=(CPU,))
+    problem = label_problem(label)
+    if problem is not None:
+        raise UnknownBackendError(label=label, host_name=host_name, problem=problem)
 
 
 class BackendScope:
@@ -108,7 +121,7 @@ class BackendScope:
 
     def __enter__(self) -> str:
         if self._fallback:
-            value, var = check_fallback(self._value), self._settings.state.fallback_var
+            value, var = self._value, self._settings.state.fallback_var
         else:
             value, var = self._settings.resolve(self._value), self._settings.state.var
         self._tokens.append(var.set(Selection(value)))
@@ -207,6 +220,7 @@ class Settings:
         ...     name
         'cpu'
         """
+        check_label(backend, self._discovery.host_name)
         return BackendScope(self, backend)
 
     @property
@@ -223,14 +237,19 @@ class Settings:
 
     @fallback.setter
     def fallback(self, policy: str) -> None:
-        self.state.fallback_default.name = check_fallback(policy)
+        self.state.fallback_default.name = check_fallback(policy, self._discovery.host_name)
 
     def use_fallback(self, policy: str) -> BackendScope:
         """Set the fallback policy within a ``with`` block, or as a decorator.
 
         Scoped like `use_backend`: per thread and asyncio task, restored on exit.
+
+        Raises
+        ------
+        ConfigurationError
+            `policy` is not one of the policies (raised here, not on entering).
         """
-        return BackendScope(self, policy, fallback=True)
+        return BackendScope(self, check_fallback(policy, self._discovery.host_name), fallback=True)
 
     def settle(self) -> None:
         """Resolve the backend ``<HOST>_BACKEND`` chose, reporting it once if unusable."""

@@ -20,7 +20,16 @@ _LIST_KEYS = (
     "object_refs",
     "module_prefixes",
 )
-_KEYS = ("package", *_LIST_KEYS)
+# scverse-backends 0.0.3 spellings, accepted for drop-in compatibility: each
+# singular key takes one string and adds to its list.
+_SINGULAR = {
+    "distribution": "distributions",
+    "entrypoint": "entrypoints",
+    "object_ref": "object_refs",
+    "module_prefix": "module_prefixes",
+    "packages": "distributions",
+}
+_KEYS = ("package", *_LIST_KEYS, *_SINGULAR)
 
 
 class Provider:
@@ -97,7 +106,7 @@ class TrustRule:
         elif self.object_refs is not None and _ref(provider.value) not in self.object_refs:
             expected = f"object reference {_listing(sorted(self.object_refs))}"
         elif self.module_prefixes is not None and not any(
-            is_under_module(provider.module, prefix) for prefix in self.module_prefixes
+            _under(provider.module, prefix) for prefix in self.module_prefixes
         ):
             expected = f"module under {_listing(self.module_prefixes)}"
         if expected is None:
@@ -106,6 +115,13 @@ class TrustRule:
             f"it claims trusted backend {self.canonical!r}, but the host expects "
             f"{expected}; uninstall {provider.distribution}, or ask the host to trust it"
         )
+
+
+def _under(module: str, prefix: str) -> bool:
+    """Return `is_under_module`; a prefix ending in ``.`` matches any module it starts."""
+    if prefix.endswith("."):
+        return module.startswith(prefix)
+    return is_under_module(module, prefix)
 
 
 def _listing(values: Sequence[str]) -> str:
@@ -205,6 +221,19 @@ def _parse_rule(canonical: object, info: object, problems: list[str]) -> TrustRu
         return None
     _check_keys(canonical, info, problems)
     lists = {key: _parse_list(canonical, key, info.get(key), problems) for key in _LIST_KEYS}
+    for key, target in _SINGULAR.items():
+        value = info.get(key)
+        if value is None:
+            continue
+        if key != "packages" and not isinstance(value, str):
+            problems.append(
+                f"Trusted backend {key} for {canonical!r} must be a string (or use "
+                f"{target!r} for several), not {type(value).__name__}"
+            )
+            continue
+        more = _parse_list(canonical, key, value, problems, allow_string=True)
+        if more is not None:
+            lists[target] = (*(lists[target] or ()), *more)
     aliases = lists["aliases"] or ()
     _check_aliases(canonical, aliases, problems)
     distributions = _distributions(canonical, info.get("package"), lists["distributions"], problems)
@@ -270,10 +299,12 @@ def _frozen(
 
 
 def _parse_list(
-    canonical: str, key: str, value: object, problems: list[str]
+    canonical: str, key: str, value: object, problems: list[str], *, allow_string: bool = False
 ) -> tuple[str, ...] | None:
     if value is None:
         return None
+    if isinstance(value, str) and (allow_string or key != "aliases"):
+        value = [value]  # one value where a list is expected, as scverse-backends accepts
     if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
         problems.append(
             f"Trusted backend {key} for {canonical!r} must be a list, tuple, or set "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from turnout._discovery import Discovery
+from turnout._errors import BackendLoadError, TurnoutError
+from turnout._names import CPU, label_problem
 
 
 class BackendsView(Mapping[str, object]):
@@ -23,13 +25,20 @@ class BackendsView(Mapping[str, object]):
         self._discovery = discovery
 
     def __getitem__(self, label: str) -> object:
-        backend = self._discovery.get(label)
-        if backend is None:
+        if label == CPU:
             raise KeyError(label)
-        return backend
+        try:
+            return self._discovery.require(label).obj
+        except BackendLoadError:
+            raise
+        except TurnoutError as error:  # unknown, reserved, not installed, refused
+            raise KeyError(label) from error
 
     def __contains__(self, label: object) -> bool:
-        return isinstance(label, str) and bool(label) and self._discovery.find(label) is not None
+        # Answering imports at most the entry point asked for; constructs nothing in-tree.
+        if not isinstance(label, str) or not label or label_problem(label) is not None:
+            return False
+        return self._discovery.find(label, instantiate=False) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._discovery.canonical_names())

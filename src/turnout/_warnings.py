@@ -57,6 +57,11 @@ class ShadowedBackendWarning(TurnoutWarning):
 
 
 @final
+class BackendLoadWarning(TurnoutWarning):
+    """A module of the host's in-tree backend package failed to import (it is reported)."""
+
+
+@final
 class ConfigurationWarning(TurnoutWarning):
     """An environment variable holds a value turnout cannot use; it is ignored."""
 
@@ -69,6 +74,7 @@ for _cls in (
     BackendSignatureWarning,
     FallbackWarning,
     ShadowedBackendWarning,
+    BackendLoadWarning,
     ConfigurationWarning,
 ):
     _cls.__module__ = "turnout"
