@@ -96,7 +96,7 @@ def test_non_callable_backend_attribute_is_a_definition_error(install, make_disp
     def add(a, b):
         return a + b
 
-    with pytest.raises(DispatchDefinitionError, match="not a function") as excinfo:
+    with pytest.raises(DispatchDefinitionError, match="not callable") as excinfo:
         add(1, 2, backend="gpu")
     assert isinstance(excinfo.value, TypeError)
     assert "host_gpu" in str(excinfo.value)

@@ -105,7 +105,7 @@ class DispatchedClass:
                 target=self.public_name,
                 problem=(
                     f"backend {entry.name!r} ({entry.describe_source()}) has an "
-                    f"attribute {self.name!r} of type {type(found).__name__}, not a class"
+                    f"attribute {self.name!r} of type {type(found).__name__}, which is not a class"
                 ),
                 action="the backend must expose a class under that name, or none at all",
             )
@@ -329,6 +329,7 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     setattr(cls, _MARK, True)
     cpu = CpuClass(cls, keyword)
     setattr(cls, SCVERSE_CPU_CLASS, cpu)
+    cls.__turnout_cpu_class__ = cpu  # what a rename of scverse_backends to turnout looks for
     if not hasattr(cls, "cpu_class"):
         cls.cpu_class = cpu
     record.apply_doc()

@@ -336,7 +336,7 @@ class DispatchedFunction:
                 target=f"{self.public_name}()",
                 problem=(
                     f"backend {entry.name!r} ({entry.describe_source()}) has an attribute "
-                    f"{self.name!r} of type {type(implementation).__name__}, not a function"
+                    f"{self.name!r} of type {type(implementation).__name__}, which is not callable"
                 ),
                 action="the backend must expose a callable under that name, or none at all",
             )

@@ -144,7 +144,7 @@ def merged_signature(
     params = [p for p in host.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     params.append(
         inspect.Parameter(
-            keyword, inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None"
+            keyword, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None
         )
     )
     values = additions.values() if isinstance(additions, Mapping) else additions
