@@ -138,8 +138,22 @@ class Emitter:
         parts.append(f"**{self.var_keyword}")
         return ", ".join(parts)
 
-    def forward(self, *, keywords: bool = True) -> str:
-        """Arguments that pass this function's parameters on as received."""
+    def route_parameters(self) -> str:
+        """Return the route convention: every bound value, positionally, in order.
+
+        Named parameters, then the ``*args`` tuple, keyword-only parameters and
+        the ``**`` dict (always present): a call that copies nothing.
+        """
+        shape = self.shape
+        parts = [p.name for p in shape.params if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)]
+        if shape.var_positional:
+            parts.append(shape.var_positional)
+        parts += [p.name for p in shape.params if p.kind == KEYWORD_ONLY]
+        parts.append(self.var_keyword)
+        return ", ".join(parts)
+
+    def host_arguments(self, *, keywords: bool = True) -> str:
+        """Return the arguments that call a function with the host's parameters as bound."""
         shape = self.shape
         parts = [p.name for p in shape.params if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)]
         if shape.var_positional:
@@ -149,13 +163,13 @@ class Emitter:
             parts.append(f"**{self.var_keyword}")
         return ", ".join(parts)
 
-    def call(self, target: str, *, keywords_maybe: bool = True) -> list[str]:
-        """``return target(<forward>)``, spreading ``**`` only when it holds something."""
-        lines = []
-        if keywords_maybe:
-            lines.append(f"if {self.var_keyword}: return {self.wait}{target}({self.forward()})")
-        lines.append(f"return {self.wait}{target}({self.forward(keywords=False)})")
-        return lines
+    def call(self, target: str) -> list[str]:
+        """Return ``return target(<host arguments>)``, spreading ``**`` only when needed."""
+        kw, wait = self.var_keyword, self.wait
+        return [
+            f"if {kw}: return {wait}{target}({self.host_arguments()})",
+            f"return {wait}{target}({self.host_arguments(keywords=False)})",
+        ]
 
     def substitute(self, defaults_name: str) -> tuple[list[str], tuple[object, ...]]:
         """Lines replacing each omitted argument by the host's default, read from a tuple."""
@@ -171,21 +185,28 @@ class Emitter:
             defaults.append(param.default)
         return lines, tuple(defaults)
 
-    def source(self, name: str, body: list[str], *, selector: str | None = None) -> str:
-        """Return ``def _t_make(<free names>): def <name>(<params>): <body>``."""
+    def source(
+        self, name: str, body: list[str], *, selector: str | None = None, route: bool = False
+    ) -> str:
+        """Return ``def _t_make(<free names>): def <name>(<params>): <body>``.
+
+        The parameters are the host's (defaults `OMITTED`), or with `route` the
+        route convention (`route_parameters`).
+        """
         prefix = "async " if self.is_async else ""
         func = name if name.isidentifier() else "dispatched"
+        params = self.route_parameters() if route else self.parameters(selector)
         lines = [
             f"def _t_make({', '.join(sorted(self.free))}):",
-            f"    {prefix}def {func}({self.parameters(selector)}):",
+            f"    {prefix}def {func}({params}):",
             *(f"        {line}" for line in body),
             f"    return {func}",
         ]
         return "\n".join(lines) + "\n"
 
-    def build(self, name: str, body: list[str], filename: str) -> t.Any:
+    def build(self, name: str, body: list[str], filename: str, *, route: bool = False) -> t.Any:
         """Compile `body` into a function bound to this emitter's free values."""
-        factory = compile_factory(self.source(name, body), filename)
+        factory = compile_factory(self.source(name, body, route=route), filename)
         return factory(**self.free)
 
 
@@ -288,8 +309,8 @@ def specialised_code(
     kw = emit.var_keyword
     cpu = [*fill]
     if shape.var_keyword is None:  # keywords the host does not take: warn (backend-only) or raise
-        cpu.append(f"if {kw}: return {emit.wait}{names['_t_extras']}({emit.forward()})")
-        cpu.append(f"return {emit.wait}{names['_t_host']}({emit.forward(keywords=False)})")
+        cpu.append(f"if {kw}: return {emit.wait}{names['_t_extras']}({emit.host_arguments()})")
+        cpu.append(f"return {emit.wait}{names['_t_host']}({emit.host_arguments(keywords=False)})")
     else:
         cpu += emit.call(names["_t_host"])
     body = [
@@ -302,7 +323,7 @@ def specialised_code(
         f"    {route} = {names['_t_plans']}[{keyword}]",
         "except (KeyError, TypeError):",
         f"    {route} = {names['_t_miss']}({keyword})",
-        *emit.call(route),
+        f"return {emit.wait}{route}({emit.route_parameters()})",
     ]
     free = ", ".join(sorted(names.values()))
     prefix = "async " if is_async else ""
@@ -323,12 +344,15 @@ def specialised_code(
     return code, wrapper_defaults or None, kwdefaults, defaults
 
 
-def host_route(name: str, host: t.Any, shape: Shape, *, plain: bool, is_async: bool) -> t.Any:
-    """Return the host's code as a route (route convention in, the host's call out).
+def host_route(
+    name: str, host: t.Any, shape: Shape, *, plain: bool, is_async: bool, extras: t.Any = None
+) -> t.Any:
+    """Return the host's code as a route (the route convention in, the host's call out).
 
-    A plain host gets its defaults for omitted arguments and a fixed call. Any
-    other host gets the caller's arguments rebuilt: positional ones by position
-    up to the first one left out, the rest by keyword.
+    A plain host gets its defaults for omitted arguments and a fixed call;
+    keywords it does not take go to `extras` (which warns or raises). Any other
+    host gets the caller's arguments rebuilt: positional ones by position up to
+    the first one left out, the rest by keyword.
     """
     emit = Emitter(shape, is_async=is_async)
     target = emit.bind("_t_host", host)
@@ -336,10 +360,37 @@ def host_route(name: str, host: t.Any, shape: Shape, *, plain: bool, is_async: b
         defaults_name = emit.local("_t_D")
         fill, defaults = emit.substitute(defaults_name)
         emit.bind("_t_D", defaults)
-        body = [*fill, *emit.call(target)]
+        body = [*fill]
+        if shape.var_keyword is None and extras is not None:
+            handler = emit.bind("_t_extras", extras)
+            body.append(
+                f"if {emit.var_keyword}: return {emit.wait}{handler}({emit.host_arguments()})"
+            )
+            body.append(f"return {emit.wait}{target}({emit.host_arguments(keywords=False)})")
+        else:
+            body += emit.call(target)
     else:
         body = _rebuild(emit, target)
-    return emit.build(name, body, f"<turnout host route of {name}>")
+    return emit.build(name, body, f"<turnout host route of {name}>", route=True)
+
+
+def binder_factory(name: str, shape: Shape, *, is_async: bool) -> t.Any:
+    """Return ``make(route)``: a function with the host's parameters that calls `route`.
+
+    A wrapper whose host is not a plain function hands its routes the caller's
+    arguments as they came; the function `make` returns binds them to the host's
+    documented parameters and calls the route by its convention. Compiled once.
+    """
+    emit = Emitter(shape, is_async=is_async)
+    target = emit.bind("_t_route", None)
+    body = [f"return {emit.wait}{target}({emit.route_parameters()})"]
+    factory = compile_factory(emit.source(name, body), f"<turnout binder of {name}>")
+    free = dict(emit.free)
+
+    def make(route: t.Any) -> t.Any:
+        return factory(**{**free, target: route})
+
+    return make
 
 
 def _rebuild(emit: Emitter, target: str) -> list[str]:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from turnout import _lazytyping as t
 from turnout._codegen import (
     FIRST_CALL,
+    binder_factory,
     first_call_code,
     host_route,
     is_coroutine_function,
@@ -183,6 +184,7 @@ class DispatchedFunction:
         self.is_async = is_coroutine_function(host)
         self._shape: Shape | None = None
         self._host_route: Callable[..., t.Any] | None = None
+        self._binder: Callable[[Callable[..., t.Any]], Callable[..., t.Any]] | None = None
         self._signature: inspect.Signature | None = None
         self._warned: set[tuple[str, str]] = set()
         # key (label or selection) -> what the wrapper calls; read without a lock
@@ -281,15 +283,28 @@ class DispatchedFunction:
             return self._specialise()
         label = environment_label(self._state, self._settle, key)
         route = self.host_route() if label == CPU else self.route(self._discovery.select(label))
+        if not self.plain:  # its wrapper passes the caller's arguments as they came
+            route = self.bind(route)
         if isinstance(key, str):
             self.plans[key] = route
         return route
+
+    def bind(self, route: Callable[..., t.Any]) -> Callable[..., t.Any]:
+        """Return `route` taking the caller's arguments as they came (non-plain hosts)."""
+        if self._binder is None:
+            self._binder = binder_factory(self.name, self.shape(), is_async=self.is_async)
+        return self._binder(route)
 
     def host_route(self) -> Callable[..., t.Any]:
         """Return the host's own code as a route (it takes the route convention)."""
         if self._host_route is None:
             self._host_route = host_route(
-                self.name, self.host, self.shape(), plain=self.plain, is_async=self.is_async
+                self.name,
+                self.host,
+                self.shape(),
+                plain=self.plain,
+                is_async=self.is_async,
+                extras=self.cpu_with_extras,
             )
         return self._host_route
 
@@ -387,7 +402,7 @@ class DispatchedFunction:
     def _decliner(self, backend: str) -> Callable[..., t.Any]:
         """Return what a route to `backend` runs when the backend raises NotImplementedError."""
 
-        def declined(error: NotImplementedError, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        def declined(error: NotImplementedError, *args: t.Any) -> t.Any:
             if isinstance(error, TurnoutError):  # MissingImplementationError from deeper down
                 raise error
             reason = (
@@ -397,17 +412,17 @@ class DispatchedFunction:
             )
             _debug("%s: backend %r declined: %s", self.public_name, backend, reason)
             self.check_fallback(backend, reason)
-            return self.host_route()(*args, **kwargs)
+            return self.host_route()(*args)
 
         return declined
 
     def _fallback(self, backend: str, reason: str) -> Callable[..., t.Any]:
         var, check, run = self._state.fallback_var, self.check_fallback, self.host_route()
 
-        def fallback(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        def fallback(*args: t.Any) -> t.Any:  # the route convention: all positional
             if var.get().name != "silent":
                 check(backend, reason)
-            return run(*args, **kwargs)
+            return run(*args)
 
         return fallback
 

@@ -34,6 +34,7 @@ from turnout._warnings import IgnoredArgumentWarning, warn
 
 Transform = Callable[[t.Any], t.Any]
 _DECLINE = object()  # placeholder for the decline handler each route is given
+_MAX_BY_NAME = 4  # a backend with more backend-only keywords gets them through **
 ParameterMap = Mapping[str, "str | tuple[str, Transform]"]
 
 
@@ -249,9 +250,9 @@ class CallPlan:
         error = emit.local("_t_e")
         body += [
             f"except NotImplementedError as {error}:",
-            f"    return {emit.wait}{decline}({error}, {emit.forward()})",
+            f"    return {emit.wait}{decline}({error}, {emit.route_parameters()})",
         ]
-        return emit.source(name, body), emit.free
+        return emit.source(name, body, route=True), emit.free
 
     def _checks(self, emit: Emitter) -> list[str]:
         lines = []
@@ -262,18 +263,15 @@ class CallPlan:
                 f"({name}, {default}): {emit.bind('_t_ignored', self._ignored)}"
                 f"({name!r}, {name}, {default})"
             )
-        kw, passed = emit.var_keyword, emit.local("_t_fk")
-        lines.append(f"{passed} = {kw}")  # the route's own keywords stay intact for a decline
-        if not self.accepts_any_keyword:
-            accepted = emit.bind("_t_acc", self.accepted)
-            lines.append(
-                f"if {kw} and not {accepted}.issuperset({kw}): "
-                f"{passed} = {emit.bind('_t_extra', self._extra)}({kw})"
-            )
         return lines
 
     def _call(self, emit: Emitter) -> list[str]:
-        """Return lines ending in ``return <the backend call>``."""
+        """Return lines ending in ``return <the backend call>``.
+
+        Keywords beyond the host's parameters (the ``**`` dict, usually empty)
+        are taken by name when the backend names them, so the common call spreads
+        no dict; anything else goes through `_extra` and a spread call.
+        """
         varargs = self.host.var_positional if self.backend.var_positional else None
         slots = self._slots(varargs=varargs is not None)
         positional = [self._value(emit, s, fill=True) for s in slots]
@@ -292,12 +290,40 @@ class CallPlan:
             spread.append(f"**{bag}")
         args = [*positional, *([f"*{varargs}"] if varargs else []), *keywords, *spread]
         target = emit.bind("_t_impl", self.implementation)
-        kw = emit.local("_t_fk")
-        return [
-            *lines,
-            f"if {kw}: return {emit.wait}{target}({', '.join([*args, f'**{kw}'])})",
-            f"return {emit.wait}{target}({', '.join(args)})",
-        ]
+        kw = emit.var_keyword
+        call = f"{emit.wait}{target}"
+        passed = emit.local("_t_fk")  # the route's own dict stays intact for a decline
+        lines.append(f"if {kw}:")
+        lines += [f"    {line}" for line in self._by_name(emit, call, args)]
+        lines.append(f"    return {call}({', '.join([*args, f'**{passed}'])})")
+        lines.append(f"return {call}({', '.join(args)})")
+        return lines
+
+    def _by_name(self, emit: Emitter, call: str, args: list[str]) -> list[str]:
+        """Return lines that call with the backend-only keywords by name when that is all."""
+        kw, passed = emit.var_keyword, emit.local("_t_fk")
+        if self.accepts_any_keyword:
+            return [f"{passed} = {kw}"]
+        accepted = emit.bind("_t_acc", self.accepted)
+        extra = emit.bind("_t_extra", self._extra)
+        check = f"{passed} = {kw} if {accepted}.issuperset({kw}) else {extra}({kw})"
+        named = [p for p in self.backend.named if p.name in self.accepted and p.has_default]
+        if not self.backend.exact or not named or len(named) > _MAX_BY_NAME:
+            return [check]
+        omitted = emit.omitted
+        lines: list[str] = []
+        given: list[str] = []
+        by_name: list[str] = []
+        for param in named:
+            value = emit.local(f"_t_v_{param.name}")
+            default = emit.const(param.default)
+            lines.append(f"{value} = {kw}.get({param.name!r}, {omitted})")
+            given.append(f"({value} is not {omitted})")
+            by_name.append(f"{param.name}=({value} if {value} is not {omitted} else {default})")
+        lines.append(f"if len({kw}) == {' + '.join(given)}:")
+        lines.append(f"    return {call}({', '.join([*args, *by_name])})")
+        lines.append(check)
+        return lines
 
     def _slots(self, *, varargs: bool) -> list[Source]:
         """Return the backend parameters passed by position, in order."""

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from strategies import host_signatures, make_function
 
 from turnout import DispatchDefinitionError, TurnoutWarning
+from turnout._codegen import binder_factory
 from turnout._params import shape_of
 from turnout._routing import CallPlan
 from turnout._signature import collect_additions, merged_signature
@@ -63,7 +64,7 @@ def plan_for(host, backend):
     )
 
 
-def declined(error, *args, **kwargs):
+def declined(error, *args):
     raise AssertionError(error)
 
 
@@ -91,7 +92,8 @@ def test_routing_never_loses_duplicates_or_alters_an_argument(specs, n_varargs, 
     assume(backend_spec is not None)
     host = make_function("host", host_spec)
     backend = make_function("backend", backend_spec, suffix="_backend_default")
-    route = plan_for(host, backend).route("host", declined)
+    plan = plan_for(host, backend)
+    route = binder_factory("host", plan.host, is_async=False)(plan.route("host", declined))
     named = [s for s in host_spec if s[0] in ("posonly", "poskw", "kwonly")]
     has_varargs = any(k == "varargs" for k, _, _ in host_spec)
     varargs = [f"extra {i}" for i in range(n_varargs)] if has_varargs else []
