@@ -213,8 +213,16 @@ class Emitter:
 # -- the wrapper ------------------------------------------------------------------------
 
 
+_PLAIN_NAMES = {base: base for base in WRAPPER_FREE}
+
+
 def wrapper_names(taken: Iterable[str]) -> dict[str, str]:
     """Return the wrapper's closure names, renamed away from `taken` (the host's parameters)."""
+    for name in taken:
+        if name.startswith("_t_"):
+            break
+    else:
+        return _PLAIN_NAMES  # the usual case: nothing to rename (shared, never changed)
     used = set(taken)
     names = {}
     for base in WRAPPER_FREE:
@@ -241,7 +249,7 @@ def first_call_code(names: dict[str, str], is_async: bool) -> CodeType:
     Decorating stays cheap (no compile per function): the code is shared by every
     wrapper with the same closure names.
     """
-    key = ("first", tuple(names.values()), is_async)
+    key = ("first", is_async) if names is _PLAIN_NAMES else ("first", *names.values(), is_async)
     if key not in _code_cache:
         prefix, wait = ("async ", "await ") if is_async else ("", "")
         _code_cache[key] = _inner_code(
@@ -289,7 +297,7 @@ def passthrough_code(names: dict[str, str], keyword: str, is_async: bool) -> Cod
 
 def make_function(code: CodeType, name: str, cells: dict[str, object]) -> t.Any:
     """Create a function from generated inner `code`, its closure given by name."""
-    closure = tuple(CellType(cells[free]) for free in code.co_freevars)
+    closure = tuple(map(CellType, map(cells.__getitem__, code.co_freevars)))
     return FunctionType(code, _NAMESPACE, name, None, closure)
 
 

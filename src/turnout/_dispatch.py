@@ -170,6 +170,7 @@ class DispatchedFunction:
         keyword: str,
         host_name: str,
         settle: Callable[[], None],
+        selector: DocEntry | None = None,
     ) -> None:
         self.host = host
         self._settle = settle
@@ -199,7 +200,8 @@ class DispatchedFunction:
         )
         self.wrapper = self._make_wrapper()
         self._doc = DocMerge()
-        self._doc_entries: list[DocEntry] = [selector_entry(keyword, host_name)]
+        self._selector = selector if selector is not None else selector_entry(keyword, host_name)
+        self._doc_entries: list[DocEntry] = [self._selector]
         self._apply_doc()
 
     # -- the wrapper -----------------------------------------------------------------
@@ -586,7 +588,7 @@ class DispatchedFunction:
                 return
             self._version = version
             self._doc_entries = [
-                selector_entry(self._keyword, self._host_name),
+                self._selector,
                 *(addition.doc_entry() for addition in additions.values()),
             ]
             self.known_extras = frozenset(additions)

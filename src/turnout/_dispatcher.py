@@ -10,6 +10,7 @@ from turnout._backend import Backend, make_base
 from turnout._classes import DispatchedClass, check_class, install
 from turnout._config import check_configuration, read_environment
 from turnout._discovery import Discovery
+from turnout._docstrings import selector_entry
 from turnout._dispatch import DispatchedFunction, check_function
 from turnout._errors import DispatchDefinitionError
 from turnout._names import CPU
@@ -148,6 +149,7 @@ class BackendDispatcher:
         # each has a number, so a record never takes an older merge over a newer one.
         self._merge_version = 0
         self._batch = 0  # discover() loads everything, then merges once
+        self._selector = selector_entry(backend_keyword, host_name)  # shared by every docstring
         self.Backend: type[Backend] = make_base(self._registrar, host_name, backend_key)
         """Base class of in-tree backends: a subclass that sets ``name`` registers itself."""
 
@@ -438,6 +440,7 @@ class BackendDispatcher:
             keyword=self.backend_keyword,
             host_name=self.host_name,
             settle=self._settings.settle,
+            selector=self._selector,
         )
         self._dispatched.append(record)
         self._records[record.wrapper] = record

@@ -145,22 +145,30 @@ def insert_parameters(doc: str | None, entries: Sequence[DocEntry]) -> tuple[str
     """Return `doc` with `entries` added (see `merge_parameters`), and the text inserted.
 
     The inserted text is one contiguous substring of the result, so it can be
-    taken out again with `str.replace`.
+    taken out again with `str.replace`. One pass over the lines: decorating a
+    thousand documented functions runs this a thousand times.
     """
-    text = (doc or "").expandtabs() if doc and "\t" in doc else (doc or "")
+    text = doc or ""
+    if "\t" in text:
+        text = text.expandtabs()
     lines = text.split("\n")
-    present = set(parameter_entries(text))
+    sections = _sections(lines)
+    span = next(
+        (
+            (index + 2, sections[n + 1][1] if n + 1 < len(sections) else len(lines))
+            for n, (title, index) in enumerate(sections)
+            if title == PARAMETERS
+        ),
+        None,
+    )
+    present = _documented(lines, span) if span is not None else set()
     missing = [entry for entry in entries if entry.name not in present]
     if not missing:
         return doc or "", ""
-    sections = _sections(lines)
-    span = _section_span(lines, PARAMETERS)
     if span is not None:
         start, end = span
-        headers = [line for line in lines[start:end] if line.strip()]
-        indent = " " * min(
-            (_indent_of(line) for line in headers), default=_indent_of(lines[start - 2])
-        )
+        first = next((line for line in lines[start:end] if line.strip()), lines[start - 2])
+        indent = " " * _indent_of(first)
         last = end
         while last > start and not lines[last - 1].strip():
             last -= 1
@@ -186,6 +194,25 @@ def insert_parameters(doc: str | None, entries: Sequence[DocEntry]) -> tuple[str
     head = "\n".join(lines[:last])
     block = "\n\n" + "\n".join(section)
     return head + block + text[len(head) :], block
+
+
+def _documented(lines: Sequence[str], span: tuple[int, int]) -> set[str]:
+    """Return the names a ``Parameters`` body documents.
+
+    The body's first line is an entry header, and every header has its indent;
+    descriptions are indented further.
+    """
+    start, end = span
+    first = next((line for line in lines[start:end] if line.strip()), None)
+    if first is None:
+        return set()
+    prefix = first[: len(first) - len(first.lstrip())]
+    width = len(prefix)
+    names: set[str] = set()
+    for line in lines[start:end]:
+        if line.startswith(prefix) and len(line) > width and not line[width].isspace():
+            names.update(_entry_names(line.strip()))
+    return names
 
 
 class DocMerge:
