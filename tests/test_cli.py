@@ -110,3 +110,31 @@ def test_usage_errors(site):
     result = run(site, "--host", "no_such_module_anywhere")
     assert result.returncode == 2
     assert "No module named" in result.stderr
+
+
+def test_group_mode_never_imports_what_the_checks_refuse(install, site, group, import_log):
+    install("ok-dist", {"ok": "ok_mod"}, {"ok_mod.py": "name = 'ok'"})
+    install("cpu-dist", {"CPU": "cpu_mod"}, {"cpu_mod.py": "name = 'x'"})
+    install("bad-value", {"badval": "bad_mod:X; import os"}, {"bad_mod.py": "X = 1"})
+    install("bad-name", {"no good": "name_mod"}, {"name_mod.py": "name = 'y'"})
+    install("twin-a", {"twin_x": "twin_a"}, {"twin_a.py": "name = 'twin_x'"})
+    install("twin-b", {"TWIN-X": "twin_b"}, {"twin_b.py": "name = 'TWIN-X'"})
+    result = run(site, group, "--json")
+    rows = {row["distribution"]: row for row in json.loads(result.stdout)}
+    assert rows["ok-dist"]["status"] == "ready"
+    for dist in ("cpu-dist", "bad-value", "bad-name"):
+        assert rows[dist]["status"] == "rejected", rows[dist]
+    # look-alikes: the first in the listing's order wins, the other is refused
+    assert rows["twin-b"]["status"] == "ready"
+    assert rows["twin-a"]["status"] == "rejected"
+    assert "also claimed by twin-b" in rows["twin-a"]["error"]
+    assert sorted(import_log.read_text().split()) == ["ok_mod", "twin_b"]  # nothing refused
+    assert result.returncode == 1
+
+
+def test_no_import_lists_from_metadata_only(group_site, group, import_log):
+    result = run(group_site, group, "--no-import", "--json")
+    rows = json.loads(result.stdout)
+    assert [row["status"] for row in rows] == ["not imported", "not imported"]
+    assert import_log.read_text() == ""
+    assert result.returncode == 0

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.metadata
 import json
 import os
+import pathlib
+import stat
 import sys
 import zipfile
 
 import pytest
 
-from turnout._metadata import cache_directory, entry_points, load_reference, parse_section, scan
+from turnout._metadata import (
+    cache_directory,
+    entry_points,
+    load_reference,
+    parse_section,
+    scan,
+    search_path,
+    verify,
+)
+from turnout._names import entry_point_problem
 from turnout.testing import DistributionSite
 
 
@@ -26,29 +38,149 @@ def rows(providers):
     return sorted((p.name, p.value, p.distribution, p.version) for p in providers)
 
 
-def test_scan_agrees_with_importlib_metadata(install, group):
-    install(
-        "Host_GPU",
-        {"gpu": "host_gpu:Backend", "g2": "host_gpu.sub:Other.attr [extra]"},
-        {"host_gpu/__init__.py": ""},
-        version="2.1",
-    )
-    install("other", {"o": "other_mod"}, {"other_mod.py": ""})
-    expected = sorted(
-        (ep.name, ep.value, ep.dist.metadata["Name"], ep.dist.version)
-        for ep in importlib.metadata.entry_points(group=group)
-    )
-    assert rows(scan(group, sys.path)) == expected
-    assert ("gpu", "host_gpu:Backend", "Host_GPU", "2.1") in expected
+def importlib_rows(group, paths):
+    """What importlib.metadata sees on `paths`, as rows."""
+    found = []
+    seen = set()
+    for dist in importlib.metadata.distributions(path=paths):
+        key = dist._normalized_name  # the key importlib itself dedupes by
+        if key in seen:
+            continue
+        seen.add(key)
+        found.extend(
+            (ep.name, ep.value, dist.metadata["Name"], dist.metadata["Version"] or "")
+            for ep in dist.entry_points
+            if ep.group == group
+        )
+    return sorted(found)
 
 
-def test_the_first_distribution_on_sys_path_wins(tmp_path, group, monkeypatch):
-    first, second = DistributionSite(tmp_path / "a"), DistributionSite(tmp_path / "b")
-    first.add("dup-dist", "1.0", entry_points={group: {"x": "first_mod"}})
-    second.add("dup_dist", "2.0", entry_points={group: {"x": "second_mod"}})
-    assert rows(scan(group, [str(first.root), str(second.root)])) == [
-        ("x", "first_mod", "dup-dist", "1.0")
-    ]
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def metadata(name, version="1.0", extra=""):
+    return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{extra}"
+
+
+GROUP = "fidelity.backends"
+# Each layout: files to write under a fresh directory, and the sys.path entries (relative).
+LAYOUTS = {
+    "dist-info": (
+        {
+            "pkg_a-1.0.dist-info/METADATA": metadata("pkg-a"),
+            "pkg_a-1.0.dist-info/entry_points.txt": f"[{GROUP}]\na = pkg_a:Backend\n",
+        },
+        ["."],
+    ),
+    "upper-case DIST-INFO": (
+        {
+            "PKG_B-2.0.DIST-INFO/METADATA": metadata("Pkg_B", "2.0"),
+            "PKG_B-2.0.DIST-INFO/entry_points.txt": f"[{GROUP}]\nb = pkg_b\n",
+        },
+        ["."],
+    ),
+    "egg-info directory with PKG-INFO": (
+        {
+            "pkg_c-3.0-py3.11.egg-info/PKG-INFO": metadata("pkg-c", "3.0"),
+            "pkg_c-3.0-py3.11.egg-info/entry_points.txt": f"[{GROUP}]\nc = pkg_c:B\n",
+        },
+        ["."],
+    ),
+    "unzipped egg directory": (
+        {
+            "pkg_d-4.0-py3.11.egg/EGG-INFO/PKG-INFO": metadata("pkg-d", "4.0"),
+            "pkg_d-4.0-py3.11.egg/EGG-INFO/entry_points.txt": f"[{GROUP}]\nd = pkg_d\n",
+        },
+        ["pkg_d-4.0-py3.11.egg"],
+    ),
+    "lower-case headers": (
+        {
+            "pkg_e-1.0.dist-info/METADATA": "metadata-version: 2.1\nname: Pkg-E\nversion: 5.0\n",
+            "pkg_e-1.0.dist-info/entry_points.txt": f"[{GROUP}]\ne = pkg_e\n",
+        },
+        ["."],
+    ),
+    "duplicate headers, the first wins": (
+        {
+            "pkg_f-1.0.dist-info/METADATA": (
+                "Metadata-Version: 2.1\nName: first-name\nName: second-name\n"
+                "Version: 1.0\nVersion: 9.9\n"
+            ),
+            "pkg_f-1.0.dist-info/entry_points.txt": f"[{GROUP}]\nf = pkg_f\n",
+        },
+        ["."],
+    ),
+    "name differs from the folder": (
+        {
+            "pkg_g-1.0.dist-info/METADATA": metadata("Other.Name"),
+            "pkg_g-1.0.dist-info/entry_points.txt": f"[{GROUP}]\ng = pkg_g\n",
+        },
+        ["."],
+    ),
+    "comments, spacing and other sections": (
+        {
+            "pkg_h-1.0.dist-info/METADATA": metadata("pkg-h"),
+            "pkg_h-1.0.dist-info/entry_points.txt": (
+                f"[console_scripts]\nx = y:z\n\n[{GROUP}]\n# a comment\n  h1=pkg_h:One  \n"
+                f"h2 = pkg_h : Two [extra]\n; h3 = pkg_h\n[{GROUP}.other]\nno = pkg_h\n"
+            ),
+        },
+        ["."],
+    ),
+    "the same distribution twice: the first path wins": (
+        {
+            "one/pkg_i-1.0.dist-info/METADATA": metadata("pkg-i"),
+            "one/pkg_i-1.0.dist-info/entry_points.txt": f"[{GROUP}]\ni = first\n",
+            "two/PKG.I-2.0.dist-info/METADATA": metadata("PKG.I", "2.0"),
+            "two/PKG.I-2.0.dist-info/entry_points.txt": f"[{GROUP}]\ni = second\n",
+        },
+        ["one", "two"],
+    ),
+    "METADATA without a Name": (
+        {
+            "pkg_j-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nVersion: 1.0\n",
+            "pkg_j-1.0.dist-info/entry_points.txt": f"[{GROUP}]\nj = pkg_j\n",
+        },
+        ["."],
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_the_scan_sees_what_importlib_metadata_sees(tmp_path, layout):
+    files, entries = LAYOUTS[layout]
+    for relative, text in files.items():
+        write(tmp_path / relative, text)
+    paths = [str(tmp_path / entry) for entry in entries]
+    expected = importlib_rows(GROUP, paths)
+    if layout == "METADATA without a Name":  # importlib has no name for it; we use the folder's
+        expected = [(n, v, "pkg_j", ver) for n, v, _, ver in expected]
+    assert expected, "the layout provides an entry point"
+    assert rows(scan(GROUP, paths)) == expected
+
+
+def test_a_custom_distribution_finder_is_honoured(tmp_path, group, monkeypatch):
+    write(tmp_path / "hidden" / "pkg_k-1.0.dist-info" / "METADATA", metadata("pkg-k"))
+    write(
+        tmp_path / "hidden" / "pkg_k-1.0.dist-info" / "entry_points.txt",
+        f"[{group}]\nk = pkg_k\n",
+    )
+
+    class Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, *args, **kwargs):
+            return None
+
+        def find_distributions(self, context=None):
+            name = None if context is None else context.name
+            if name in (None, "pkg-k", "pkg_k"):
+                yield importlib.metadata.PathDistribution(
+                    pathlib.Path(tmp_path / "hidden" / "pkg_k-1.0.dist-info")
+                )
+
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder()])
+    assert ("k", "pkg_k", "pkg-k", "1.0") in rows(entry_points(group))
 
 
 def test_zipped_distributions_are_read_through_importlib_metadata(tmp_path, group):
@@ -63,38 +195,188 @@ def test_zipped_distributions_are_read_through_importlib_metadata(tmp_path, grou
 
 
 def test_parse_section_and_load_reference():
-    text = "[other]\na = b\n\n[grp]\n# comment\nx = os.path : join\ny=os\n"
-    assert parse_section(text, "grp") == [("x", "os.path : join"), ("y", "os")]
+    text = "[other]\na = b\n\n[grp]\n# comment\nx = os.path : join\ny=os\n[ grp ]\nz = no\n"
+    assert parse_section(text, "grp") == [["x", "os.path : join"], ["y", "os"]]
     assert load_reference("os.path : join") is os.path.join
     assert load_reference("os.path:join [extra]") is os.path.join
     assert load_reference("os") is os
 
 
-def test_cache_is_used_then_invalidated_by_an_install(install, site, group, cache_dir):
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("pkg", True),
+        ("pkg.sub:Attr.inner", True),
+        ("pkg : attr [extra1, extra2]", True),
+        ("pkg:attr [unclosed", False),
+        ("pkg:attr; import os", False),
+        ("pkg attr", False),
+        (":attr", False),
+        ("pkg:", False),
+        ("os.system('x')", False),
+        ("pkg:attr trailing", False),
+    ],
+)
+def test_entry_point_values_follow_the_importlib_grammar(value, valid):
+    assert (entry_point_problem(value) is None) is valid
+    match = importlib.metadata.EntryPoint.pattern.match(value)
+    assert (match is not None) is valid
+
+
+def test_search_path_survives_odd_entries(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    got = search_path(["", ".", pathlib.Path(tmp_path), os.fsencode(str(tmp_path)), 42, None])
+    assert got == [str(tmp_path), str(tmp_path), str(tmp_path), str(tmp_path)]
+
+
+# -- the cache ----------------------------------------------------------------------------
+
+
+def cached(cache_dir):
+    (path,) = cache_dir.glob("entry-points-*.json")
+    return path
+
+
+def test_cache_is_used_and_sees_in_place_rewrites(install, site, group, cache_dir):
     install("first", {"one": "one_mod"}, {"one_mod.py": ""})
     assert [p.name for p in entry_points(group)] == ["one"]
-    files = list(cache_dir.iterdir())
-    assert len(files) == 1
-    data = json.loads(files[0].read_text())
-    assert data["entry_points"] == [["one", "one_mod", "first", "1.0"]]
-    # Served from the cache: an edit that leaves every sys.path mtime alone is not seen.
+    assert entry_points(group)[0].path is not None
+    assert entry_points(group)[0].cached  # served from the cache
+    # An in-place rewrite (an editable install) that leaves every directory's mtime alone
     info = next(site.root.glob("first-*.dist-info"))
     stamp = site.root.stat().st_mtime_ns
     (info / "entry_points.txt").write_text(f"[{group}]\nedited = x\n")
     os.utime(site.root, ns=(stamp, stamp))
-    assert [p.name for p in entry_points(group)] == ["one"]
-    # An install changes the directory: the cache is rebuilt.
+    assert [p.name for p in entry_points(group)] == ["edited"]
+    # An install changes the directory
     install("second", {"two": "two_mod"}, {"two_mod.py": ""})
     assert sorted(p.name for p in entry_points(group)) == ["edited", "two"]
 
 
-def test_corrupt_cache_only_costs_speed(install, group, cache_dir):
+def test_an_upgrade_within_the_same_second_is_seen(install, site, group, cache_dir):
     install("first", {"one": "one_mod"}, {"one_mod.py": ""})
     entry_points(group)
-    (cache_file,) = cache_dir.iterdir()
-    for damage in ["{not json", json.dumps({"format": 1}), json.dumps([1, 2]), ""]:
-        cache_file.write_text(damage)
+    info = next(site.root.glob("first-*.dist-info"))
+    points, meta = info / "entry_points.txt", info / "METADATA"
+    before = {p: p.stat().st_mtime_ns for p in (points, meta, site.root)}
+    meta.write_text("Metadata-Version: 2.1\nName: first\nVersion: 1.1\n")
+    points.write_text(f"[{group}]\none = one_mod\n")  # same text, rewritten
+    for path, ns in before.items():
+        os.utime(path, ns=(ns, ns))  # even with the very same timestamps
+    (again,) = entry_points(group)
+    assert again.version == "1.1"  # the size and inode tell
+
+
+def test_a_cached_row_is_checked_against_the_files_before_import(install, site, group, cache_dir):
+    install("first", {"one": "one_mod"}, {"one_mod.py": ""})
+    (provider,) = entry_points(group)
+    assert verify(provider, group)
+    data = json.loads(cached(cache_dir).read_text())
+    for directory in data["dirs"].values():
+        for record in directory["dists"].values():
+            if record["rows"]:
+                record["rows"] = [["one", "evil_mod:Backend"]]  # a poisoned row
+                record["name"] = "trusted-dist"
+    cached(cache_dir).write_text(json.dumps(data))
+    (poisoned,) = entry_points(group)
+    assert (poisoned.value, poisoned.distribution) == ("evil_mod:Backend", "trusted-dist")
+    assert not verify(poisoned, group)  # discovery refuses to import it and rescans
+
+
+def test_discovery_never_imports_a_poisoned_cached_row(install, group, cache_dir, make_dispatcher):
+    install(
+        "host-gpu",
+        {"gpu": "host_gpu:Backend"},
+        {"host_gpu.py": "class Backend:\n    name = 'gpu'\n"},
+    )
+    install(
+        "evil", {"evil": "evil_mod:Backend"}, {"evil_mod.py": "class Backend:\n    name = 'evil'\n"}
+    )
+    entry_points(group)  # fill the cache
+    data = json.loads(cached(cache_dir).read_text())
+    for directory in data["dirs"].values():
+        for record in directory["dists"].values():
+            if record["rows"] == [["gpu", "host_gpu:Backend"]]:
+                record["rows"] = [["gpu", "evil_mod:Backend"]]
+    cached(cache_dir).write_text(json.dumps(data))
+    dispatcher = make_dispatcher(trusted_backends={"gpu": {"package": "host-gpu"}})
+    assert type(dispatcher.get_backend("gpu")).__module__ == "host_gpu"
+    assert install.imported() == ["host_gpu"]
+
+
+def test_refresh_reads_the_files_not_the_cache(install, site, group, cache_dir, make_dispatcher):
+    install("first", {"one": "one_mod"}, {"one_mod.py": "name = 'one'\n"})
+    dispatcher = make_dispatcher(untrusted="allow")
+    assert dispatcher.available_backend_names() == ["one"]
+    info = next(site.root.glob("first-*.dist-info"))
+    stamp = site.root.stat().st_mtime_ns
+    text = (info / "entry_points.txt").read_text()
+    (info / "entry_points.txt").write_text(text.replace("one = ", "uno = "))
+    st = (info / "entry_points.txt").stat()
+    os.utime(site.root, ns=(stamp, stamp))
+    del st
+    dispatcher.refresh()
+    assert dispatcher.available_backend_names() == ["one", "uno"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "{not json",
+        json.dumps({"format": 2}),
+        json.dumps([1, 2]),
+        "",
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps({"format": 2, "key": None, "dirs": {"x": {"mtime": "no"}}}),
+        "x" * 40_000_000,
+    ],
+    ids=["garbage", "wrong-shape", "a-list", "empty", "deeply-nested", "bad-types", "huge"],
+)
+def test_a_damaged_cache_only_costs_speed(install, group, cache_dir, damage):
+    install("first", {"one": "one_mod"}, {"one_mod.py": ""})
+    entry_points(group)
+    cached(cache_dir).write_text(damage)
+    assert [p.name for p in entry_points(group)] == ["one"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
+@pytest.mark.parametrize("kind", ["fifo", "symlink-to-dev-zero", "symlink-to-a-file"])
+def test_a_cache_file_that_is_not_a_regular_file_is_ignored(
+    install, group, cache_dir, kind, tmp_path
+):
+    install("first", {"one": "one_mod"}, {"one_mod.py": ""})
+    entry_points(group)
+    path = cached(cache_dir)
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "symlink-to-dev-zero":
+        path.symlink_to("/dev/zero")
+    else:
+        other = tmp_path / "other.json"
+        other.write_text("{}")
+        path.symlink_to(other)
+    assert [p.name for p in entry_points(group)] == ["one"]  # and no hang
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX only")
+def test_cache_permissions_and_foreign_files(install, group, cache_dir, caplog):
+    import logging  # noqa: PLC0415
+
+    install("first", {"one": "one_mod"}, {"one_mod.py": ""})
+    entry_points(group)
+    assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o700
+    path = cached(cache_dir)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = json.loads(path.read_text())
+    for directory in data["dirs"].values():
+        for record in directory["dists"].values():
+            record["rows"] = [["ghost", "ghost_mod"]] if record["rows"] else []
+    path.write_text(json.dumps(data))
+    path.chmod(0o666)  # writable by others: ignored
+    with caplog.at_level(logging.DEBUG, logger="turnout"):
         assert [p.name for p in entry_points(group)] == ["one"]
+    assert any("writable by other users" in message for message in caplog.messages)
 
 
 def test_unwritable_cache_directory(install, group, tmp_path, monkeypatch):
@@ -103,6 +385,31 @@ def test_unwritable_cache_directory(install, group, tmp_path, monkeypatch):
     monkeypatch.setenv("TURNOUT_CACHE_DIR", str(blocker / "cache"))
     install("first", {"one": "one_mod"}, {"one_mod.py": ""})
     assert [p.name for p in entry_points(group)] == ["one"]
+
+
+def test_the_cache_key_survives_odd_interpreter_state(
+    install, group, cache_dir, monkeypatch, tmp_path
+):
+    install("first", {"one": "one_mod"}, {"one_mod.py": ""})
+    monkeypatch.setattr(sys, "executable", None)
+    monkeypatch.setattr(
+        sys, "path", [*sys.path, pathlib.Path(tmp_path), os.fsencode(str(tmp_path))]
+    )
+    assert [p.name for p in entry_points(group)] == ["one"]
+    assert [p.name for p in entry_points(group)] == ["one"]
+
+
+def test_two_checkouts_sharing_the_empty_entry_never_mix(tmp_path, group, cache_dir, monkeypatch):
+    for checkout, name in (("a", "from_a"), ("b", "from_b")):
+        site = DistributionSite(tmp_path / checkout)
+        site.add(f"dist-{checkout}", entry_points={group: {name: f"{name}_mod"}})
+    monkeypatch.setattr(sys, "path", ["", *sys.path])
+    monkeypatch.chdir(tmp_path / "a")
+    assert [p.name for p in entry_points(group)] == ["from_a"]
+    monkeypatch.chdir(tmp_path / "b")
+    assert [p.name for p in entry_points(group)] == ["from_b"]
+    monkeypatch.chdir(tmp_path / "a")
+    assert [p.name for p in entry_points(group)] == ["from_a"]
 
 
 def test_cache_can_be_disabled(install, group, cache_dir, monkeypatch):

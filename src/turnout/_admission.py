@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from turnout._names import CPU, label_problem, normalize_distribution
+from turnout._names import (
+    CPU,
+    entry_point_problem,
+    fold_label,
+    label_problem,
+    normalize_distribution,
+)
 from turnout._registry import CLAIMED, BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
 from turnout._warnings import (
@@ -75,6 +81,9 @@ class Admission:
         self._registry = registry
         self.untrusted = untrusted
         self._trusted = {label: rule for rule in rules.values() for label in rule.labels}
+        # Claims compare folded labels: no look-alike of cpu, a reserved or a trusted label.
+        self._folded_trusted = {fold_label(label): rule for label, rule in self._trusted.items()}
+        self._folded_reserved = {fold_label(label): label for label in reserved}
         self._trusted_dists = {d for rule in rules.values() for d in rule.distributions}
         self._refused_untrusted: dict[str, Entry] = {}
         # Warnings wait until the registry is consistent: a filter that turns one
@@ -152,12 +161,17 @@ class Admission:
         problem = label_problem(name)
         if problem is not None:
             return f"its name is invalid: {problem}; the package must rename its entry point"
+        problem = entry_point_problem(provider.value)
+        if problem is not None:
+            return f"its value is invalid: {problem}; the package must fix its entry point"
         refusal = self._refusal(name, provider)
         if refusal is not None:
             return refusal
-        if name in claimed:
+        earlier = claimed.get(fold_label(name))
+        if earlier is not None:
+            alike = "" if earlier.name == name else f" (as {earlier.name!r}, a look-alike)"
             return (
-                f"{name!r} {CLAIMED} {claimed[name].describe()}; uninstall one of the two packages"
+                f"{name!r} {CLAIMED} {earlier.describe()}{alike}; uninstall one of the two packages"
             )
         return None
 
@@ -258,22 +272,56 @@ class Admission:
         )
 
     def _refusal(self, label: str, provider: Provider) -> str | None:
-        """Return why `provider` may never take `label`: cpu, reserved, or trusted elsewhere."""
+        """Return why `provider` may never take `label`: cpu, reserved, or trusted elsewhere.
+
+        Look-alikes count (`fold_label`): ``CPU``, ``Hx-Good`` beside a trusted
+        ``hx_good``; the trusted provider itself may still take them.
+        """
+        reason = self._reserved_refusal(label)
+        if reason is not None:
+            return reason
+        rule = self._trusted.get(label)
+        if rule is not None:
+            return rule.refusal(provider)
+        owner = self._folded_trusted.get(fold_label(label))
+        if owner is not None and owner.refusal(provider) is not None:
+            return (
+                f"{label!r} is a look-alike of trusted backend {owner.canonical!r}, which must "
+                f"come from {owner.package}; uninstall {provider.distribution}"
+            )
+        return None
+
+    def _reserved_refusal(self, label: str) -> str | None:
+        """Return why no provider may take `label`: cpu, reserved, or a look-alike of either."""
+        folded = fold_label(label)
         if label == CPU:
             return "'cpu' always means the host's own code and cannot be claimed"
+        if folded == CPU:
+            return f"{label!r} is a look-alike of 'cpu', which always means the host's own code"
         if label in self._reserved:
             return f"{label!r} is reserved by {self.host_name}: {self._reserved[label]}"
-        rule = self._trusted.get(label)
-        return rule.refusal(provider) if rule is not None else None
+        if folded in self._folded_reserved:
+            reserved = self._folded_reserved[folded]
+            return (
+                f"{label!r} is a look-alike of reserved {reserved!r} "
+                f"({self.host_name}: {self._reserved[reserved]})"
+            )
+        return None
 
     def _claim_problem(self, label: str, provider: Provider) -> str | None:
-        """Return why `provider` may not take `label` now (also: someone holds it)."""
+        """Return why `provider` may not take `label` now (held, or a look-alike of a held one)."""
         refusal = self._refusal(label, provider)
         if refusal is not None:
             return refusal
         holder = self._registry.lookup(label)
         if holder is not None:
             return f"{label!r} {CLAIMED} {holder.describe_source()}"
+        folded = fold_label(label)
+        for held in self._registry.labels():
+            if fold_label(held) == folded:
+                alike = self._registry.lookup(held)
+                source = alike.describe_source() if alike is not None else "another backend"
+                return f"{label!r} is a look-alike of {held!r}, which {CLAIMED} {source}"
         return None
 
     def _labels(

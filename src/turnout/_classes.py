@@ -169,6 +169,9 @@ class DispatchedClass:
         cls: t.Any = self.host
         cls.__doc__ = self._doc.apply(cls.__doc__, [selector_entry(self._keyword, self._host_name)])
 
+    def after_fork(self) -> None:
+        """In a child process: nothing to do (no lock of its own)."""
+
     def invalidate(self) -> None:
         """Forget which class each label builds (a backend was replaced or removed)."""
         self.implementations.clear()

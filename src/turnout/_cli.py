@@ -11,12 +11,37 @@ from typing import Any
 COLUMNS = ("name", "aliases", "distribution", "version", "object_ref", "status", "error")
 
 
-def scan_group(group: str) -> list[dict[str, Any]]:
-    """Load each entry point of `group` in turn; one failure never stops the rest."""
-    from turnout._metadata import load_reference, scan  # noqa: PLC0415
-    from turnout._names import label_problem  # noqa: PLC0415
+def refusal(name: str, value: str, claimed: dict[str, str]) -> str | None:
+    """Return why an entry point is refused before import, from its metadata alone.
 
-    providers = sorted(scan(group, sys.path), key=lambda p: (p.name, p.distribution))
+    The checks every host applies: a valid label, not ``cpu`` or a look-alike of
+    it, a valid object reference, and no earlier claim of the same (folded) name.
+    """
+    from turnout._names import CPU, entry_point_problem, fold_label, label_problem  # noqa: PLC0415
+
+    problem = label_problem(name)
+    if problem is not None:
+        return f"its name is invalid: {problem}"
+    if fold_label(name) == CPU:
+        return f"{name!r} always means the host's own code ('cpu') and cannot be claimed"
+    problem = entry_point_problem(value)
+    if problem is not None:
+        return f"its value is invalid: {problem}"
+    if fold_label(name) in claimed:
+        return f"name {name!r} is also claimed by {claimed[fold_label(name)]}"
+    return None
+
+
+def scan_group(group: str, *, load: bool = True) -> list[dict[str, Any]]:
+    """Report each entry point of `group`; import (with `load`) only those the checks admit.
+
+    One failure never stops the rest, and an entry point refused from its
+    metadata is never imported.
+    """
+    from turnout._metadata import entry_points, load_reference  # noqa: PLC0415
+    from turnout._names import fold_label, label_problem  # noqa: PLC0415
+
+    providers = sorted(entry_points(group), key=lambda p: (p.name, p.distribution))
     rows: list[dict[str, Any]] = []
     claimed: dict[str, str] = {}
     for provider in providers:
@@ -26,29 +51,31 @@ def scan_group(group: str) -> list[dict[str, Any]]:
             "distribution": provider.distribution,
             "version": provider.version,
             "object_ref": provider.value,
-            "status": "ready",
+            "status": "ready" if load else "not imported",
             "error": None,
         }
+        rows.append(row)
+        problem = refusal(provider.name, provider.value, claimed)
+        if problem is not None:
+            row.update(status="rejected", error=problem)
+            continue
+        claimed[fold_label(provider.name)] = provider.distribution
+        if not load:
+            continue
         try:
             target = load_reference(provider.value)
             backend = target() if isinstance(target, type) else target
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - reported, the scan goes on
-            row.update(status="failed", error=f"{type(error).__name__}: {error}")
-        else:
             declared = getattr(backend, "name", None)
-            if isinstance(declared, str) and label_problem(declared) is None:
-                row["name"] = declared
             aliases = getattr(backend, "aliases", ())
-            if isinstance(aliases, (list, tuple, set, frozenset)):
-                row["aliases"] = sorted(str(alias) for alias in aliases)
-        if row["name"] in claimed:
-            row.update(
-                status="rejected",
-                error=f"name {row['name']!r} is also claimed by {claimed[row['name']]}",
-            )
-        else:
-            claimed[row["name"]] = provider.distribution
-        rows.append(row)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # noqa: BLE001 - reported, the scan goes on
+            row.update(status="failed", error=f"{type(error).__name__}: {error}")
+            continue
+        if isinstance(declared, str) and label_problem(declared) is None:
+            row["name"] = declared
+        if isinstance(aliases, (list, tuple, set, frozenset)):
+            row["aliases"] = sorted(str(alias) for alias in aliases)
     return rows
 
 
@@ -100,6 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("group", nargs="?", help="entry-point group, e.g. example_host.backends")
     parser.add_argument("--host", metavar="MODULE", help="report a host's own view (trust applied)")
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    parser.add_argument(
+        "--no-import",
+        action="store_true",
+        help="list from metadata only: import no backend (group mode)",
+    )
     args = parser.parse_args(argv)
     if args.host is None and args.group is None:
         parser.error("give an entry-point group, or --host MODULE")
@@ -110,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"turnout: {error}", file=sys.stderr)
             return 2
     else:
-        rows = scan_group(args.group)
-        failed = any(row["status"] != "ready" for row in rows)
+        rows = scan_group(args.group, load=not args.no_import)
+        failed = any(row["status"] in ("failed", "rejected") for row in rows)
     print(json.dumps(rows, indent=2) if args.json else render(rows))
     return 1 if failed else 0

@@ -17,13 +17,17 @@ from turnout._errors import (
     UnknownBackendError,
     UntrustedBackendError,
 )
-from turnout._metadata import entry_points, load_reference
-from turnout._names import CPU, label_problem, suggest
+from turnout._metadata import entry_points, load_reference, verify
+from turnout._names import CPU, fold_label, label_problem, suggest
 from turnout._registry import BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
 from turnout._warnings import BackendLoadWarning
 
 _PENDING, _LOADING, _DONE = "pending", "loading", "done"
+
+
+class _StaleCache(Exception):  # noqa: N818 - a signal, not an error users see
+    """A cached row did not match its distribution's files: scan again from disk."""
 
 
 class _Candidate:
@@ -81,6 +85,8 @@ class Discovery:
         self._failed_modules: list[str] = []  # in-tree modules that failed to import
         self._warned_untrusted: set[str] = set()
         self.on_ready: Callable[[], None] | None = None  # called after each backend loads
+        self.on_reset: Callable[[], None] | None = None  # called when discovery starts over
+        self._fresh = False  # the next scan reads from disk, not from the cache
 
     def rule_for(self, label: str) -> TrustRule | None:
         """Return the trust rule `label` belongs to, if the host trusts it."""
@@ -91,7 +97,10 @@ class Discovery:
         return self._admission.reserved_reason(label)
 
     def refresh(self) -> None:
-        """Forget what discovery found, so the next query reads the metadata again."""
+        """Forget what discovery found; the next query reads the metadata from disk again.
+
+        The next scan bypasses the disk cache (and rewrites it).
+        """
         import importlib  # noqa: PLC0415
 
         with self.lock:
@@ -100,7 +109,28 @@ class Discovery:
             self._shadowed = []
             self._failed_modules = []
             self._admission.forget()
+            self._fresh = True
             importlib.invalidate_caches()
+        if self.on_reset is not None:
+            self.on_reset()
+
+    def after_fork(self) -> None:
+        """In a child process: a new lock, and no import left half done.
+
+        A thread of the parent may have held the lock, or been importing a
+        backend, when the process forked; that thread does not exist here. Its
+        half-imported module (and Python's lock on it) came along, so the child
+        records that backend as failed rather than import it again.
+        """
+        self.lock = threading.RLock()
+        for candidate in self._candidates or ():
+            if candidate.state == _LOADING:
+                candidate.state = _DONE
+                error = RuntimeError(
+                    "its import was in progress in another thread when the process forked, "
+                    "so this process cannot finish it; select it in the parent before forking"
+                )
+                self._admission.fail(candidate.provider, candidate.rule, None, error)
 
     # -- queries ---------------------------------------------------------------
 
@@ -109,7 +139,11 @@ class Discovery:
 
         With `instantiate` false, an in-tree backend class is not instantiated yet.
         """
-        found = self._find(label, instantiate=instantiate)
+        try:
+            found = self._find(label, instantiate=instantiate)
+        except _StaleCache:
+            self.refresh()  # rows from the cache did not match the files: read the files
+            found = self._find(label, instantiate=instantiate)
         self._admission.flush()
         return found
 
@@ -239,6 +273,14 @@ class Discovery:
 
         A backend that fails is recorded, never raised here.
         """
+        try:
+            self._load_all()
+        except _StaleCache:
+            self.refresh()  # rows from the cache did not match the files: read the files
+            self._load_all()
+        self._admission.flush()
+
+    def _load_all(self) -> None:
         with self.lock:
             for candidate in self._scan():
                 self._load(candidate)
@@ -248,7 +290,6 @@ class Discovery:
                         self._instantiate(entry, entry.name)
                     except BackendLoadError:
                         pass  # recorded as failed; raised when asked for
-        self._admission.flush()
 
     def labels(self) -> list[str]:
         """Return every label an installed backend answers to (loads all)."""
@@ -325,7 +366,8 @@ class Discovery:
             return self._candidates
         if self._package is not None:
             self._import_package(self._package)
-        found = entry_points(self.group)
+        found = entry_points(self.group, fresh=self._fresh)
+        self._fresh = False
         # Trusted providers first, then by name and distribution: a stable order
         # so that which of two claimants wins never depends on sys.path order.
         verified = self._admission.verified
@@ -335,7 +377,7 @@ class Discovery:
         for provider in found:
             decision = self._admission.admit(provider, claimed)
             if decision == KEEP:
-                claimed[provider.name] = provider
+                claimed[fold_label(provider.name)] = provider
                 candidates.append(_Candidate(provider, verified(provider)))
             elif decision == SHADOWED:  # comes back if the in-process backend goes
                 self._shadowed.append(_Candidate(provider, verified(provider)))
@@ -425,6 +467,8 @@ class Discovery:
         """
         if candidate.state != _PENDING:
             return  # done, or being imported further up this very stack
+        if candidate.provider.cached and not verify(candidate.provider, self.group):
+            raise _StaleCache
         candidate.state = _LOADING
         target: t.Any = None
         try:

@@ -456,6 +456,10 @@ class DispatchedFunction:
             if self._safe_implementation(entry) is not None
         ]
 
+    def after_fork(self) -> None:
+        """In a child process: a fresh lock (a parent thread may have held this one)."""
+        self._lock = threading.Lock()
+
     def invalidate(self) -> None:
         """Forget every route (a backend was replaced, removed or rediscovered)."""
         self.plans.clear()

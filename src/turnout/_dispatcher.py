@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from _weakrefset import WeakSet
 from collections.abc import Callable, Mapping, Sequence
 
 import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on first use
@@ -10,8 +12,8 @@ from turnout._backend import Backend, make_base
 from turnout._classes import DispatchedClass, check_class, install
 from turnout._config import check_configuration, read_environment
 from turnout._discovery import Discovery
-from turnout._docstrings import selector_entry
 from turnout._dispatch import DispatchedFunction, check_function
+from turnout._docstrings import selector_entry
 from turnout._errors import DispatchDefinitionError
 from turnout._names import CPU
 from turnout._registration import Registrar, Registration
@@ -20,6 +22,18 @@ from turnout._settings import SelectionState, Settings
 from turnout._view import BackendsView
 
 DEFAULT_KEYWORD = "backend"
+# Every dispatcher alive, for the fork hook. `_weakrefset` is what `weakref.WeakSet`
+# is; `threading` has imported it already, `weakref` itself would cost an import.
+_live: WeakSet[BackendDispatcher] = WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for dispatcher in list(_live):
+        dispatcher._after_fork()  # noqa: SLF001 - the module's own hook
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class BackendDispatcher:
@@ -140,6 +154,7 @@ class BackendDispatcher:
             untrusted=environment.untrusted,
         )
         self._discovery.on_ready = self._merge_all
+        self._discovery.on_reset = self._invalidate
         self._registrar = Registrar(self._discovery, self._registry, host_name, self._invalidate)
         self._state = SelectionState(host_name, environment.fallback, environment.backend)
         self._settings = Settings(self._discovery, self._state)
@@ -152,6 +167,13 @@ class BackendDispatcher:
         self._selector = selector_entry(backend_keyword, host_name)  # shared by every docstring
         self.Backend: type[Backend] = make_base(self._registrar, host_name, backend_key)
         """Base class of in-tree backends: a subclass that sets ``name`` registers itself."""
+        _live.add(self)
+
+    def _after_fork(self) -> None:
+        """In a child process: fresh locks (a parent thread may have held one at the fork)."""
+        self._discovery.after_fork()
+        for record in list(self._dispatched):
+            record.after_fork()
 
     @property
     def backend_dispatch(self) -> Callable[[Callable[t.P, t.R]], Callable[t.P, t.R]]:
@@ -348,8 +370,7 @@ class BackendDispatcher:
 
         .. versionadded:: 0.1
         """
-        self._discovery.refresh()
-        self._invalidate()
+        self._discovery.refresh()  # which invalidates every plan (on_reset)
 
     def report(self) -> list[turnout.BackendInfo]:
         """Load every backend and describe each one, and each refused entry point.

@@ -1,19 +1,28 @@
-"""Installed entry-point metadata: a direct scan of ``sys.path``, cached on disk.
+"""Installed entry-point metadata, read as `importlib.metadata` reads it, cached on disk.
 
 Reading a group's entry points through `importlib.metadata` costs its import
 (tens of milliseconds) plus a parse of every distribution. This module reads
-the same files directly: for each directory on ``sys.path``, every
-``*.dist-info`` / ``*.egg-info`` folder's ``entry_points.txt``, keeping the
-first distribution of each name, as `importlib.metadata` does. Other entries
-(zip files) go through `importlib.metadata`. The result is cached on disk,
-keyed by ``sys.path`` and each entry's modification time, so any install or
-uninstall invalidates it; a missing, corrupt or unwritable cache only costs
+the same files directly, with the same rules: for each directory on
+``sys.path``, every ``*.dist-info`` / ``*.egg-info`` folder (any case), and
+``EGG-INFO`` inside an ``.egg`` directory; the first distribution of each name
+wins; ``Name`` and ``Version`` come from the first such header of ``METADATA``
+(else ``PKG-INFO``), whatever its case. Zip files on ``sys.path``, and any
+``sys.meta_path`` finder besides the standard one that provides distributions,
+go through `importlib.metadata` itself.
+
+The result is cached on disk, per directory and per distribution: a warm read
+costs one ``stat`` per directory and per ``entry_points.txt``, and any change
+(an install, an uninstall, an in-place rewrite, an upgrade within the same
+second) is seen because size, ``mtime_ns`` and inode are compared. A cached row
+is only a hint: before a backend is imported its row is read again from its own
+files (`verify`). A missing, damaged, foreign or unwritable cache only costs
 speed. ``TURNOUT_NO_CACHE=1`` disables it, ``TURNOUT_CACHE_DIR`` moves it.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -21,81 +30,205 @@ from turnout import _lazytyping as t
 from turnout._names import normalize_distribution
 from turnout._trust import Provider
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+MAX_CACHE_BYTES = 32 * 1024 * 1024  # a bigger file is not ours: ignore it
 _SUFFIXES = (".dist-info", ".egg-info")
+_METADATA_FILES = ("METADATA", "PKG-INFO")
 
 
-def entry_points(group: str) -> list[Provider]:
-    """Return the providers of `group` on the current ``sys.path`` (cached)."""
-    paths = list(sys.path)
-    cache = _cache_file(group, paths)
-    state = _path_state(paths)
-    if cache is not None:
-        cached = _read_cache(cache, state, group)
-        if cached is not None:
-            return cached
-    providers = scan(group, paths)
-    if cache is not None:
-        _write_cache(cache, state, group, providers)
-    return providers
+def search_path(paths: Iterable[object] | None = None) -> list[str]:
+    """Return ``sys.path`` as directories to read: strings, ``''`` as the current directory.
+
+    `pathlib.Path` and ``bytes`` entries are converted as the import system
+    converts them; anything else is skipped.
+    """
+    result: list[str] = []
+    for entry in sys.path if paths is None else paths:
+        path = _as_text(entry)
+        if path is not None:
+            result.append(os.path.abspath(path) if path in ("", ".") else path)
+    return result
 
 
-def scan(group: str, paths: Sequence[str]) -> list[Provider]:
-    """Read `group`'s entry points from every distribution found on `paths`."""
-    providers: list[Provider] = []
-    seen: set[str] = set()
-    for path in paths:
-        directory = path or "."
-        if os.path.isdir(directory):
-            providers.extend(_scan_directory(group, directory, seen))
-        elif os.path.exists(directory):
-            providers.extend(_scan_other(group, path, seen))
-    return providers
-
-
-def _scan_directory(group: str, directory: str, seen: set[str]) -> Iterable[Provider]:
+def _as_text(entry: object) -> str | None:
+    if isinstance(entry, str):
+        return entry
     try:
-        names = sorted(os.listdir(directory))
+        path = os.fspath(entry)  # type: ignore[call-overload]
+    except TypeError:
+        return None
+    return os.fsdecode(path) if isinstance(path, bytes) else path
+
+
+def standard_finders_only() -> bool:
+    """Whether the only finder on ``sys.meta_path`` that yields distributions is the stdlib's."""
+    for finder in sys.meta_path:
+        if getattr(finder, "find_distributions", None) is None:
+            continue
+        if getattr(finder, "__name__", None) == "PathFinder" and getattr(
+            finder, "__module__", ""
+        ) in ("_frozen_importlib_external", "importlib._bootstrap_external"):
+            continue
+        return False
+    return True
+
+
+def entry_points(group: str, *, fresh: bool = False) -> list[Provider]:
+    """Return the providers of `group` on the current ``sys.path``.
+
+    With `fresh`, the disk cache is not read (but is rewritten).
+    """
+    if not standard_finders_only():
+        return _from_importlib(group)
+    paths = search_path()
+    cache = Cache.open(group, paths)
+    previous = None if cache is None or fresh else cache.read()
+    reader = Reader(group, previous)
+    providers = reader.scan(paths)
+    if cache is not None and reader.changed:
+        cache.write(reader.state)
+    return providers
+
+
+def scan(group: str, paths: Sequence[object]) -> list[Provider]:
+    """Read `group`'s entry points from every distribution found on `paths` (no cache)."""
+    return Reader(group, None).scan(search_path(paths))
+
+
+def _from_importlib(group: str) -> list[Provider]:
+    """Ask `importlib.metadata` (for distributions a custom finder provides)."""
+    import importlib.metadata  # noqa: PLC0415 - only with a non-standard finder
+
+    providers = []
+    for point in importlib.metadata.entry_points(group=group):
+        dist = point.dist
+        name = (dist.metadata["Name"] if dist is not None else None) or ""
+        version = (dist.version if dist is not None else None) or ""
+        providers.append(Provider(point.name, point.value, name, version))
+    return providers
+
+
+class Reader:
+    """One scan of ``sys.path`` for one group, reusing what a previous scan found.
+
+    `state` is what the cache stores: per directory, its ``mtime_ns`` and its
+    metadata folders; per folder, the signature of its ``entry_points.txt``
+    and, when it provides the group, its rows and where its name came from.
+    """
+
+    def __init__(self, group: str, previous: dict[str, t.Any] | None) -> None:
+        self.group = group
+        self._header = f"[{group}]"
+        self._previous: dict[str, t.Any] = previous or {}
+        self.state: dict[str, t.Any] = {}
+        self.changed = previous is None
+
+    def scan(self, paths: Sequence[str]) -> list[Provider]:
+        """Return the providers found on `paths`, first distribution of each name winning."""
+        providers: list[Provider] = []
+        seen: set[str] = set()
+        for path in paths:
+            try:
+                mode = os.stat(path).st_mode
+            except (OSError, ValueError):
+                continue
+            if stat.S_ISDIR(mode):
+                providers.extend(self._directory(path, seen))
+            else:
+                providers.extend(_other(self.group, path, seen))
+        if set(self.state) != set(self._previous):
+            self.changed = True
+        return providers
+
+    def _directory(self, path: str, seen: set[str]) -> Iterable[Provider]:
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            return
+        old = self._previous.get(path)
+        if old is not None and old.get("mtime") == mtime:
+            folders = old["folders"]
+        else:
+            folders = _metadata_folders(path)
+            self.changed = True
+        known = old["dists"] if old is not None else {}
+        dists: dict[str, t.Any] = {}
+        self.state[path] = {"mtime": mtime, "folders": folders, "dists": dists}
+        for folder, key in folders:
+            if key is not None and key in seen:
+                continue  # an earlier entry of sys.path provides this distribution
+            location = os.path.join(path, folder)
+            record, cached = self._folder(location, key, known.get(folder))
+            dists[folder] = record
+            dedupe = key if key is not None else normalize_distribution(record["name"] or "")
+            if dedupe in seen:
+                continue
+            if dedupe:  # a folder whose name and metadata give no name is never a duplicate
+                seen.add(dedupe)
+            name = record["name"] if record["name"] is not None else fallback_name(folder)
+            for entry_name, value in record["rows"]:
+                yield Provider(
+                    entry_name, value, name, record["version"], path=location, cached=cached
+                )
+
+    def _folder(
+        self, folder: str, key: str | None, old: dict[str, t.Any] | None
+    ) -> tuple[dict[str, t.Any], bool]:
+        """Return the record of one metadata folder, and whether it came from the cache.
+
+        Its files are read again only if their signatures changed; its metadata
+        matters (and is checked) only when it provides the group, or when its
+        name must come from it.
+        """
+        points = file_signature(os.path.join(folder, "entry_points.txt"))
+        if old is not None and old["points"] == points:
+            if not old["rows"] and key is not None:
+                return old, True
+            if old["meta"] == metadata_signature(folder):
+                return old, True
+        self.changed = True
+        text = _read(os.path.join(folder, "entry_points.txt")) if points is not None else None
+        rows = parse_section(text, self.group) if text and self._header in text else []
+        name, version, meta = None, "", None
+        if rows or key is None:
+            meta = metadata_signature(folder)
+            name, version = read_name_and_version(folder)
+        record = {"points": points, "meta": meta, "rows": rows, "name": name, "version": version}
+        return record, False
+
+
+def fallback_name(folder: str) -> str:
+    """Return the name a metadata folder's own name gives (``foo-1.0.dist-info``: ``foo``)."""
+    base = os.path.basename(folder)
+    return base.rpartition(".")[0].partition("-")[0] or base
+
+
+def _metadata_folders(path: str) -> list[list[t.Any]]:
+    """Return ``[folder, dedupe key or None]`` for the metadata folders in one directory.
+
+    As `importlib.metadata`: ``*.dist-info``/``*.egg-info`` in any case, and
+    ``EGG-INFO`` when the directory itself is an ``.egg``. The key is the
+    normalised name from the folder's name, or None when the folder's name
+    does not give one (upper-case suffix, ``EGG-INFO``) and its metadata must.
+    """
+    try:
+        children = sorted(os.listdir(path))
     except OSError:
-        return
-    header = f"[{group}]"
-    for folder in names:
-        if not folder.endswith(_SUFFIXES):
-            continue
-        stem = folder.rsplit(".", 1)[0]
-        raw_name, _, version = stem.partition("-")
-        key = normalize_distribution(raw_name)
-        if key in seen:
-            continue  # an earlier sys.path entry provides this distribution
-        seen.add(key)
-        text = _read(os.path.join(directory, folder, "entry_points.txt"))
-        if text is None or header not in text:
-            continue
-        name, version = _name_and_version(os.path.join(directory, folder), raw_name, version)
-        for entry_name, value in parse_section(text, group):
-            yield Provider(entry_name, value, name, version)
+        return []
+    is_egg = os.path.basename(path).lower().endswith(".egg")
+    folders: list[list[t.Any]] = []
+    for child in children:
+        low = child.lower()
+        if low.endswith(_SUFFIXES):
+            exact = child.endswith(_SUFFIXES)  # importlib takes the name from an exact suffix only
+            stem = child.rpartition(".")[0].partition("-")[0]
+            folders.append([child, normalize_distribution(stem) if exact else None])
+        elif is_egg and low == "egg-info":
+            folders.append([child, None])
+    return folders
 
 
-def _name_and_version(folder: str, raw_name: str, version: str) -> tuple[str, str]:
-    """Read ``Name`` and ``Version`` from the metadata headers (no email parser)."""
-    for filename in ("METADATA", "PKG-INFO"):
-        text = _read(os.path.join(folder, filename))
-        if text is None:
-            continue
-        name = raw_name
-        for line in text.splitlines():
-            if not line.strip():
-                break  # end of the headers
-            key, _, value = line.partition(":")
-            if key == "Name":
-                name = value.strip()
-            elif key == "Version":
-                version = value.strip()
-        return name, version
-    return raw_name, version
-
-
-def _scan_other(group: str, path: str, seen: set[str]) -> Iterable[Provider]:
+def _other(group: str, path: str, seen: set[str]) -> Iterable[Provider]:
     """Read a sys.path entry that is not a directory (a zip) through importlib.metadata."""
     import importlib.metadata  # noqa: PLC0415 - rare: only for zipped distributions
 
@@ -104,25 +237,97 @@ def _scan_other(group: str, path: str, seen: set[str]) -> Iterable[Provider]:
         if not name or normalize_distribution(name) in seen:
             continue
         seen.add(normalize_distribution(name))
-        for ep in dist.entry_points:
-            if ep.group == group:
-                yield Provider(ep.name, ep.value, name, dist.version or "")
+        for point in dist.entry_points:
+            if point.group == group:
+                yield Provider(point.name, point.value, name, dist.version or "")
 
 
-def parse_section(text: str, group: str) -> list[tuple[str, str]]:
-    """Return ``(name, value)`` pairs of one section of an ``entry_points.txt``."""
-    pairs: list[tuple[str, str]] = []
+def parse_section(text: str, group: str) -> list[list[str]]:
+    """Return ``[name, value]`` pairs of one section of an ``entry_points.txt``.
+
+    The rules of `importlib.metadata`: lines are stripped, blank lines and
+    ``#`` comments skipped, a ``[...]`` line starts a section named by it with
+    the brackets stripped, and ``name = value`` splits at the first ``=``.
+    """
+    pairs: list[list[str]] = []
     inside = False
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line[0] in "#;":
+        if not line or line.startswith("#"):
             continue
         if line.startswith("[") and line.endswith("]"):
-            inside = line[1:-1].strip() == group
+            inside = line.strip("[]") == group
         elif inside and "=" in line:
             name, _, value = line.partition("=")
-            pairs.append((name.strip(), value.strip()))
+            pairs.append([name.strip(), value.strip()])
     return pairs
+
+
+def read_name_and_version(folder: str) -> tuple[str | None, str]:
+    """Read ``Name`` and ``Version`` as `email` does for `importlib.metadata`.
+
+    Header names in any case, the first of each header wins, folded lines
+    continue a value; ``METADATA``, else ``PKG-INFO``.
+    """
+    for filename in _METADATA_FILES:
+        text = _read(os.path.join(folder, filename))
+        if not text:
+            continue
+        headers = _headers(text)
+        return headers.get("name"), headers.get("version", "")
+    return None, ""
+
+
+def _headers(text: str) -> dict[str, str]:
+    """Return the first value of each header, by lower-case name (continuations joined)."""
+    headers: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the body starts
+        if line[0] in " \t" and headers:
+            headers[-1][1] += " " + line.strip()
+            continue
+        key, colon, value = line.partition(":")
+        if not colon:
+            break  # not a header: email takes the rest as the body
+        headers.append([key.strip().lower(), value.strip()])
+    found: dict[str, str] = {}
+    for key, value in headers:
+        found.setdefault(key, value)
+    return found
+
+
+def metadata_signature(folder: str) -> list[int] | None:
+    """Return the signature of the metadata file `importlib.metadata` would read."""
+    for filename in _METADATA_FILES:
+        signature = file_signature(os.path.join(folder, filename))
+        if signature is not None and signature[0]:
+            return signature
+    return None
+
+
+def file_signature(path: str) -> list[int] | None:
+    """Return ``[size, mtime_ns, inode]`` of a file, None if there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def verify(provider: Provider, group: str) -> bool:
+    """Read a cached provider's row again from its own files; is it what the cache said."""
+    if provider.path is None:
+        return True
+    text = _read(os.path.join(provider.path, "entry_points.txt"))
+    if text is None or [provider.name, provider.value] not in parse_section(text, group):
+        return False
+    name, version = read_name_and_version(provider.path)
+    if name is None:
+        name = fallback_name(provider.path)
+    return (name, version) == (provider.distribution, provider.version)
 
 
 def load_reference(value: str) -> t.Any:
@@ -141,21 +346,11 @@ def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()
-    except (OSError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError, ValueError):
         return None
 
 
 # -- the cache -------------------------------------------------------------------------
-
-
-def _path_state(paths: Sequence[str]) -> list[list[t.Any]]:
-    state: list[list[t.Any]] = []
-    for path in paths:
-        try:
-            state.append([path, os.stat(path or ".").st_mtime_ns])
-        except OSError:  # noqa: PERF203 - a missing entry is part of the state
-            state.append([path, None])
-    return state
 
 
 def cache_directory() -> str | None:
@@ -169,51 +364,168 @@ def cache_directory() -> str | None:
     return os.path.join(base, "turnout")
 
 
-def _cache_file(group: str, paths: Sequence[str]) -> str | None:
-    directory = cache_directory()
-    if directory is None:
-        return None
-    import zlib  # noqa: PLC0415 - cheaper than hashlib; the file itself holds the full key
-
-    key = "\0".join([str(CACHE_FORMAT), sys.executable, group, *paths]).encode(
-        "utf-8", "surrogatepass"
-    )
-    digest = f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}"
-    return os.path.join(directory, f"entry-points-{digest}.json")
+def _debug(message: str, *args: object) -> None:
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger("turnout").debug(message, *args)
 
 
-def _read_cache(path: str, state: list[list[t.Any]], group: str) -> list[Provider] | None:
-    import json  # noqa: PLC0415
+class Cache:
+    """One cache file: its key (group, interpreter, search path) and its safe I/O."""
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-        if (data["format"], data["group"], data["state"]) != (CACHE_FORMAT, group, state):
+    def __init__(self, path: str, key: list[str]) -> None:
+        self.path = path
+        self.key = key
+
+    @classmethod
+    def open(cls, group: str, paths: Sequence[str]) -> Cache | None:
+        """Return the cache for `group` and `paths`, or None when caching is off."""
+        directory = cache_directory()
+        if directory is None:
             return None
-        return [Provider(*map(str, row)) for row in data["entry_points"] if len(row) == 4]  # noqa: PLR2004
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # missing or damaged: rescan
+        import zlib  # noqa: PLC0415 - cheaper than hashlib; the file holds the full key
 
+        interpreter = sys.executable or sys.prefix or ""
+        key = [str(CACHE_FORMAT), interpreter, sys.version, group, *paths]
+        blob = "\0".join(key).encode("utf-8", "surrogatepass")
+        digest = f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}"
+        return cls(os.path.join(directory, f"entry-points-{digest}.json"), key)
 
-def _write_cache(
-    path: str, state: list[list[t.Any]], group: str, providers: Sequence[Provider]
-) -> None:
-    import json  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
+    def read(self) -> dict[str, t.Any] | None:
+        """Return the cached state, or None if it is missing, damaged, foreign or stale."""
+        data = self._load()
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+            return None
+        if data.get("key") != self.key or not isinstance(data.get("dirs"), dict):
+            return None
+        dirs: dict[str, t.Any] = data["dirs"]
+        return dirs if all(_valid_directory(entry) for entry in dirs.values()) else None
 
-    rows = [[p.name, p.value, p.distribution, p.version] for p in providers]
-    data = {"format": CACHE_FORMAT, "group": group, "state": state, "entry_points": rows}
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    except OSError:
-        return  # an unwritable cache only costs speed
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream)
-        os.replace(temporary, path)  # atomic: readers see the old file or the new one
-    except OSError:
-        try:  # noqa: SIM105 - contextlib would cost import time
-            os.remove(temporary)
+    def _load(self) -> object:
+        import json  # noqa: PLC0415
+
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            handle = os.open(self.path, flags)
         except OSError:
-            pass
+            return None
+        try:
+            info = os.fstat(handle)
+            problem = _foreign(info)
+            if problem is not None:
+                _debug("turnout: ignoring cache file %s: %s", self.path, problem)
+                return None
+            chunks, size = [], 0
+            while size <= info.st_size and size <= MAX_CACHE_BYTES:
+                chunk = os.read(handle, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            if size != info.st_size:
+                return None  # it changed while read, or is bigger than allowed
+            return json.loads(b"".join(chunks).decode("utf-8"))
+        except (OSError, ValueError, RecursionError, MemoryError):
+            return None
+        finally:
+            os.close(handle)
+
+    def write(self, state: dict[str, t.Any]) -> None:
+        """Write `state` atomically (readers see the old file or the new one)."""
+        import json  # noqa: PLC0415
+        import tempfile  # noqa: PLC0415
+
+        directory = os.path.dirname(self.path)
+        if not _own_directory(directory):
+            return
+        data = {"format": CACHE_FORMAT, "key": self.key, "dirs": state}
+        try:
+            handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")  # mode 0600
+        except OSError:
+            return  # an unwritable cache only costs speed
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(data, stream)
+            os.replace(temporary, self.path)
+        except (OSError, ValueError):
+            try:  # noqa: SIM105 - contextlib would cost import time
+                os.remove(temporary)
+            except OSError:
+                pass
+
+
+def _foreign(info: os.stat_result) -> str | None:
+    """Return why a cache file must not be trusted, or None."""
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if info.st_size > MAX_CACHE_BYTES:
+        return f"larger than {MAX_CACHE_BYTES} bytes"
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and info.st_uid != getuid():
+        return "owned by another user"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "writable by other users"
+    return None
+
+
+def _own_directory(directory: str) -> bool:
+    """Create the cache directory (mode 0700) if needed; say whether it is ours alone."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        info = os.lstat(directory)
+    except OSError:
+        return False
+    getuid = getattr(os, "getuid", None)
+    if not stat.S_ISDIR(info.st_mode):
+        return False
+    if getuid is not None and info.st_uid != getuid():
+        _debug("turnout: not writing the cache to %s: owned by another user", directory)
+        return False
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        _debug("turnout: not writing the cache to %s: writable by other users", directory)
+        return False
+    return True
+
+
+def _valid_directory(entry: object) -> bool:
+    """Check the shape of one cached directory (a damaged cache must not crash a scan)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("mtime"), int):
+        return False
+    folders, dists = entry.get("folders"), entry.get("dists")
+    if not isinstance(folders, list) or not isinstance(dists, dict):
+        return False
+    for folder in folders:
+        if not (
+            isinstance(folder, list)
+            and len(folder) == 2  # noqa: PLR2004 - [folder, key]
+            and isinstance(folder[0], str)
+            and (folder[1] is None or isinstance(folder[1], str))
+        ):
+            return False
+    return all(_valid_record(record) for record in dists.values())
+
+
+def _valid_record(record: object) -> bool:
+    if not isinstance(record, dict):
+        return False
+    rows = record.get("rows")
+    if not isinstance(rows, list) or not all(
+        isinstance(row, list) and len(row) == 2 and all(isinstance(v, str) for v in row)  # noqa: PLR2004
+        for row in rows
+    ):
+        return False
+    name, version = record.get("name"), record.get("version")
+    signatures = (record.get("points"), record.get("meta"))
+    return (
+        (name is None or isinstance(name, str))
+        and isinstance(version, str)
+        and all(_valid_signature(s) for s in signatures)
+    )
+
+
+def _valid_signature(signature: object) -> bool:
+    return signature is None or (
+        isinstance(signature, list)
+        and len(signature) == 3  # noqa: PLR2004 - [size, mtime_ns, inode]
+        and all(isinstance(v, int) for v in signature)
+    )

@@ -49,6 +49,16 @@ def is_valid_label(label: object) -> bool:
     return label_problem(label) is None
 
 
+def fold_label(label: str) -> str:
+    """Return the form two labels share when one is a look-alike of the other.
+
+    Case-insensitive, with ``-``, ``_`` and ``.`` alike: ``HX-GOOD``, ``hx.good``
+    and ``hx_good`` fold to the same string. Used for claims only; a user's
+    choice is matched exactly.
+    """
+    return label.lower().replace("-", "_").replace(".", "_")
+
+
 def normalize_distribution(name: str) -> str:
     """Return the PEP 503 normalised form of a distribution name."""
     out: list[str] = []
@@ -59,6 +69,26 @@ def normalize_distribution(name: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def entry_point_problem(value: str) -> str | None:
+    """Return why `value` is not an entry-point reference, or None if it is one.
+
+    The grammar of `importlib.metadata.EntryPoint`: ``module[:attr[.attr...]] [extras]``,
+    where names are runs of word characters and dots.
+    """
+    reference, _, extras = value.partition("[")
+    if extras and not extras.rstrip().endswith("]"):
+        return f"{value!r} has an unclosed extras bracket"
+    module, colon, attributes = reference.partition(":")
+    module, attributes = module.strip(), attributes.strip()
+    for part, what in ((module, "module"), *([(attributes, "attribute")] if colon else [])):
+        if not part or not all(char.isalnum() or char in "_." for char in part):
+            return (
+                f"{value!r} is not 'module:attribute [extras]' ({what} {part!r} "
+                "must be letters, digits, '_' and '.')"
+            )
+    return None
 
 
 def module_of(object_ref: str) -> str:

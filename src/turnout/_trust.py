@@ -33,15 +33,31 @@ _KEYS = ("package", *_LIST_KEYS, *_SINGULAR)
 
 
 class Provider:
-    """An entry point that offers a backend: its name, value and distribution."""
+    """An entry point that offers a backend: its name, value and distribution.
 
-    __slots__ = ("distribution", "name", "value", "version")
+    `path` is the distribution's metadata folder (None when `importlib.metadata`
+    found it); `cached` says the row came from the disk cache, so it is read
+    again from that folder before its backend is imported.
+    """
 
-    def __init__(self, name: str, value: str, distribution: str, version: str) -> None:
+    __slots__ = ("cached", "distribution", "name", "path", "value", "version")
+
+    def __init__(
+        self,
+        name: str,
+        value: str,
+        distribution: str,
+        version: str,
+        *,
+        path: str | None = None,
+        cached: bool = False,
+    ) -> None:
         self.name = name
         self.value = value
         self.distribution = distribution
         self.version = version
+        self.path = path
+        self.cached = cached
 
     @property
     def module(self) -> str:
