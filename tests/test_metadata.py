@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.metadata
-import json
 import os
 import pathlib
 import stat
@@ -15,6 +14,8 @@ import pytest
 
 from turnout._metadata import (
     cache_directory,
+    decode,
+    encode,
     entry_points,
     load_reference,
     parse_section,
@@ -233,7 +234,7 @@ def test_search_path_survives_odd_entries(tmp_path, monkeypatch):
 
 
 def cached(cache_dir):
-    (path,) = cache_dir.glob("entry-points-*.json")
+    (path,) = cache_dir.glob("entry-points-*.txt")
     return path
 
 
@@ -271,13 +272,13 @@ def test_a_cached_row_is_checked_against_the_files_before_import(install, site, 
     install("first", {"one": "one_mod"}, {"one_mod.py": ""})
     (provider,) = entry_points(group)
     assert verify(provider, group)
-    data = json.loads(cached(cache_dir).read_text())
+    data = decode(cached(cache_dir).read_bytes())
     for directory in data["dirs"].values():
         for record in directory["dists"].values():
             if record["rows"]:
                 record["rows"] = [["one", "evil_mod:Backend"]]  # a poisoned row
                 record["name"] = "trusted-dist"
-    cached(cache_dir).write_text(json.dumps(data))
+    cached(cache_dir).write_bytes(encode(data["key"], data["dirs"]))
     (poisoned,) = entry_points(group)
     assert (poisoned.value, poisoned.distribution) == ("evil_mod:Backend", "trusted-dist")
     assert not verify(poisoned, group)  # discovery refuses to import it and rescans
@@ -293,12 +294,12 @@ def test_discovery_never_imports_a_poisoned_cached_row(install, group, cache_dir
         "evil", {"evil": "evil_mod:Backend"}, {"evil_mod.py": "class Backend:\n    name = 'evil'\n"}
     )
     entry_points(group)  # fill the cache
-    data = json.loads(cached(cache_dir).read_text())
+    data = decode(cached(cache_dir).read_bytes())
     for directory in data["dirs"].values():
         for record in directory["dists"].values():
             if record["rows"] == [["gpu", "host_gpu:Backend"]]:
                 record["rows"] = [["gpu", "evil_mod:Backend"]]
-    cached(cache_dir).write_text(json.dumps(data))
+    cached(cache_dir).write_bytes(encode(data["key"], data["dirs"]))
     dispatcher = make_dispatcher(trusted_backends={"gpu": {"package": "host-gpu"}})
     assert type(dispatcher.get_backend("gpu")).__module__ == "host_gpu"
     assert install.imported() == ["host_gpu"]
@@ -319,24 +320,29 @@ def test_refresh_reads_the_files_not_the_cache(install, site, group, cache_dir, 
     assert dispatcher.available_backend_names() == ["one", "uno"]
 
 
-@pytest.mark.parametrize(
-    "damage",
-    [
-        "{not json",
-        json.dumps({"format": 2}),
-        json.dumps([1, 2]),
-        "",
-        "[" * 100_000 + "]" * 100_000,
-        json.dumps({"format": 2, "key": None, "dirs": {"x": {"mtime": "no"}}}),
-        "x" * 40_000_000,
-    ],
-    ids=["garbage", "wrong-shape", "a-list", "empty", "deeply-nested", "bad-types", "huge"],
-)
-def test_a_damaged_cache_only_costs_speed(install, group, cache_dir, damage):
+DAMAGE = {
+    "garbage": lambda good: b"{not a cache",
+    "truncated": lambda good: good[: len(good) // 2],
+    "wrong-shape": lambda good: b"turnout-cache\t2\nK\nD\tSx\tnot-a-number\n",
+    "a-list": lambda good: b"[1, 2]",
+    "empty": lambda good: b"",
+    "deeply-nested": lambda good: b"[\x01\x00\x00\x00" * 100_000 + b"N",
+    "brackets": lambda good: b"[" * 100_000 + b"]" * 100_000,
+    # a folder's key a signature, a record's name a signature
+    "bad-types": lambda good: good.replace(b"\nF\tS", b"\nF\tL1,2\tS", 1).replace(
+        b"\nR\tS", b"\nR\tL7,8,9\tS", 1
+    ),
+    "bad-record-types": lambda good: good.replace(b"\nE\tS", b"\nE\tQ"),
+    "huge": lambda good: b"x" * 40_000_000,
+}
+
+
+@pytest.mark.parametrize("kind", list(DAMAGE))
+def test_a_damaged_cache_only_costs_speed(install, group, cache_dir, kind):
     install("first", {"one": "one_mod"}, {"one_mod.py": ""})
     entry_points(group)
-    cached(cache_dir).write_text(damage)
-    assert [p.name for p in entry_points(group)] == ["one"]
+    cached(cache_dir).write_bytes(DAMAGE[kind](cached(cache_dir).read_bytes()))
+    assert rows(entry_points(group)) == [("one", "one_mod", "first", "1.0")]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
@@ -353,8 +359,8 @@ def test_a_cache_file_that_is_not_a_regular_file_is_ignored(
     elif kind == "symlink-to-dev-zero":
         path.symlink_to("/dev/zero")
     else:
-        other = tmp_path / "other.json"
-        other.write_text("{}")
+        other = tmp_path / "other.txt"
+        other.write_bytes(b"turnout-cache\t2\nK\n")
         path.symlink_to(other)
     assert [p.name for p in entry_points(group)] == ["one"]  # and no hang
 
@@ -368,11 +374,11 @@ def test_cache_permissions_and_foreign_files(install, group, cache_dir, caplog):
     assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o700
     path = cached(cache_dir)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    data = json.loads(path.read_text())
+    data = decode(path.read_bytes())
     for directory in data["dirs"].values():
         for record in directory["dists"].values():
             record["rows"] = [["ghost", "ghost_mod"]] if record["rows"] else []
-    path.write_text(json.dumps(data))
+    path.write_bytes(encode(data["key"], data["dirs"]))
     path.chmod(0o666)  # writable by others: ignored
     with caplog.at_level(logging.DEBUG, logger="turnout"):
         assert [p.name for p in entry_points(group)] == ["one"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from typing import get_type_hints
@@ -104,3 +105,32 @@ def test_import_and_decoration_are_cheap():
         "json",
     }
     assert loaded & heavy == set()
+
+
+def test_a_warm_first_backend_call_imports_nothing_heavy(site, group, tmp_path):
+    site.add(
+        "light-backend",
+        entry_points={group: {"light": "light_backend:Backend"}},
+        modules={
+            "light_backend.py": "class Backend:\n    name = 'light'\n    def f(self, a, *, x=1):\n        return a\n"
+        },
+    )
+    code = (
+        "import sys; import turnout\n"
+        f"d = turnout.BackendDispatcher({group!r}, 'x', trusted_backends={{'light': {{'package': 'light-backend'}}}})\n"
+        "@d.backend_dispatch\ndef f(a): return a\n"
+        "before = set(sys.modules)\n"
+        "assert f(1, backend='light', x=2) == 1\n"
+        "print(sorted(set(sys.modules) - before))"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site.root),
+        "TURNOUT_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    for _ in range(2):  # cold, then warm
+        output = subprocess.check_output([sys.executable, "-c", code], text=True, env=env)
+    loaded = set(ast.literal_eval(output))
+    heavy = {"inspect", "importlib.metadata", "typing", "json", "re", "tempfile", "logging"}
+    assert not loaded & heavy, loaded & heavy
+    assert "light_backend" in loaded

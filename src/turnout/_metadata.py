@@ -146,18 +146,22 @@ class Reader:
         except OSError:
             return
         old = self._previous.get(path)
-        if old is not None and old.get("mtime") == mtime:
-            folders = old["folders"]
-        else:
+        if type(old) is not dict:
+            old = None
+        folders = old.get("folders") if old is not None and old.get("mtime") == mtime else None
+        if not _valid_folders(folders):
             folders = _metadata_folders(path)
             self.changed = True
-        known = old["dists"] if old is not None else {}
+        known = old.get("dists") if old is not None else None
+        if type(known) is not dict:
+            known = {}
         dists: dict[str, t.Any] = {}
         self.state[path] = {"mtime": mtime, "folders": folders, "dists": dists}
-        for folder, key in folders:
+        prefix = path if path.endswith(os.sep) else path + os.sep
+        for folder, key in folders:  # type: ignore[union-attr]
             if key is not None and key in seen:
                 continue  # an earlier entry of sys.path provides this distribution
-            location = os.path.join(path, folder)
+            location = prefix + folder
             record, cached = self._folder(location, key, known.get(folder))
             dists[folder] = record
             dedupe = key if key is not None else normalize_distribution(record["name"] or "")
@@ -171,23 +175,21 @@ class Reader:
                     entry_name, value, name, record["version"], path=location, cached=cached
                 )
 
-    def _folder(
-        self, folder: str, key: str | None, old: dict[str, t.Any] | None
-    ) -> tuple[dict[str, t.Any], bool]:
+    def _folder(self, folder: str, key: str | None, old: object) -> tuple[dict[str, t.Any], bool]:
         """Return the record of one metadata folder, and whether it came from the cache.
 
         Its files are read again only if their signatures changed; its metadata
         matters (and is checked) only when it provides the group, or when its
-        name must come from it.
+        name must come from it. A cached record of the wrong shape is read again.
         """
-        points = file_signature(os.path.join(folder, "entry_points.txt"))
-        if old is not None and old["points"] == points:
+        points = file_signature(folder + os.sep + "entry_points.txt")
+        if type(old) is dict and old.get("points") == points and _valid_record(old):
             if not old["rows"] and key is not None:
                 return old, True
             if old["meta"] == metadata_signature(folder):
                 return old, True
         self.changed = True
-        text = _read(os.path.join(folder, "entry_points.txt")) if points is not None else None
+        text = _read(folder + os.sep + "entry_points.txt") if points is not None else None
         rows = parse_section(text, self.group) if text and self._header in text else []
         name, version, meta = None, "", None
         if rows or key is None:
@@ -389,21 +391,24 @@ class Cache:
         key = [str(CACHE_FORMAT), interpreter, sys.version, group, *paths]
         blob = "\0".join(key).encode("utf-8", "surrogatepass")
         digest = f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}"
-        return cls(os.path.join(directory, f"entry-points-{digest}.json"), key)
+        return cls(os.path.join(directory, f"entry-points-{digest}.txt"), key)
 
     def read(self) -> dict[str, t.Any] | None:
-        """Return the cached state, or None if it is missing, damaged, foreign or stale."""
+        """Return the cached state, or None if it is missing, damaged, foreign or stale.
+
+        Its parts are checked where they are used (`Reader`): a part of the wrong
+        shape is read again from disk.
+        """
         data = self._load()
-        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+        if type(data) is not dict or data.get("format") != CACHE_FORMAT:
             return None
-        if data.get("key") != self.key or not isinstance(data.get("dirs"), dict):
+        if data.get("key") != self.key or type(data.get("dirs")) is not dict:
             return None
         dirs: dict[str, t.Any] = data["dirs"]
-        return dirs if all(_valid_directory(entry) for entry in dirs.values()) else None
+        return dirs
 
     def _load(self) -> object:
-        import json  # noqa: PLC0415
-
+        """Read the file: a regular file of ours, of bounded size (see `decode`)."""
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
             handle = os.open(self.path, flags)
@@ -424,30 +429,29 @@ class Cache:
                 size += len(chunk)
             if size != info.st_size:
                 return None  # it changed while read, or is bigger than allowed
-            return json.loads(b"".join(chunks).decode("utf-8"))
-        except (OSError, ValueError, RecursionError, MemoryError):
+            return decode(b"".join(chunks))
+        except OSError:
             return None
         finally:
             os.close(handle)
 
     def write(self, state: dict[str, t.Any]) -> None:
-        """Write `state` atomically (readers see the old file or the new one)."""
-        import json  # noqa: PLC0415
-        import tempfile  # noqa: PLC0415
-
+        """Write `state` atomically (readers see the old file or the new one), mode 0600."""
         directory = os.path.dirname(self.path)
         if not _own_directory(directory):
             return
-        data = {"format": CACHE_FORMAT, "key": self.key, "dirs": state}
+        temporary = f"{self.path}.{os.getpid()}.{id(state)}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
-            handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")  # mode 0600
-        except OSError:
+            blob = encode(self.key, state)
+            handle = os.open(temporary, flags, 0o600)
+        except (OSError, ValueError):
             return  # an unwritable cache only costs speed
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(data, stream)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(blob)
             os.replace(temporary, self.path)
-        except (OSError, ValueError):
+        except OSError:
             try:  # noqa: SIM105 - contextlib would cost import time
                 os.remove(temporary)
             except OSError:
@@ -487,45 +491,110 @@ def _own_directory(directory: str) -> bool:
     return True
 
 
-def _valid_directory(entry: object) -> bool:
-    """Check the shape of one cached directory (a damaged cache must not crash a scan)."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("mtime"), int):
-        return False
-    folders, dists = entry.get("folders"), entry.get("dists")
-    if not isinstance(folders, list) or not isinstance(dists, dict):
-        return False
-    for folder in folders:
-        if not (
-            isinstance(folder, list)
-            and len(folder) == 2  # noqa: PLR2004 - [folder, key]
-            and isinstance(folder[0], str)
-            and (folder[1] is None or isinstance(folder[1], str))
-        ):
-            return False
-    return all(_valid_record(record) for record in dists.values())
+def _valid_folders(folders: object) -> bool:
+    """Check the shape of a cached directory listing."""
+    return type(folders) is list and all(
+        type(folder) is list
+        and len(folder) == 2  # noqa: PLR2004 - [folder, key]
+        and type(folder[0]) is str
+        and (folder[1] is None or type(folder[1]) is str)
+        for folder in folders
+    )
 
 
-def _valid_record(record: object) -> bool:
-    if not isinstance(record, dict):
-        return False
-    rows = record.get("rows")
-    if not isinstance(rows, list) or not all(
-        isinstance(row, list) and len(row) == 2 and all(isinstance(v, str) for v in row)  # noqa: PLR2004
-        for row in rows
-    ):
-        return False
-    name, version = record.get("name"), record.get("version")
-    signatures = (record.get("points"), record.get("meta"))
+def _valid_record(record: dict[str, t.Any]) -> bool:
+    """Check the shape of a cached folder record before it is used."""
+    rows, name, version = record.get("rows"), record.get("name"), record.get("version")
     return (
-        (name is None or isinstance(name, str))
-        and isinstance(version, str)
-        and all(_valid_signature(s) for s in signatures)
+        type(rows) is list
+        and all(
+            type(row) is list and len(row) == 2 and type(row[0]) is str and type(row[1]) is str  # noqa: PLR2004
+            for row in rows
+        )
+        and (name is None or type(name) is str)
+        and type(version) is str
     )
 
 
-def _valid_signature(signature: object) -> bool:
-    return signature is None or (
-        isinstance(signature, list)
-        and len(signature) == 3  # noqa: PLR2004 - [size, mtime_ns, inode]
-        and all(isinstance(v, int) for v in signature)
-    )
+# -- the cache file format ---------------------------------------------------------------
+#
+# One record per line, fields separated by tabs, each field escaped with the
+# ``unicode_escape`` codec (so no field holds a tab or a newline) and tagged:
+# ``S`` text, ``N`` None, ``L`` a signature ``size,mtime_ns,inode``. Lines:
+#
+#     turnout-cache <format>        K <key part>...
+#     D <directory> <mtime_ns>      F <folder> <dedupe key>
+#     R <folder> <points> <meta> <name> <version>
+#     E <entry point name> <value>  (a row of the R line above)
+#
+# Reading it is linear, needs no import (`json` imports `re`, milliseconds on a
+# first backend call) and cannot be made to allocate more than the file holds,
+# which `marshal` and deep nesting could.
+
+
+def _field(value: object) -> str:
+    if value is None:
+        return "N"
+    if isinstance(value, list):
+        return "L" + ",".join(str(int(v)) for v in value)
+    return "S" + str(value).encode("unicode_escape").decode("ascii")
+
+
+def _unfield(text: str) -> t.Any:
+    tag, body = text[:1], text[1:]
+    if tag == "N":
+        return None
+    if tag == "L":
+        return [int(v) for v in body.split(",")]
+    if tag == "S":
+        return body.encode("ascii").decode("unicode_escape")
+    raise ValueError(text)
+
+
+def encode(key: Sequence[str], state: dict[str, t.Any]) -> bytes:
+    """Return the cache file's bytes for `key` and `state` (see `Reader.state`)."""
+    lines = [f"turnout-cache\t{CACHE_FORMAT}", "\t".join(["K", *map(_field, key)])]
+    for path, entry in state.items():
+        lines.append("\t".join(["D", _field(path), str(entry["mtime"])]))
+        lines.extend("\t".join(["F", _field(f), _field(k)]) for f, k in entry["folders"])
+        for folder, record in entry["dists"].items():
+            fields = [folder, record["points"], record["meta"], record["name"], record["version"]]
+            lines.append("\t".join(["R", *map(_field, fields)]))
+            lines.extend("\t".join(["E", _field(n), _field(v)]) for n, v in record["rows"])
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def decode(blob: bytes) -> dict[str, t.Any] | None:
+    """Return ``{"format", "key", "dirs"}`` read from a cache file, None if it is damaged."""
+    try:
+        lines = blob.decode("ascii").split("\n")
+        head = lines[0].split("\t")
+        if head[0] != "turnout-cache" or int(head[1]) != CACHE_FORMAT:
+            return None
+        key_line = lines[1].split("\t")
+        if key_line[0] != "K":
+            return None
+        dirs: dict[str, t.Any] = {}
+        directory: dict[str, t.Any] | None = None
+        record: dict[str, t.Any] | None = None
+        for line in lines[2:]:
+            if not line:
+                continue
+            kind, *fields = line.split("\t")
+            if kind == "D":
+                directory = {"mtime": int(fields[1]), "folders": [], "dists": {}}
+                dirs[_unfield(fields[0])] = directory
+            elif kind == "F" and directory is not None:
+                directory["folders"].append([_unfield(fields[0]), _unfield(fields[1])])
+            elif kind == "R" and directory is not None:
+                folder, points, meta, name, version = map(_unfield, fields)
+                record = {"points": points, "meta": meta, "name": name, "version": version}
+                record["rows"] = []
+                directory["dists"][folder] = record
+            elif kind == "E" and record is not None:
+                record["rows"].append([_unfield(fields[0]), _unfield(fields[1])])
+            else:
+                return None
+        return {"format": CACHE_FORMAT, "key": [_unfield(f) for f in key_line[1:]], "dirs": dirs}
+    except (ValueError, IndexError, TypeError, UnicodeError):
+        return None

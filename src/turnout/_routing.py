@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection, Mapping
 from turnout import _lazytyping as t
 from turnout._codegen import Emitter, compile_factory
 from turnout._errors import DispatchDefinitionError
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._params import (
     EMPTY,
     KEYWORD_ONLY,
@@ -32,10 +33,11 @@ from turnout._params import (
 )
 from turnout._warnings import IgnoredArgumentWarning, warn
 
-Transform = Callable[[t.Any], t.Any]
+if TYPE_CHECKING:  # `typing` stays unimported on the first backend call
+    Transform = Callable[[t.Any], t.Any]
+    ParameterMap = Mapping[str, "str | tuple[str, Transform]"]
 _DECLINE = object()  # placeholder for the decline handler each route is given
 _MAX_BY_NAME = 4  # a backend with more backend-only keywords gets them through **
-ParameterMap = Mapping[str, "str | tuple[str, Transform]"]
 
 
 def is_default(value: object, default: object) -> bool:
