@@ -52,6 +52,9 @@ class Backend:
     def varkw(self, a, **options):
         return a
 
+    def scenario(self, x, shared=1.0, backend_only=False):
+        return x
+
 
 def add(a, b):
     return a + b
@@ -67,6 +70,10 @@ class Interface:
     @staticmethod
     def bench_add(a, b):
         return a + b
+
+    @staticmethod
+    def bench_scenario(x, shared=1.0, host_only=None, *, backend_only=False):
+        return x  # networkx passes the host's parameters by position: the backend mirrors them
 """
 
 
@@ -148,8 +155,146 @@ def bench_turnout(table: Table, backend: object) -> None:
     table.add(section, "default path, **extra", measure(lambda: kinds(1, 2, c=4, z=1)), host_kinds)
 
 
-def bench_kinds(backend: object) -> None:
-    """Each parameter kind alone, as a multiple of calling that same host function directly."""
+def scenario(x: int, shared: float = 1.0, host_only: object = None) -> int:
+    """The issue's host function: a shared, a host-only parameter."""
+    return x
+
+
+def bench_scenario(table: Table, backend: object) -> dict[str, float]:
+    """Host (x, shared, host_only), backend (x, shared, backend_only): turnout and peers.
+
+    Ratios are to a plain call of the backend function with the same arguments
+    (or of the host function, for the default path). Returns turnout's ratios.
+    """
+    implementation = backend.scenario  # type: ignore[attr-defined]
+    own = measure(lambda: implementation(1, shared=2.0, backend_only=True))
+    own_shared = measure(lambda: implementation(1, shared=2.0))
+    own_host = measure(lambda: scenario(1, shared=2.0))
+    ratios: dict[str, float] = {}
+
+    def row(section: str, label: str, ns: float, base: float) -> None:
+        table.add(section, f"{label} ({ns / base:.2f}x its own call)", ns, base)
+        if section.startswith("turnout"):
+            ratios[label] = ns / base
+
+    dispatcher = turnout.BackendDispatcher(
+        "bench.backends", "bench", trusted_backends={"bench": {"package": "bench-backend"}}
+    )
+    f = dispatcher.backend_dispatch(scenario)
+    f(1, backend="bench")  # load and plan outside the timing
+    section = "turnout, f(x, shared=2.0, backend_only=True, ...)"
+    row(section, "default path", measure(lambda: f(1, shared=2.0)), own_host)
+    row(
+        section,
+        "backend=, backend-only keyword",
+        measure(lambda: f(1, shared=2.0, backend_only=True, backend="bench")),
+        own,
+    )
+    row(
+        section,
+        "backend=, no backend-only keyword",
+        measure(lambda: f(1, shared=2.0, backend="bench")),
+        own_shared,
+    )
+    with dispatcher.settings.use_backend("bench"):
+        row(
+            section,
+            "scope, backend-only keyword",
+            measure(lambda: f(1, shared=2.0, backend_only=True)),
+            own,
+        )
+        row(
+            section, "scope, no backend-only keyword", measure(lambda: f(1, shared=2.0)), own_shared
+        )
+    bench_scenario_peers(row, own, own_host)
+    return ratios
+
+
+def bench_scenario_peers(
+    row: Callable[[str, str, float, float], None], own: float, own_host: float
+) -> None:
+    try:
+        import scverse_backends  # noqa: PLC0415
+    except ImportError:
+        pass
+    else:
+        dispatcher = scverse_backends.BackendDispatcher(
+            entrypoint_group="sbench.backends",
+            host_name="sbench",
+            trusted_backends={"bench": {"aliases": [], "package": "bench-backend"}},
+        )
+        g = dispatcher.backend_dispatch(scenario)
+        section = "scverse-backends, the same call"
+        row(section, "default path", measure(lambda: g(1, shared=2.0)), own_host)
+        row(
+            section,
+            "backend=, backend-only keyword",
+            measure(lambda: g(1, shared=2.0, backend_only=True, backend="bench")),
+            own,
+        )
+        with dispatcher.settings.use_backend("bench"):
+            row(
+                section,
+                "scope, backend-only keyword",
+                measure(lambda: g(1, shared=2.0, backend_only=True)),
+                own,
+            )
+    try:
+        import networkx as nx  # noqa: PLC0415
+        from networkx.utils.backends import _dispatchable  # noqa: PLC0415
+    except ImportError:
+        pass
+    else:
+
+        @_dispatchable(graphs=None, name="bench_scenario")
+        def bench_scenario(x: int, shared: float = 1.0, host_only: object = None) -> int:
+            return x
+
+        section = f"networkx {nx.__version__}, the same call"
+        row(section, "default path", measure(lambda: bench_scenario(1, shared=2.0)), own_host)
+        row(
+            section,
+            "backend=, backend-only keyword",
+            measure(lambda: bench_scenario(1, shared=2.0, backend="bench", backend_only=True)),
+            own,
+        )
+    try:
+        import uarray as ua  # noqa: PLC0415
+    except ImportError:
+        return
+    multimethod = ua.generate_multimethod(
+        lambda x, shared=1.0, host_only=None: (),
+        lambda args, kwargs, dispatchables: (args, kwargs),
+        "scenario",
+        default=scenario,
+    )
+
+    class Backend:
+        __ua_domain__ = "scenario"
+
+        @staticmethod
+        def __ua_function__(
+            method: object, args: tuple[int, ...], kwargs: dict[str, object]
+        ) -> int:
+            kwargs.pop("host_only", None)
+            return args[0]
+
+    section = f"uarray {ua.__version__}, the same call"
+    row(section, "default path", measure(lambda: multimethod(1, shared=2.0)), own_host)
+    with ua.set_backend(Backend):
+        row(
+            section,
+            "scope, backend-only keyword",
+            measure(lambda: multimethod(1, shared=2.0, backend_only=True)),
+            own,
+        )
+
+
+def bench_kinds(backend: object) -> float:
+    """Each parameter kind, as a multiple of calling that same host function directly.
+
+    Returns the largest default-path ratio.
+    """
     dispatcher = turnout.BackendDispatcher(
         "bench.backends", "bench", trusted_backends={"bench": {"package": "bench-backend"}}
     )
@@ -166,24 +311,32 @@ def bench_kinds(backend: object) -> None:
     def varkw(a: int, **options: int) -> int:
         return a
 
+    def mixed(a: int, *, b: int = 2, **options: int) -> int:
+        return a
+
     cases = [
         ("positional-only f(a, b, /)", posonly, (1, 2), {}),
         ("keyword-only f(a, *, b), b given", kwonly, (1,), {"b": 2}),
         ("defaults f(a, b=2, c=3), a given", defaults, (1,), {}),
         ("**kwargs f(a, **options), one given", varkw, (1,), {"z": 2}),
+        ("mixed f(a, *, b=2, **options), b given", mixed, (1,), {"b": 3}),
+        ("mixed f(a, *, b=2, **options), **options given", mixed, (1,), {"z": 3}),
     ]
+    worst = 0.0
     print(
         f"\n{'each kind alone: x a direct call of the same function':<52}{'default':>9}{'backend':>9}"
     )
     for label, host, args, kwargs in cases:
         wrapped = dispatcher.backend_dispatch(host)
-        implementation = getattr(backend, host.__name__)
+        implementation = getattr(backend, host.__name__, host)
         own_host = measure(lambda h=host, a=args, k=kwargs: h(*a, **k))
         own_backend = measure(lambda i=implementation, a=args, k=kwargs: i(*a, **k))
         default = measure(lambda w=wrapped, a=args, k=kwargs: w(*a, **k))
         selected = measure(lambda w=wrapped, a=args, k=kwargs: w(*a, backend="bench", **k))
         print(f"  {label:<50}{default / own_host:>8.2f}x{selected / own_backend:>8.2f}x")
+        worst = max(worst, default / own_host)
     print("(both columns include the argument unpacking of the measuring lambda, on both sides)")
+    return worst
 
 
 def bench_scverse(table: Table, own: float) -> None:
@@ -288,8 +441,30 @@ def bench_threads(dispatched: Callable[[int, int], int]) -> None:
         print(f"  {label:<26}{1e3 * one:>8.1f} ms{1e3 * ten:>8.1f} ms{ten / one:>8.2f}x")
 
 
-def bench_decoration() -> None:
-    sources = "\n".join(f"def f{i}(a, b=1, *, c=2):\n    return a\n" for i in range(1000))
+DOC = """Compute something from a and b.
+
+    A longer description, as real host functions have.
+
+    Parameters
+    ----------
+    a
+        The first value.
+    b
+        The second value.
+    c
+        A keyword.
+
+    Returns
+    -------
+    int
+        The result.
+    """
+
+
+def bench_decoration() -> float:
+    sources = "\n".join(
+        f"def f{i}(a, b=1, *, c=2):\n    {DOC!r}\n    return a\n" for i in range(1000)
+    )
     best = float("inf")
     for run in range(5):
         namespace: dict[str, object] = {}
@@ -300,7 +475,11 @@ def bench_decoration() -> None:
         for function in functions:
             dispatcher.backend_dispatch(function)  # type: ignore[arg-type]
         best = min(best, time.perf_counter() - start)
-    print(f"\ndecorating 1,000 functions: {1e3 * best:.2f} ms ({1e6 * best / 1000:.2f} us each)")
+    print(
+        f"\ndecorating 1,000 documented functions (selector in signature and docstring): "
+        f"{1e3 * best:.2f} ms ({1e6 * best / 1000:.2f} us each)"
+    )
+    return 1e3 * best
 
 
 def import_time(module: str, env: dict[str, str]) -> float | None:
@@ -322,7 +501,7 @@ def import_time(module: str, env: dict[str, str]) -> float | None:
     return best
 
 
-def bench_import(env: dict[str, str]) -> None:
+def bench_import(env: dict[str, str]) -> float | None:
     print("\nimport time (best of 5 fresh processes, -X importtime cumulative)")
     times = {m: import_time(m, env) for m in ("turnout", "scverse_backends", "pluggy", "uarray")}
     reference = times["scverse_backends"]
@@ -332,6 +511,7 @@ def bench_import(env: dict[str, str]) -> None:
             continue
         share = f"{100 * ms / reference:>7.0f}% of scverse_backends" if reference else ""
         print(f"  {module:<20}{ms:>9.1f} ms{share}")
+    return times["turnout"]
 
 
 FIRST_CALL = """
@@ -378,7 +558,8 @@ def fresh(
     return best, imported
 
 
-def bench_discovery(base_env: dict[str, str]) -> None:
+def bench_discovery(base_env: dict[str, str]) -> float:
+    """Return the warm first call with 100 backends among 500 unrelated distributions (ms)."""
     print(
         "\nfirst backend call in a fresh process (ms, best of 5): discovery, trust, import of"
         "\nthe selected backend, plan; 'cold' has an empty cache, 'warm' a filled one"
@@ -388,6 +569,7 @@ def bench_discovery(base_env: dict[str, str]) -> None:
     if has_scverse:
         header.append("scverse-backends")
     print("  " + "".join(f"{h:>16}" for h in header))
+    result = float("nan")
     for n, unrelated in ((1, 0), (1, 500), (100, 0), (100, 500)):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -417,6 +599,7 @@ def bench_discovery(base_env: dict[str, str]) -> None:
             cold, imported = fresh(code, env, str(cwd), runs=1)
             assert imported == [f"disc_backend_{pick}"], imported  # only the selected backend
             warm, _ = fresh(code, env, str(cwd))
+            result = warm
             preload = FIRST_CALL.format(preload="import inspect", package="turnout", n=n, pick=pick)
             warm_inspect, _ = fresh(preload, env, str(cwd))
             scan, _ = fresh(METADATA_SCAN, env, str(cwd))
@@ -436,12 +619,57 @@ def bench_discovery(base_env: dict[str, str]) -> None:
         "  'metadata scan' is a fresh process importing importlib.metadata and reading the group;"
         "\n  'warm+inspect' imports inspect first, as any real host already has."
     )
+    return result
+
+
+def load() -> str:
+    try:
+        return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except (AttributeError, OSError):
+        return "load average unknown"
+
+
+def targets(
+    scenario: dict[str, float], kinds: float, decorate: float, first: float, imported: float | None
+) -> None:
+    """Print each target with its figure from this run."""
+    rows = [
+        (
+            "backend path with a backend-only keyword, per call",
+            scenario["backend=, backend-only keyword"],
+            4.0,
+            "x",
+        ),
+        (
+            "backend path with a backend-only keyword, scoped",
+            scenario["scope, backend-only keyword"],
+            4.0,
+            "x",
+        ),
+        (
+            "backend path without one, per call",
+            scenario["backend=, no backend-only keyword"],
+            2.5,
+            "x",
+        ),
+        ("backend path without one, scoped", scenario["scope, no backend-only keyword"], 2.5, "x"),
+        ("default path, the scenario", scenario["default path"], 3.0, "x"),
+        ("default path, worst parameter kind", kinds, 3.0, "x"),
+        ("decorating 1,000 documented functions", decorate, 15.0, " ms"),
+        ("first backend call, 100 + 500 distributions, warm", first, 10.0, " ms"),
+        ("import turnout", imported if imported is not None else float("nan"), 15.0, " ms"),
+    ]
+    print(f"\ntargets ({load()})")
+    for label, value, limit, unit in rows:
+        mark = "met" if value <= limit else "MISSED"
+        print(f"  {label:<58}{value:>8.2f}{unit:<3} <= {limit:g}{unit:<3} {mark}")
 
 
 def main() -> None:
     print(
         f"turnout {turnout.__version__} on Python {platform.python_version()} "
-        f"({platform.python_implementation()}), {platform.machine()}, {os.cpu_count()} CPUs"
+        f"({platform.python_implementation()}), {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{load()}"
     )
     base_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     with tempfile.TemporaryDirectory() as tmp, DistributionSite(tmp) as site:
@@ -469,15 +697,17 @@ def main() -> None:
             bench_scverse(table, own)
             bench_networkx(table, own)
             bench_uarray(table, own)
+            scenario = bench_scenario(table, backend)
         table.print()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            bench_kinds(backend)
+            kinds = bench_kinds(backend)
         dispatcher = turnout.BackendDispatcher("threads.backends", "threads")
         bench_threads(dispatcher.backend_dispatch(plain_add))
-    bench_decoration()
-    bench_import(base_env)
-    bench_discovery(base_env)
+    decorate = bench_decoration()
+    imported = bench_import(base_env)
+    first = bench_discovery(base_env)
+    targets(scenario, kinds, decorate, first, imported)
 
 
 if __name__ == "__main__":

@@ -313,6 +313,13 @@ class CallPlan:
         if not self.backend.exact or not named or len(named) > _MAX_BY_NAME:
             return [check]
         omitted = emit.omitted
+        if len(named) == 1:  # the usual case: one keyword, read without a method call
+            param = named[0]
+            return [
+                f"if len({kw}) == 1 and {param.name!r} in {kw}:",
+                f"    return {call}({', '.join([*args, f'{param.name}={kw}[{param.name!r}]'])})",
+                check,
+            ]
         lines: list[str] = []
         given: list[str] = []
         by_name: list[str] = []
