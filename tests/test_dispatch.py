@@ -85,7 +85,8 @@ def test_errors_for_bad_labels_per_call(add):
     with pytest.raises(ReservedBackendError, match="not yet"):
         add(1, 2, backend="tpu")
     with pytest.raises(UnknownBackendError, match="must be a non-empty string"):
-        add(1, 2, backend=["gpu"])
+        add(1, 2, backend=42)
+    assert add(1, 2, backend=["gpu"]) == ("gpu", 3)  # a list is a priority list
 
 
 def test_non_callable_backend_attribute_is_a_definition_error(install, make_dispatcher):

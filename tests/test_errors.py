@@ -100,7 +100,7 @@ def test_messages_follow_subject_expectation_action():
 
 def test_every_warning_is_a_turnout_warning_and_a_user_warning():
     names = [name for name in turnout.__all__ if name.endswith("Warning")]
-    assert len(names) == 9
+    assert len(names) == 10
     for name in names:
         cls = getattr(turnout, name)
         assert issubclass(cls, turnout.TurnoutWarning)

@@ -28,6 +28,7 @@ PUBLIC = [
     "BackendsView",
     "ConfigurationError",
     "ConfigurationWarning",
+    "DeprecatedBackendWarning",
     "DispatchDefinitionError",
     "EntryPointRejectedWarning",
     "Explanation",

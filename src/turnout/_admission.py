@@ -354,6 +354,10 @@ class Admission:
             labels.append(label)
         return tuple(labels)
 
+    def refuse(self, provider: Provider, name: str, reason: str) -> None:
+        """Record an entry point refused for `reason`, with a warning."""
+        self._refuse(provider, name, reason)
+
     def _refuse(self, provider: Provider, name: str, reason: str) -> None:
         self._registry.add_refused(
             Entry(name, provider=provider, status=BackendStatus.REJECTED, reason=reason)

@@ -14,7 +14,7 @@ from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
-from turnout._settings import SelectionState, environment_label
+from turnout._state import SelectionState, environment_label
 from turnout._warnings import FallbackWarning, warn
 
 if TYPE_CHECKING:

@@ -401,6 +401,18 @@ def binder_factory(name: str, shape: Shape, *, is_async: bool) -> t.Any:
     return make
 
 
+def packer(name: str, shape: Shape) -> t.Any:
+    """Return a function: the route convention in, ``(args, kwargs)`` as the caller gave them out.
+
+    For hooks that look at a call (``can_run``, ``should_run``) and for the
+    host's code when it is not a plain function.
+    """
+    emit = Emitter(shape)
+    body = _rebuild(emit, "")
+    body[-1] = f"return (tuple({emit.local('_t_args')}), {emit.local('_t_kws')})"
+    return emit.build(name, body, f"<turnout packer of {name}>", route=True)
+
+
 def _rebuild(emit: Emitter, target: str) -> list[str]:
     omitted = emit.omitted
     args, kws, gap = emit.local("_t_args"), emit.local("_t_kws"), emit.local("_t_gap")

@@ -9,7 +9,7 @@ from keyword import iskeyword
 from turnout import _lazytyping as t
 from turnout._errors import ConfigurationError
 from turnout._names import CPU, env_prefix, label_problem
-from turnout._settings import FALLBACK_POLICIES
+from turnout._state import FALLBACK_POLICIES
 from turnout._trust import TrustRule, parse_reserved, parse_trusted
 from turnout._warnings import ConfigurationWarning, warn
 
@@ -19,17 +19,19 @@ UNTRUSTED_POLICIES = ("allow", "warn", "error")  # from loosest to strictest
 class Config:
     """Validated `BackendDispatcher` arguments (the ones it keeps)."""
 
-    __slots__ = ("reserved", "rules", "trusted_backends")
+    __slots__ = ("deprecated", "reserved", "rules", "trusted_backends")
 
     def __init__(
         self,
         reserved: dict[str, str],
         rules: dict[str, TrustRule],
         trusted_backends: dict[str, t.Any],
+        deprecated: dict[str, str] | None = None,
     ) -> None:
         self.reserved = reserved
         self.rules = rules
         self.trusted_backends = trusted_backends
+        self.deprecated = deprecated or {}
 
 
 def check_configuration(
@@ -43,6 +45,9 @@ def check_configuration(
     package: object,
     backend_key: object,
     untrusted: object = "warn",
+    automatic: object = False,
+    deprecated: object = None,
+    host_version: object = None,
 ) -> Config:
     """Return the checked configuration, or raise `ConfigurationError` listing every problem."""
     problems: list[str] = []
@@ -55,6 +60,33 @@ def check_configuration(
         problems.append(
             f"backend_keyword must be a Python identifier that is not a keyword, not {keyword!r}"
         )
+    _check_options(
+        problems,
+        fallback=fallback,
+        untrusted=untrusted,
+        package=package,
+        backend_key=backend_key,
+        automatic=automatic,
+        host_version=host_version,
+    )
+    shown = host_name if isinstance(host_name, str) else ""
+    reserved = parse_reserved(reserved_backends, problems, shown)
+    rules: dict[str, TrustRule] = parse_trusted(trusted_backends, reserved, problems, shown)
+    renamed = _parse_deprecated(deprecated, problems)
+    if problems:
+        raise ConfigurationError(problems=problems, host_name=shown)
+    trusted: Mapping[str, t.Any] = trusted_backends if isinstance(trusted_backends, Mapping) else {}
+    return Config(
+        reserved=reserved,
+        rules=rules,
+        trusted_backends={name: dict(info) for name, info in trusted.items()},
+        deprecated=renamed,
+    )
+
+
+def _check_options(problems: list[str], **options: object) -> None:
+    """Append a problem for each dispatcher option of the wrong kind."""
+    fallback, untrusted, package = options["fallback"], options["untrusted"], options["package"]
     if fallback not in FALLBACK_POLICIES:
         allowed = ", ".join(map(repr, FALLBACK_POLICIES))
         problems.append(f"fallback must be one of {allowed}, not {fallback!r}")
@@ -65,19 +97,34 @@ def check_configuration(
         problems.append(
             f"discover_package must be a module name such as 'host.backends', not {package!r}"
         )
+    backend_key = options["backend_key"]
     if backend_key is not None and not callable(backend_key):
         problems.append(f"backend_key must be a function of a class, not {backend_key!r}")
-    shown = host_name if isinstance(host_name, str) else ""
-    reserved = parse_reserved(reserved_backends, problems, shown)
-    rules: dict[str, TrustRule] = parse_trusted(trusted_backends, reserved, problems, shown)
-    if problems:
-        raise ConfigurationError(problems=problems, host_name=shown)
-    trusted: Mapping[str, t.Any] = trusted_backends if isinstance(trusted_backends, Mapping) else {}
-    return Config(
-        reserved=reserved,
-        rules=rules,
-        trusted_backends={name: dict(info) for name, info in trusted.items()},
-    )
+    if not isinstance(options["automatic"], bool):
+        problems.append(f"automatic must be True or False, not {options['automatic']!r}")
+    version = options["host_version"]
+    if version is not None and (not isinstance(version, str) or not version):
+        problems.append(f"host_version must be a version string such as '1.2.0', not {version!r}")
+
+
+def _parse_deprecated(deprecated: object, problems: list[str]) -> dict[str, str]:
+    """Validate ``deprecated_backends``: ``{old label: the label to use instead}``."""
+    if deprecated is None:
+        return {}
+    if not isinstance(deprecated, Mapping):
+        problems.append(
+            "deprecated_backends must map an old label to the label to use instead, "
+            f"not {type(deprecated).__name__}"
+        )
+        return {}
+    result: dict[str, str] = {}
+    for old, new in deprecated.items():
+        problem = label_problem(old) or label_problem(new)
+        if problem is not None or old == CPU:
+            problems.append(f"Invalid deprecated backend {old!r} -> {new!r}: {problem or 'cpu'}")
+            continue
+        result[old] = new
+    return result
 
 
 def _is_module_name(name: object) -> bool:
@@ -89,19 +136,39 @@ def _is_module_name(name: object) -> bool:
 class Environment:
     """The process-wide choices users make through environment variables."""
 
-    __slots__ = ("backend", "fallback", "untrusted")
+    __slots__ = ("automatic", "backend", "fallback", "forced", "priority", "untrusted")
 
-    def __init__(self, untrusted: str, fallback: str, backend: str | None) -> None:
+    def __init__(
+        self,
+        untrusted: str,
+        fallback: str,
+        backend: str | None,
+        *,
+        priority: tuple[str, ...] | None = None,
+        automatic: bool | None = None,
+        forced: bool = False,
+    ) -> None:
         self.untrusted = untrusted
         self.fallback = fallback
         self.backend = backend
+        self.priority = priority
+        self.automatic = automatic
+        self.forced = forced
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def read_environment(host_name: str, untrusted: str, fallback: str) -> Environment:
-    """Apply ``<HOST>_UNTRUSTED_BACKENDS``, ``<HOST>_FALLBACK`` and ``<HOST>_BACKEND``.
+    """Apply the ``<HOST>_*`` variables: ``UNTRUSTED_BACKENDS``, ``FALLBACK``, ``BACKEND``, ...
 
-    The untrusted policy can only be tightened, never loosened. A bad value is
-    reported once, with the allowed values, and ignored.
+    Also ``AUTOMATIC`` and ``STRICT``.
+
+    The untrusted policy can only be tightened, never loosened. ``_BACKEND``
+    may be one label or a priority list (``a,b``). ``_STRICT=1`` with
+    ``_BACKEND=cpu`` forces the host's code everywhere, whatever code selects.
+    A bad value is reported once, with the allowed values, and ignored.
     """
     prefix = env_prefix(host_name)
     name = f"{prefix}_UNTRUSTED_BACKENDS"
@@ -118,12 +185,46 @@ def read_environment(host_name: str, untrusted: str, fallback: str) -> Environme
             fallback = value
         else:
             _ignored(name, value, FALLBACK_POLICIES)
-    name = f"{prefix}_BACKEND"
-    backend = os.environ.get(name, "").strip() or None
-    if backend is not None and label_problem(backend) is not None:
-        _ignored(name, backend, ("cpu", "the name or alias of an installed backend"))
-        backend = None
-    return Environment(untrusted, fallback, None if backend == CPU else backend)
+    backend, priority = _backend(f"{prefix}_BACKEND")
+    automatic = _switch(f"{prefix}_AUTOMATIC")
+    strict = _switch(f"{prefix}_STRICT")
+    forced = bool(strict) and backend == CPU
+    if strict and not forced:
+        _ignored(
+            f"{prefix}_STRICT", os.environ[f"{prefix}_STRICT"], (f"set with {prefix}_BACKEND=cpu",)
+        )
+    return Environment(
+        untrusted,
+        fallback,
+        None if backend == CPU else backend,
+        priority=priority,
+        automatic=automatic,
+        forced=forced,
+    )
+
+
+def _backend(name: str) -> tuple[str | None, tuple[str, ...] | None]:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None, None
+    labels = [part.strip() for part in value.split(",") if part.strip()]
+    bad = [label for label in labels if label_problem(label) is not None]
+    if bad or not labels:
+        _ignored(name, value, ("cpu", "the name or alias of an installed backend", "a,b"))
+        return None, None
+    if len(labels) == 1:
+        return labels[0], None
+    return None, tuple(label for label in labels if label != CPU)
+
+
+def _switch(name: str) -> bool | None:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    _ignored(name, value, ("1", "0"))
+    return None
 
 
 def _ignored(name: str, value: str, allowed: tuple[str, ...]) -> None:

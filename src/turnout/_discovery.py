@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Mapping
 
@@ -17,11 +18,13 @@ from turnout._errors import (
     UnknownBackendError,
     UntrustedBackendError,
 )
+from turnout._info import StaticInfo, read_info, version_problem
 from turnout._metadata import entry_points, load_reference, verify
 from turnout._names import CPU, fold_label, label_problem, suggest
 from turnout._registry import BackendStatus, Entry, Origin, Registry
+from turnout._selection import Owner
 from turnout._trust import Provider, TrustRule
-from turnout._warnings import BackendLoadWarning
+from turnout._warnings import BackendLoadWarning, DeprecatedBackendWarning, warn
 
 _PENDING, _LOADING, _DONE = "pending", "loading", "done"
 
@@ -30,16 +33,20 @@ class _StaleCache(Exception):  # noqa: N818 - a signal, not an error users see
     """A cached row did not match its distribution's files: scan again from disk."""
 
 
+_UNREAD = object()
+
+
 class _Candidate:
     """An entry point that passed the metadata checks and may be loaded."""
 
-    __slots__ = ("provider", "rule", "shadowed", "state")
+    __slots__ = ("info", "provider", "rule", "shadowed", "state")
 
     def __init__(self, provider: Provider, rule: TrustRule | None) -> None:
         self.provider = provider
         self.rule = rule  # the trust rule its entry-point name was verified against
         self.state = _PENDING
         self.shadowed: str | None = None  # the name an in-process backend hid it under
+        self.info: t.Any = _UNREAD  # its static metadata, read when first needed
 
 
 class Discovery:
@@ -69,9 +76,14 @@ class Discovery:
         registry: Registry,
         package: str | None = None,
         untrusted: str = "warn",
+        deprecated: Mapping[str, str] | None = None,
+        host_version: str | None = None,
     ) -> None:
         self.group = group
         self.host_name = host_name
+        self._deprecated = dict(deprecated or {})
+        self._warned_deprecated: set[str] = set()
+        self._host_version = host_version
         self._registry = registry
         self._package = package
         self._admission = Admission(
@@ -203,6 +215,8 @@ class Discovery:
         The first choice of a backend the host does not trust warns, once per
         backend; a warning turned into an error raises and warns again next time.
         """
+        if isinstance(label, str) and label in self._deprecated:
+            label = self._deprecate(label)
         entry = self.require(label)
         if (
             not entry.trusted
@@ -212,6 +226,17 @@ class Discovery:
             self._admission.warn_untrusted(entry)
             self._warned_untrusted.add(entry.name)
         return entry
+
+    def _deprecate(self, label: str) -> str:
+        """Warn (once per label) that the host deprecated `label`; return its replacement."""
+        new = self._deprecated[label]
+        if label not in self._warned_deprecated:
+            warn(
+                f"Backend name {label!r} is deprecated by {self.host_name}; use {new!r} instead.",
+                DeprecatedBackendWarning,
+            )
+            self._warned_deprecated.add(label)
+        return new
 
     def require(self, label: object) -> Entry:
         """Return the ready backend for `label` or raise the error that explains why not.
@@ -245,6 +270,7 @@ class Discovery:
             raise self.missing(label)
         if label == CPU:
             return None
+        label = self._deprecated.get(label, label)
         try:
             entry = self.find(label)
         except BackendLoadError:  # an in-tree backend that failed to construct
@@ -456,6 +482,76 @@ class Discovery:
         self._failed_modules.append(reason)
         self._admission.pending.append((f"{self.host_name}: {reason}.", BackendLoadWarning))
 
+    # -- static metadata -----------------------------------------------------------
+
+    def info(self, candidate: _Candidate) -> StaticInfo | None:
+        """Return what a candidate's distribution declares (read once, without import)."""
+        if candidate.info is _UNREAD:
+            candidate.info = read_info(candidate.provider, self.group)
+        return candidate.info  # type: ignore[no-any-return]
+
+    def host_version(self) -> str | None:
+        """Return the host's version: given to the dispatcher, else the host's ``__version__``."""
+        if self._host_version is None:
+            module = sys.modules.get(self.host_name)
+            version = getattr(module, "__version__", None)
+            if isinstance(version, str):
+                self._host_version = version
+        return self._host_version
+
+    def _version_problem(self, spec: str | None) -> str | None:
+        if spec is None:
+            return None
+        return version_problem(spec, self.host_version(), self.host_name)
+
+    def owners(self) -> list[Owner]:
+        """Return every backend that declares types it owns (importing nothing).
+
+        Loaded backends say so themselves; entry points not imported yet, in
+        their static metadata.
+        """
+        found: dict[str, Owner] = {}
+        for entry in self._registry.ready():
+            target = entry.obj if entry.factory is None else entry.factory
+            declared = StaticInfo.of(target)
+            if entry.provider is not None and not declared.types:
+                candidate = self._candidate_of(entry.provider)
+                static = self.info(candidate) if candidate is not None else None
+                declared = static if static is not None else declared
+            if declared.types:
+                found[entry.name] = Owner(
+                    entry.name,
+                    declared.types,
+                    priority=declared.priority,
+                    trusted=entry.trusted,
+                    requires_opt_in=declared.requires_opt_in,
+                )
+        with self.lock:
+            candidates = list(self._scan())
+        for candidate in candidates:
+            if candidate.state != _PENDING:
+                continue
+            static = self.info(candidate)
+            if static is None or not static.types:
+                continue
+            rule = candidate.rule
+            name = rule.canonical if rule is not None else (static.name or candidate.provider.name)
+            found.setdefault(
+                name,
+                Owner(
+                    name,
+                    static.types,
+                    priority=static.priority,
+                    trusted=rule is not None,
+                    requires_opt_in=static.requires_opt_in,
+                ),
+            )
+        self._admission.flush()
+        return sorted(found.values(), key=lambda owner: owner.name)
+
+    def _candidate_of(self, provider: Provider) -> _Candidate | None:
+        return next((c for c in self._candidates or () if c.provider is provider), None)
+
     # -- loading -------------------------------------------------------------------
 
     def _load(self, candidate: _Candidate) -> None:
@@ -469,6 +565,12 @@ class Discovery:
             return  # done, or being imported further up this very stack
         if candidate.provider.cached and not verify(candidate.provider, self.group):
             raise _StaleCache
+        info = self.info(candidate)
+        problem = self._version_problem(info.host_versions if info is not None else None)
+        if problem is not None:  # refused before import, from its metadata
+            candidate.state = _DONE
+            self._admission.refuse(candidate.provider, candidate.provider.name, problem)
+            return
         candidate.state = _LOADING
         target: t.Any = None
         try:
@@ -483,6 +585,10 @@ class Discovery:
             self._admission.fail(candidate.provider, candidate.rule, target, error)
             return
         candidate.state = _DONE
+        problem = self._version_problem(StaticInfo.of(backend).host_versions)
+        if problem is not None:  # declared by the backend object only: refused after import
+            self._admission.refuse(candidate.provider, candidate.provider.name, problem)
+            return
         decision = self._admission.accept(
             candidate.provider, candidate.rule, backend, declared, aliases
         )

@@ -7,13 +7,16 @@ import threading
 from collections.abc import Callable, Iterable
 
 from turnout import _lazytyping as t
+from turnout._candidates import chain, choice_route, noted
 from turnout._codegen import (
     FIRST_CALL,
+    Emitter,
     binder_factory,
     first_call_code,
     host_route,
     is_coroutine_function,
     make_function,
+    packer,
     passthrough_code,
     specialised_code,
     wrapper_names,
@@ -25,7 +28,8 @@ from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._params import OMITTED, Shape, code_shape, is_plain_function, shape_of
 from turnout._registry import Entry
-from turnout._settings import SelectionState, environment_label
+from turnout._selection import Choice, priority_from
+from turnout._state import SelectionState, environment_label
 from turnout._warnings import (
     BackendSignatureWarning,
     FallbackWarning,
@@ -109,6 +113,33 @@ def check_function(host: object, keyword: str) -> None:
         raise keyword_taken(f"{qualified_name(host)}()", keyword)
 
 
+def check_options(
+    host: object, dispatch_args: object, convert: object
+) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """Check ``backend_dispatch``'s options against the host's parameter names."""
+    names = set(documented_names(host))  # type: ignore[arg-type]
+    checked: list[tuple[str, ...] | None] = []
+    for option, value in (("dispatch_args", dispatch_args), ("convert", convert)):
+        if value is None:
+            checked.append(None)
+            continue
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise DispatchDefinitionError(
+                target=f"{qualified_name(host)}()",
+                problem=f"{option} must be a list of its parameter names, not {value!r}",
+                action=f"pass {option}=('name',)",
+            )
+        unknown = [name for name in value if name not in names]
+        if unknown:
+            raise DispatchDefinitionError(
+                target=f"{qualified_name(host)}()",
+                problem=f"{option} names {unknown}, which are not its parameters",
+                action=f"name parameters of the function in {option}",
+            )
+        checked.append(tuple(value))
+    return checked[0], checked[1] or ()
+
+
 def keyword_taken(target: str, keyword: str) -> DispatchDefinitionError:
     """Return the error for a host function or class that already takes the selector."""
     return DispatchDefinitionError(
@@ -171,13 +202,19 @@ class DispatchedFunction:
         host_name: str,
         settle: Callable[[], None],
         selector: DocEntry | None = None,
+        dispatch_args: tuple[str, ...] | None = None,
+        convert: tuple[str, ...] = (),
     ) -> None:
         self.host = host
         self._settle = settle
         self.name: str = host.__name__
         self.qualified_name = qualified_name(host)
-        self._discovery = discovery
-        self._state = state
+        self.discovery = self._discovery = discovery
+        self.state = self._state = state
+        self.dispatch_args = dispatch_args  # None: the first parameter
+        self.convert = convert
+        self.skipped: dict[tuple[str, ...], list[str]] = {}  # why a list's backends did not run
+        self._packer: Callable[..., t.Any] | None = None
         self._keyword = keyword
         self._host_name = host_name
         self._lock = threading.Lock()
@@ -280,16 +317,34 @@ class DispatchedFunction:
     # -- slow paths the wrapper calls ---------------------------------------------------
 
     def miss(self, key: object) -> Callable[..., t.Any]:
-        """Return what to call for `key` (a label), computing its route on first use."""
+        """Return what to call for `key` (a label or a choice), made on first use."""
         if key == FIRST_CALL and self.plain and self.wrapper.__code__.co_name != self.name:
             return self._specialise()
-        label = environment_label(self._state, self._settle, key)
-        route = self.host_route() if label == CPU else self.route(self._discovery.select(label))
+        if isinstance(key, list):  # a priority list as the call's keyword: cached as a tuple
+            key = tuple(key)
+            found = self.plans.get(key)
+            if found is not None:
+                return found
+        route = self._route_for(key)
         if not self.plain:  # its wrapper passes the caller's arguments as they came
             route = self.bind(route)
-        if isinstance(key, str):
+        if isinstance(key, (str, Choice, tuple)):
             self.plans[key] = route
         return route
+
+    def _route_for(self, key: object) -> Callable[..., t.Any]:
+        if self._state.forced:  # the kill switch: whatever the code selects
+            return self.host_route()
+        if isinstance(key, Choice):
+            return choice_route(self, key)
+        backends = priority_from(key) if not isinstance(key, str) or "," in key else None
+        if backends is not None:  # a priority list passed as the call's keyword
+            resolved = tuple(self._discovery.select(label).name for label in backends)
+            return choice_route(self, Choice.of(resolved))
+        label = environment_label(self._state, self._settle, key)
+        if isinstance(label, Choice):
+            return choice_route(self, label)
+        return self.host_route() if label == CPU else self.route(self._discovery.select(label))
 
     def bind(self, route: Callable[..., t.Any]) -> Callable[..., t.Any]:
         """Return `route` taking the caller's arguments as they came (non-plain hosts)."""
@@ -311,16 +366,57 @@ class DispatchedFunction:
         return self._host_route
 
     def route(self, entry: Entry) -> Callable[..., t.Any]:
-        """Return the route to `entry`'s implementation (or the fallback), made once."""
+        """Return the route for one backend the user named (or its fallback), made once.
+
+        Its ``can_run`` hooks are asked; a decline or a "no" runs the host's code
+        under the fallback policy.
+        """
         found = self.routes.get(entry.name)
         if found is None:
-            plan = self.plan(entry)
-            if plan is None:
-                found = self._fallback(entry.name, "it does not implement it")
-            else:
-                found = plan.route(self.name, self._decliner(entry.name), is_async=self.is_async)
+            reasons: list[str] = []
+            final = self.fallback_route(entry.name, reasons)
+            found, skipped = chain(self, [entry.name], final, explicit=True)
+            reasons.extend(skipped)
             self.routes[entry.name] = found
         return found
+
+    def backend_route(
+        self, entry: Entry, plan: CallPlan, decline: Callable[..., t.Any]
+    ) -> Callable[..., t.Any]:
+        """Return the route calling `entry`'s function by `plan`, converting if both declared."""
+        route = plan.route(self.name, decline, is_async=self.is_async)
+        if not self.convert or getattr(entry.obj, "convert_from_host", None) is None:
+            return route
+        from turnout._conversion import converting  # noqa: PLC0415
+        from turnout._info import StaticInfo  # noqa: PLC0415
+
+        params = self.route_parameter_names()
+        positions = [(params.index(name), name) for name in self.convert if name in params]
+        return converting(
+            route,
+            entry.obj,
+            function=self.public_name,
+            positions=positions,
+            owned=frozenset(StaticInfo.of(entry.obj).types),
+            is_async=self.is_async,
+        )
+
+    def route_parameter_names(self) -> list[str]:
+        """Return the host's parameter names in route-convention order."""
+        return Emitter(self.shape()).route_parameters().split(", ")
+
+    def dispatch_positions(self) -> list[int]:
+        """Return where the dispatch arguments sit in the route convention (none: empty)."""
+        params = self.route_parameter_names()[:-1]  # not the keywords' dictionary
+        if self.dispatch_args is None:
+            return [0] if params else []
+        return [params.index(name) for name in self.dispatch_args if name in params]
+
+    def packer(self) -> Callable[..., t.Any]:
+        """Return the function that turns route-convention values into ``(args, kwargs)``."""
+        if self._packer is None:
+            self._packer = packer(self.name, self.shape())
+        return self._packer
 
     def plan(self, entry: Entry) -> CallPlan | None:
         """Return the call plan for one backend (None: it lacks the function), made once."""
@@ -401,29 +497,21 @@ class DispatchedFunction:
         )
         return plan
 
-    def _decliner(self, backend: str) -> Callable[..., t.Any]:
-        """Return what a route to `backend` runs when the backend raises NotImplementedError."""
+    def fallback_route(
+        self, backends: str, reasons: list[str] | None = None
+    ) -> Callable[..., t.Any]:
+        """Return the host's code as the end of a chain: the fallback policy applies.
 
-        def declined(error: NotImplementedError, *args: t.Any) -> t.Any:
-            if isinstance(error, TurnoutError):  # MissingImplementationError from deeper down
-                raise error
-            reason = (
-                f"it raised NotImplementedError: {error}"
-                if str(error)
-                else ("it raised NotImplementedError")
-            )
-            _debug("%s: backend %r declined: %s", self.public_name, backend, reason)
-            self.check_fallback(backend, reason)
-            return self.host_route()(*args)
-
-        return declined
-
-    def _fallback(self, backend: str, reason: str) -> Callable[..., t.Any]:
+        `reasons` say why candidates were skipped when the chain was built; the
+        reasons of candidates that declined this very call are added.
+        """
         var, check, run = self._state.fallback_var, self.check_fallback, self.host_route()
+        known = reasons if reasons is not None else []
 
         def fallback(*args: t.Any) -> t.Any:  # the route convention: all positional
             if var.get().name != "silent":
-                check(backend, reason)
+                said = [*known, *noted()]
+                check(backends, "; ".join(said) or "it does not implement it")
             return run(*args)
 
         return fallback
@@ -465,6 +553,12 @@ class DispatchedFunction:
         self.plans.clear()
         self.routes.clear()
         self.call_plans.clear()
+        self.skipped.clear()
+
+    def forget_choices(self) -> None:
+        """Forget the routes of priority lists and automatic selection (a backend loaded)."""
+        for key in [key for key in self.plans if not isinstance(key, str)]:
+            self.plans.pop(key, None)
 
     # -- explain ---------------------------------------------------------------------------
 
@@ -597,6 +691,7 @@ class DispatchedFunction:
             ]
             self.known_extras = frozenset(additions)
             self._signature = None
+            self.forget_choices()  # a backend loaded: what it owns may change a choice
             self._apply_doc()
             self.merged = True
 

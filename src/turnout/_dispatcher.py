@@ -12,13 +12,14 @@ from turnout._backend import Backend, make_base
 from turnout._classes import DispatchedClass, check_class, install
 from turnout._config import check_configuration, read_environment
 from turnout._discovery import Discovery
-from turnout._dispatch import DispatchedFunction, check_function
+from turnout._dispatch import DispatchedFunction, check_function, check_options
 from turnout._docstrings import selector_entry
 from turnout._errors import DispatchDefinitionError
 from turnout._names import CPU
 from turnout._registration import Registrar, Registration
 from turnout._registry import Registry
-from turnout._settings import SelectionState, Settings
+from turnout._settings import Settings
+from turnout._state import SelectionState
 from turnout._view import BackendsView
 
 DEFAULT_KEYWORD = "backend"
@@ -125,6 +126,9 @@ class BackendDispatcher:
         discover_package: str | None = None,
         backend_key: Callable[[type], str | None] | None = None,
         untrusted: str = "warn",
+        automatic: bool = False,
+        deprecated_backends: Mapping[str, str] | None = None,
+        host_version: str | None = None,
     ) -> None:
         config = check_configuration(
             group=entrypoint_group,
@@ -136,6 +140,9 @@ class BackendDispatcher:
             package=discover_package,
             backend_key=backend_key,
             untrusted=untrusted,
+            automatic=automatic,
+            deprecated=deprecated_backends,
+            host_version=host_version,
         )
         environment = read_environment(host_name, untrusted, fallback)
         self.entrypoint_group = entrypoint_group
@@ -152,11 +159,21 @@ class BackendDispatcher:
             registry=self._registry,
             package=discover_package,
             untrusted=environment.untrusted,
+            deprecated=config.deprecated,
+            host_version=host_version,
         )
         self._discovery.on_ready = self._merge_all
         self._discovery.on_reset = self._invalidate
         self._registrar = Registrar(self._discovery, self._registry, host_name, self._invalidate)
-        self._state = SelectionState(host_name, environment.fallback, environment.backend)
+        self._state = SelectionState(
+            host_name,
+            environment.fallback,
+            environment.backend,
+            env_priority=environment.priority,
+            automatic=automatic if environment.automatic is None else environment.automatic,
+            forced=environment.forced,
+        )
+        self._state.on_change = self._invalidate
         self._settings = Settings(self._discovery, self._state)
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
         self._records: dict[object, DispatchedFunction | DispatchedClass] = {}
@@ -452,8 +469,20 @@ class BackendDispatcher:
             for record in list(self._dispatched):
                 record.merge(entries, self._merge_version)
 
-    def _dispatch_function(self, host: Callable[t.P, t.R]) -> Callable[t.P, t.R]:
+    def _dispatch_function(
+        self,
+        host: t.Any = None,
+        /,
+        *,
+        dispatch_args: Sequence[str] | None = None,
+        convert: Sequence[str] = (),
+    ) -> t.Any:
+        if host is None:  # used with options: @backend_dispatch(dispatch_args=("data",))
+            return lambda function: self._dispatch_function(
+                function, dispatch_args=dispatch_args, convert=convert
+            )
         check_function(host, self.backend_keyword)
+        options = check_options(host, dispatch_args, convert)
         record = DispatchedFunction(
             host,
             discovery=self._discovery,
@@ -462,6 +491,8 @@ class BackendDispatcher:
             host_name=self.host_name,
             settle=self._settings.settle,
             selector=self._selector,
+            dispatch_args=options[0],
+            convert=options[1],
         )
         self._dispatched.append(record)
         self._records[record.wrapper] = record

@@ -2,84 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextvars import ContextVar, Token
+from collections.abc import Iterator, MutableMapping, Sequence
 from functools import wraps
 
 from turnout import _lazytyping as t
 from turnout._discovery import Discovery
 from turnout._errors import ConfigurationError, UnknownBackendError
 from turnout._names import CPU, env_prefix, label_problem
-from turnout._warnings import ConfigurationWarning, warn
+from turnout._selection import Choice, priority_from
+from turnout._state import (
+    FALLBACK_POLICIES,
+    Flag,
+    Selection,
+    SelectionState,
+    key_of,
+    settle_environment,
+)
 
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
-
-
-class Selection:
-    """A backend selection: the process-wide default, or one `use_backend` scope.
-
-    The dispatch hot path reads ``selection_var.get().name``: one ContextVar
-    read and one attribute, whichever of the two is in effect.
-    """
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-FALLBACK_POLICIES = ("silent", "warn", "error")
-
-
-class SelectionState:
-    """The state `Settings` manages and `backend_dispatch` reads on every call."""
-
-    __slots__ = ("default", "env_backend", "fallback_default", "fallback_var", "var")
-
-    def __init__(
-        self, host_name: str, fallback: str = "silent", env_backend: str | None = None
-    ) -> None:
-        # The defaults are mutable objects shared by every thread: a ContextVar's
-        # default is seen by threads started later, a value set in it is not.
-        self.default = Selection(CPU)
-        self.var: ContextVar[Selection] = ContextVar(
-            f"turnout:{host_name}:backend", default=self.default
-        )
-        # <HOST>_BACKEND: the initial default, resolved (or reported) on first use
-        self.env_backend = env_backend
-        if env_backend is not None:
-            self.default.name = env_backend
-        self.fallback_default = Selection(fallback)
-        self.fallback_var: ContextVar[Selection] = ContextVar(
-            f"turnout:{host_name}:fallback", default=self.fallback_default
-        )
-
-
-def settle_environment(state: SelectionState, resolve: Callable[[str], str], variable: str) -> None:
-    """Resolve the default a ``<HOST>_BACKEND`` variable set, once; fall back to cpu if bad."""
-    label = state.env_backend
-    if label is None:
-        return
-    state.env_backend = None
-    if state.default.name != label:
-        return  # the program assigned settings.backend since
-    try:
-        state.default.name = resolve(label)
-    except (ValueError, ImportError) as error:
-        state.default.name = CPU
-        warn(
-            f"Environment variable {variable}={label!r} is ignored: {error} "
-            "Using 'cpu' (the host's own code).",
-            ConfigurationWarning,
-        )
-
-
-def environment_label(state: SelectionState, settle: Callable[[], None], label: object) -> object:
-    """Return `label`, or, when it is the ``<HOST>_BACKEND`` choice, what that resolves to."""
-    if label != state.env_backend:
-        return label
-    settle()  # resolves once (or reports it and falls back to cpu)
-    return state.default.name
 
 
 def check_fallback(policy: object, host_name: str = "") -> str:
@@ -104,54 +44,107 @@ def check_label(label: object, host_name: str) -> None:
 
 
 class BackendScope:
-    """Select a backend (or a fallback policy) within a ``with`` block or per call.
+    """Select a backend, a fallback policy or automatic selection in a ``with`` block.
 
-    Returned by `Settings.use_backend` and `Settings.use_fallback`. The value is
-    checked when the scope is entered, so decorating a function imports no
-    backend. One scope object may be entered again, nested or in turn.
+    Returned by `Settings.use_backend`, `Settings.use_fallback` and
+    `Settings.use_automatic`; also a decorator (sync and async functions). A
+    backend is resolved when the scope is entered, so decorating a function
+    imports no backend. One scope object may be entered again, nested or in turn.
     """
 
-    __slots__ = ("_fallback", "_settings", "_tokens", "_value")
+    __slots__ = ("_kind", "_settings", "_tokens", "_value")
 
-    def __init__(self, settings: Settings, value: str, *, fallback: bool = False) -> None:
+    def __init__(self, settings: Settings, value: t.Any, *, kind: str = "backend") -> None:
         self._settings = settings
         self._value = value
-        self._fallback = fallback
-        self._tokens: list[Token[Selection]] = []
+        self._kind = kind
+        self._tokens: list[list[t.Any]] = []
 
-    def __enter__(self) -> str:
-        if self._fallback:
-            value, var = self._value, self._settings.state.fallback_var
-        else:
-            value, var = self._settings.resolve(self._value), self._settings.state.var
-        self._tokens.append(var.set(Selection(value)))
-        return value
+    def __enter__(self) -> t.Any:
+        state = self._settings.state
+        if self._kind == "fallback":
+            self._tokens.append([state.fallback_var.set(Selection(self._value))])
+            return self._value
+        if self._kind == "automatic":
+            selection = state.with_automatic(state.var.get(), self._value)
+            self._tokens.append(
+                [state.automatic_var.set(Flag(self._value)), state.var.set(selection)]
+            )
+            return self._value
+        name, shown = self._settings.selection_for(self._value)
+        self._tokens.append([state.var.set(Selection(name, explicit=True))])
+        return shown
 
     def __exit__(self, *exc_info: object) -> None:
         state = self._settings.state
-        (state.fallback_var if self._fallback else state.var).reset(self._tokens.pop())
+        tokens = self._tokens.pop()
+        if self._kind == "fallback":
+            state.fallback_var.reset(tokens[0])
+        elif self._kind == "automatic":
+            state.var.reset(tokens[1])
+            state.automatic_var.reset(tokens[0])
+        else:
+            state.var.reset(tokens[0])
 
     def __call__(self, func: t.F) -> t.F:
         """Run every call of `func` (sync or async) inside this scope."""
-        settings, value, fallback = self._settings, self._value, self._fallback
+        scope = BackendScope(self._settings, self._value, kind=self._kind)
         if func.__code__.co_flags & _CO_COROUTINE:
 
             @wraps(func)
             async def run_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                with BackendScope(settings, value, fallback=fallback):
+                with BackendScope(scope._settings, scope._value, kind=scope._kind):
                     return await func(*args, **kwargs)
 
             return run_async  # type: ignore[return-value]
 
         @wraps(func)
         def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            with BackendScope(settings, value, fallback=fallback):
+            with BackendScope(scope._settings, scope._value, kind=scope._kind):
                 return func(*args, **kwargs)
 
         return run  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        return f"use_{'fallback' if self._fallback else 'backend'}({self._value!r})"
+        return f"use_{self._kind}({self._value!r})"
+
+
+class PriorityMap(MutableMapping[str, list[str]]):
+    """Per-function priority lists: ``settings.priority["mean"] = ["rapids", "numba"]``.
+
+    Keyed by a dispatched function's name (``"mean"``) or public name
+    (``"example_host.mean"``). A function's list replaces ``settings.backend``
+    for it; a call's ``backend=`` and a `Settings.use_backend` scope still win.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def __getitem__(self, name: str) -> list[str]:
+        return list(self._settings.state.overrides[name])
+
+    def __setitem__(self, name: str, backends: Sequence[str]) -> None:
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(
+                problems=[f"a per-function priority is keyed by a function's name, not {name!r}"],
+                host_name=self._settings.host_name,
+                subject="setting",
+            )
+        self._settings.state.overrides[name] = self._settings.resolve_list(backends)
+        self._settings.state.changed()
+
+    def __delitem__(self, name: str) -> None:
+        del self._settings.state.overrides[name]
+        self._settings.state.changed()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._settings.state.overrides))
+
+    def __len__(self) -> int:
+        return len(self._settings.state.overrides)
+
+    def __repr__(self) -> str:
+        return f"<priorities {dict(self._settings.state.overrides)!r}>"
 
 
 class Settings:
@@ -159,7 +152,10 @@ class Settings:
 
     One per `BackendDispatcher`, re-exported by the host as ``settings``.
     A call's ``backend=`` keyword wins over the innermost `use_backend` scope,
-    which wins over `backend`, which defaults to ``"cpu"`` (the host's code).
+    which wins over a per-function `priority`, which wins over `backend`; with
+    nothing chosen, `automatic` selection (if the host turned it on) picks a
+    backend by the types of the call's arguments, else ``"cpu"`` (the host's
+    code) runs.
 
     .. versionadded:: 0.1
     """
@@ -167,38 +163,65 @@ class Settings:
     def __init__(self, discovery: Discovery, state: SelectionState) -> None:
         self._discovery = discovery
         self.state = state
+        self._priority = PriorityMap(self)
 
     @property
-    def backend(self) -> str:
-        """The backend in effect here.
+    def host_name(self) -> str:
+        """The host library these settings belong to."""
+        return self._discovery.host_name
+
+    @property
+    def backend(self) -> t.Any:
+        """The backend in effect here: a canonical name, or a priority list.
 
         Reading gives the innermost `use_backend` scope of this thread or
-        asyncio task, else the process-wide default. Assigning sets the
-        process-wide default, seen by every thread (also threads started later)
-        that is not inside a scope; an alias is stored as its canonical name.
+        asyncio task, else the process-wide setting. Assigning sets the
+        process-wide setting, seen by every thread (also threads started later)
+        that is not inside a scope: a label (an alias is stored as its canonical
+        name), or a priority list such as ``["rapids", "numba"]`` (or
+        ``"rapids,numba"``): for each call, the first of them that implements the
+        function and can run the call runs it, else the fallback policy decides.
 
         Raises
         ------
         UnknownBackendError
-            No installed backend answers to the label (did-you-mean included).
+            No installed backend answers to a label (did-you-mean included).
         ReservedBackendError
             The host reserved the label.
         BackendNotInstalledError
             The host trusts the backend, but its package is not installed.
+        BackendRefusedError
+            An installed backend answers to it, but the host's checks refused it.
         BackendLoadError
             The backend's package raised when it was imported.
         """
         if self.state.env_backend is not None:
             self.settle()
-        return self.state.var.get().name
+        if self.state.forced:
+            return CPU
+        name = self.state.var.get().name
+        if isinstance(name, Choice):
+            return list(name.backends) if name.backends else CPU
+        return name
 
     @backend.setter
-    def backend(self, label: str) -> None:
-        self.state.default.name = self.resolve(label)
+    def backend(self, value: t.Any) -> None:
+        if self.state.forced:
+            _debug(
+                "%s: settings.backend = %r ignored: the host's code is forced",
+                self.host_name,
+                value,
+            )
+            return
+        backends = priority_from(value)
+        self.state.base = (
+            self.resolve_list(backends) if backends is not None else self.resolve(value)
+        )
         self.state.env_backend = None
+        self.state.recompute()
 
-    def use_backend(self, backend: str) -> BackendScope:
-        """Select `backend` within a ``with`` block, or as a decorator.
+    def use_backend(self, backend: t.Any) -> BackendScope:
+        """Select `backend`, or a priority list, within a ``with`` block, or as a decorator.
 
         Scopes nest, are isolated per thread and per asyncio task, and restore
         the previous selection on exit, also when the body raises.
@@ -206,13 +229,14 @@ class Settings:
         Parameters
         ----------
         backend
-            Canonical name or alias; ``"cpu"`` selects the host's own code.
+            Canonical name or alias (``"cpu"`` selects the host's own code), or a
+            priority list such as ``["rapids", "numba"]``.
 
         Returns
         -------
         BackendScope
-            A context manager (entering it gives the canonical name) that also
-            decorates sync and async functions.
+            A context manager (entering it gives the canonical name, or list) that
+            also decorates sync and async functions.
 
         Examples
         --------
@@ -220,24 +244,93 @@ class Settings:
         ...     name
         'cpu'
         """
-        check_label(backend, self._discovery.host_name)
+        backends = priority_from(backend)
+        for label in backends if backends is not None else (backend,):
+            check_label(label, self.host_name)
         return BackendScope(self, backend)
+
+    def selection_for(self, value: t.Any) -> tuple[t.Any, t.Any]:
+        """Return the selection name for a scope's value, and what entering it gives."""
+        if self.state.forced:
+            return CPU, CPU
+        backends = priority_from(value)
+        if backends is None:
+            name = self.resolve(value)
+            return name, name
+        resolved = self.resolve_list(backends)
+        return key_of(resolved, self.state.automatic_var.get().value), list(resolved)
+
+    @property
+    def priority(self) -> PriorityMap:
+        """Per-function priority lists (see `PriorityMap`); a mutable mapping."""
+        return self._priority
+
+    @property
+    def automatic(self) -> bool:
+        """Whether a call with nothing chosen goes to a backend that owns its arguments' types.
+
+        The host decides the initial value (``BackendDispatcher(automatic=...)``,
+        ``<HOST>_AUTOMATIC``); assigning sets it process-wide. With it on, the
+        types of a call's dispatch arguments (the host declares which; the first
+        parameter by default) are matched against the types backends declare,
+        without importing either; a trusted or opted-in owner runs the call.
+        """
+        return self.state.automatic_var.get().value
+
+    @automatic.setter
+    def automatic(self, value: bool) -> None:
+        self.state.automatic.value = bool(value)
+        self.state.recompute()
+
+    def use_automatic(self, value: bool = True) -> BackendScope:
+        """Turn automatic selection on or off within a ``with`` block, or as a decorator."""
+        return BackendScope(self, bool(value), kind="automatic")
+
+    def opt_in(self, *labels: str) -> None:
+        """Let backends the host does not trust (or that ask for it) be chosen automatically.
+
+        Raises the errors listed under `backend` for a label no usable backend
+        answers to.
+        """
+        self.state.opted_in.update(self.resolve(label) for label in labels)
+        self.state.changed()
+
+    @property
+    def opted_in(self) -> frozenset[str]:
+        """The backends `opt_in` allowed into automatic selection."""
+        return frozenset(self.state.opted_in)
+
+    @property
+    def forced(self) -> bool:
+        """Whether ``<HOST>_BACKEND=cpu`` with ``<HOST>_STRICT=1`` forces the host's code."""
+        return self.state.forced
+
+    def conversion_cache(self) -> t.Any:
+        """Return a context manager that reuses conversions of the same object in its block.
+
+        Backends that convert the host's arguments to their own types (see the
+        backend guide) convert each object once while the block runs; the cache
+        holds the objects weakly and is dropped on exit.
+        """
+        from turnout._conversion import conversion_cache  # noqa: PLC0415
+
+        return conversion_cache()
 
     @property
     def fallback(self) -> str:
-        """What runs when the selected backend lacks a function.
+        """What runs when the selected backend lacks a function, or declines a call.
 
         ``"silent"`` (the host's code), ``"warn"`` (the host's code, with a
         `FallbackWarning` once per function and backend) or ``"error"``
-        (`MissingImplementationError`). Reading gives the innermost
-        `use_fallback` scope, else the process-wide value; assigning sets the
-        process-wide value. The host chooses the initial one.
+        (`MissingImplementationError`: exactly this backend, or fail).
+        Reading gives the innermost `use_fallback` scope, else the process-wide
+        value; assigning sets the process-wide value. The host chooses the initial one.
         """
-        return self.state.fallback_var.get().name
+        return str(self.state.fallback_var.get().name)
 
     @fallback.setter
     def fallback(self, policy: str) -> None:
-        self.state.fallback_default.name = check_fallback(policy, self._discovery.host_name)
+        self.state.fallback_default.name = check_fallback(policy, self.host_name)
 
     def use_fallback(self, policy: str) -> BackendScope:
         """Set the fallback policy within a ``with`` block, or as a decorator.
@@ -249,11 +342,11 @@ class Settings:
         ConfigurationError
             `policy` is not one of the policies (raised here, not on entering).
         """
-        return BackendScope(self, check_fallback(policy, self._discovery.host_name), fallback=True)
+        return BackendScope(self, check_fallback(policy, self.host_name), kind="fallback")
 
     def settle(self) -> None:
         """Resolve the backend ``<HOST>_BACKEND`` chose, reporting it once if unusable."""
-        variable = f"{env_prefix(self._discovery.host_name)}_BACKEND"
+        variable = f"{env_prefix(self.host_name)}_BACKEND"
         settle_environment(self.state, self.resolve, variable)
 
     def resolve(self, label: object) -> str:
@@ -264,6 +357,17 @@ class Settings:
         if label == CPU:
             return CPU
         return self._discovery.select(label).name
+
+    def resolve_list(self, labels: Sequence[str]) -> tuple[str, ...]:
+        """Return the canonical names of a priority list (``"cpu"`` may close it)."""
+        if isinstance(labels, str) or not isinstance(labels, (list, tuple)):
+            raise ConfigurationError(
+                problems=[f"a priority list is a list of backend labels, not {labels!r}"],
+                host_name=self.host_name,
+                subject="setting",
+            )
+        resolved = [self.resolve(label) for label in labels]
+        return tuple(dict.fromkeys(label for label in resolved if label != CPU))
 
     def available_backends(self) -> list[str]:
         """Return the canonical names of the installed backends, sorted (no ``"cpu"``).
@@ -283,13 +387,8 @@ class Settings:
         Returns
         -------
         object or None
-            The backend; None for ``"cpu"`` and for a label no installed backend
+            The backend; None for ``"cpu"`` and for a label no usable backend
             answers to (as scverse-backends does).
-
-        Raises
-        ------
-        BackendLoadError
-            The backend is installed but raised when it was imported.
         """
         return self._discovery.get(name)
 
@@ -297,5 +396,14 @@ class Settings:
         return f"<turnout.Settings backend={self.backend!r}>"
 
 
+def _debug(message: str, *args: object) -> None:
+    import sys  # noqa: PLC0415
+
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger("turnout").debug(message, *args)
+
+
 Settings.__module__ = "turnout"
 BackendScope.__module__ = "turnout"
+PriorityMap.__module__ = "turnout"

@@ -57,6 +57,11 @@ class ShadowedBackendWarning(TurnoutWarning):
 
 
 @final
+class DeprecatedBackendWarning(TurnoutWarning):
+    """A backend name or alias the host deprecated was selected; the message names the new one."""
+
+
+@final
 class BackendLoadWarning(TurnoutWarning):
     """A module of the host's in-tree backend package failed to import (it is reported)."""
 
@@ -75,6 +80,7 @@ for _cls in (
     FallbackWarning,
     ShadowedBackendWarning,
     BackendLoadWarning,
+    DeprecatedBackendWarning,
     ConfigurationWarning,
 ):
     _cls.__module__ = "turnout"

@@ -1,0 +1,201 @@
+"""Routes for a choice: candidates tried in order, gated by hooks, then the fallback.
+
+A *chain* is the route of the first candidate, whose decline (its backend
+raised `NotImplementedError`, or a ``can_run``/``should_run`` hook said no)
+runs the route of the next, and so on to the *final* route: the host's code,
+under the fallback policy when a candidate was chosen. Chains are built once
+per (function, choice), or per argument type for automatic selection; with no
+hooks they add nothing to a call that does not decline.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from turnout import _lazytyping as t
+from turnout._codegen import Emitter
+from turnout._errors import TurnoutError
+from turnout._lazytyping import TYPE_CHECKING
+from turnout._selection import Choice, candidates, override_for, owners_of, type_names
+
+if TYPE_CHECKING:
+    from turnout._dispatch import DispatchedFunction
+    from turnout._registry import Entry
+
+    Route = Callable[..., t.Any]
+_notes = threading.local()  # why earlier candidates did not run, for the final route's message
+
+
+def _log(message: str, *args: object) -> None:
+    import sys  # noqa: PLC0415
+
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger("turnout").debug(message, *args)
+
+
+def _pass_on(reason: str, run: Route, args: tuple[t.Any, ...]) -> t.Any:
+    """Run `run` with `reason` recorded for a fallback further down the chain."""
+    stack = getattr(_notes, "stack", None)
+    if stack is None:
+        stack = _notes.stack = []
+    stack.append(reason)
+    try:
+        return run(*args)
+    finally:
+        stack.pop()
+
+
+def noted() -> list[str]:
+    """Return the reasons recorded by the candidates declined in this thread's chain."""
+    return list(getattr(_notes, "stack", ()))
+
+
+def chain(
+    record: DispatchedFunction,
+    labels: Sequence[str],
+    final: Route,
+    *,
+    explicit: bool = False,
+) -> tuple[Route, list[str]]:
+    """Return the route trying `labels` in order, then `final`; and why some were skipped.
+
+    A label no usable backend answers to, or whose backend lacks the function,
+    is skipped (its reason kept for the fallback's message). With `explicit` (one
+    backend the user named), a ``should_run`` hook is not asked: the user chose.
+    """
+    skipped: list[str] = []
+    run = final
+    for label in reversed(labels):
+        try:
+            entry = record.discovery.select(label)
+        except TurnoutError as error:  # not installed, failed, refused: the next one
+            skipped.append(f"{label}: {error}")
+            continue
+        plan = record.plan(entry)  # a backend function that cannot serve it raises
+        if plan is None:
+            skipped.append(f"{entry.name}: does not implement it")
+            continue
+        route = record.backend_route(entry, plan, _decliner(record, entry.name, run))
+        hooks = _hooks(entry, plan.implementation, explicit=explicit)
+        run = _gate(record, entry.name, hooks, route, run) if hooks else route
+    skipped.reverse()
+    return run, skipped
+
+
+def _decliner(record: DispatchedFunction, backend: str, run: Route) -> Route:
+    def declined(error: NotImplementedError, *args: t.Any) -> t.Any:
+        if isinstance(error, TurnoutError):  # MissingImplementationError from deeper down
+            raise error
+        reason = f"{backend}: raised NotImplementedError" + (f": {error}" if str(error) else "")
+        _log("%s: %s; next candidate", record.public_name, reason)
+        return _pass_on(reason, run, args)
+
+    return declined
+
+
+def _hooks(entry: Entry, implementation: t.Any, *, explicit: bool) -> list[tuple[str, t.Any, bool]]:
+    """Return ``(kind, hook, per_function)`` for the backend's can_run/should_run hooks."""
+    kinds = ("can_run",) if explicit else ("can_run", "should_run")
+    found = []
+    for kind in kinds:
+        per_function = getattr(implementation, kind, None)
+        if callable(per_function):
+            found.append((kind, per_function, True))
+        per_backend = getattr(entry.obj, kind, None)
+        if callable(per_backend):
+            found.append((kind, per_backend, False))
+    return found
+
+
+def _gate(
+    record: DispatchedFunction,
+    backend: str,
+    hooks: list[tuple[str, t.Any, bool]],
+    route: Route,
+    run: Route,
+) -> Route:
+    """Return `route` behind its hooks: one that says no (False, or a reason) runs `run`."""
+    pack, name = record.packer(), record.name
+
+    def gate(*args: t.Any) -> t.Any:
+        call_args, call_kwargs = pack(*args)
+        for kind, hook, per_function in hooks:
+            try:
+                verdict = (
+                    hook(*call_args, **call_kwargs)
+                    if per_function
+                    else hook(name, call_args, call_kwargs)
+                )
+            except NotImplementedError as error:
+                verdict = str(error) or "raised NotImplementedError"
+            if verdict is True:
+                continue
+            reason = f"{backend}: {kind} said " + (
+                repr(verdict) if isinstance(verdict, str) else "no"
+            )
+            _log("%s: %s; next candidate", record.public_name, reason)
+            return _pass_on(reason, run, args)
+        return route(*args)
+
+    return gate
+
+
+def choice_route(record: DispatchedFunction, choice: Choice) -> Route:
+    """Return the route for a priority list, automatic selection, or both."""
+    listed = choice.backends
+    if choice.per_function:
+        listed = override_for(record.state.overrides, (record.name, record.public_name)) or listed
+    if not choice.automatic or not record.dispatch_positions():
+        return list_route(record, listed)
+    return automatic_route(record, choice, listed)
+
+
+def list_route(record: DispatchedFunction, listed: Sequence[str]) -> Route:
+    """Return the chain for a priority list (the host's code when it is empty)."""
+    if not listed:
+        return record.host_route()
+    final = record.fallback_route(", ".join(listed))
+    run, skipped = chain(record, listed, final)
+    record.skipped[tuple(listed)] = skipped
+    return run
+
+
+def automatic_route(record: DispatchedFunction, choice: Choice, listed: Sequence[str]) -> Route:
+    """Return a route that picks a chain by the types of the dispatch arguments, cached per type."""
+    cache: dict[t.Any, Route] = {}
+    positions = record.dispatch_positions()
+    state, discovery = record.state, record.discovery
+
+    def resolve(key: t.Any) -> Route:
+        types = key if isinstance(key, tuple) else (key,)
+        names = [name for kind in types for name in type_names(kind)]
+        owned, reasons = owners_of(names, discovery.owners(), listed, state.opted_in)
+        order = candidates(choice, listed, owned)
+        if not order:
+            found = record.host_route()
+        else:
+            found, _ = chain(record, order, record.fallback_route(", ".join(order)))
+        _log("%s: for %s: candidates %s (%s)", record.public_name, names[:1], order, reasons)
+        cache[key] = found
+        return found
+
+    emit = Emitter(record.shape(), is_async=record.is_async)
+    params = emit.route_parameters().split(", ")
+    picked = [f"type({params[index]})" for index in positions]
+    key = picked[0] if len(picked) == 1 else f"({', '.join(picked)},)"
+    table, miss = emit.bind("_t_cache", cache), emit.bind("_t_resolve", resolve)
+    route = emit.local("_t_r")
+    body = [
+        "try:",
+        f"    {route} = {table}[{key}]",
+        "except KeyError:",
+        f"    {route} = {miss}({key})",
+        f"return {emit.wait}{route}({emit.route_parameters()})",
+    ]
+    chooser: Route = emit.build(
+        record.name, body, f"<turnout chooser of {record.name}>", route=True
+    )
+    chooser.cache = cache  # type: ignore[attr-defined]  # for explain and tests
+    return chooser
