@@ -64,6 +64,9 @@ class Installer:
         """Install `dist` with entry points in the test group; modules log their import."""
         logged = {}
         for path, source in modules.items():
+            if not path.endswith(".py"):  # data files (static metadata) as they are
+                logged[path] = source
+                continue
             module = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
             header = (
                 "import pathlib as _pathlib\n"

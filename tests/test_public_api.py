@@ -45,6 +45,7 @@ PUBLIC = [
     "UntrustedBackendError",
     "UntrustedBackendWarning",
     "key_from_class_name",
+    "parameter_map",
 ]
 
 

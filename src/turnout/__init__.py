@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from turnout import _lazytyping as t
-from turnout._backend import Backend, BackendMeta
+from turnout._backend import Backend, BackendMeta, parameter_map
 from turnout._dispatcher import BackendDispatcher
 from turnout._errors import (
     BackendExistsError,
@@ -73,6 +73,7 @@ __all__ = [
     "UntrustedBackendError",
     "UntrustedBackendWarning",
     "key_from_class_name",
+    "parameter_map",
 ]
 
 key_from_class_name.__module__ = "turnout"

@@ -74,3 +74,51 @@ def make_base(
     )
     _registrars[base] = (registrar, key_rule)
     return base  # type: ignore[return-value]  # BackendMeta's instances are Backend classes
+
+
+def parameter_map(**mapping: t.Any) -> Callable[[t.F], t.F]:
+    """Declare how a backend function's parameters differ from the host function's.
+
+    Each keyword names a host parameter; its value is the backend parameter that
+    receives it, or ``(backend parameter, transform)`` where ``transform(value)``
+    gives the backend's value. An argument the caller left out is not
+    transformed: the backend's own default applies.
+
+    Examples
+    --------
+    >>> import operator
+    >>> from turnout import parameter_map
+    >>> @parameter_map(data="adata", inplace=("copy", operator.not_))
+    ... def pca(adata, n_comps=50, copy=False):
+    ...     return adata
+    >>> pca.turnout_parameters["data"]
+    'adata'
+
+    .. versionadded:: 0.2
+    """
+    problems = [
+        f"{host!r}: expected a parameter name or (name, transform), got {target!r}"
+        for host, target in mapping.items()
+        if not (
+            isinstance(target, str)
+            or (
+                isinstance(target, tuple)
+                and len(target) == 2  # noqa: PLR2004 - (name, transform)
+                and isinstance(target[0], str)
+                and callable(target[1])
+            )
+        )
+    ]
+    if problems:
+        from turnout._errors import ConfigurationError  # noqa: PLC0415
+
+        raise ConfigurationError(problems=problems, subject="parameter_map")
+
+    def decorate(function: t.F) -> t.F:
+        function.turnout_parameters = dict(mapping)  # type: ignore[attr-defined]
+        return function
+
+    return decorate
+
+
+parameter_map.__module__ = "turnout"

@@ -156,8 +156,9 @@ def list_route(record: DispatchedFunction, listed: Sequence[str]) -> Route:
     """Return the chain for a priority list (the host's code when it is empty)."""
     if not listed:
         return record.host_route()
-    final = record.fallback_route(", ".join(listed))
-    run, skipped = chain(record, listed, final)
+    reasons: list[str] = []
+    run, skipped = chain(record, listed, record.fallback_route(", ".join(listed), reasons))
+    reasons.extend(skipped)
     record.skipped[tuple(listed)] = skipped
     return run
 
@@ -176,7 +177,9 @@ def automatic_route(record: DispatchedFunction, choice: Choice, listed: Sequence
         if not order:
             found = record.host_route()
         else:
-            found, _ = chain(record, order, record.fallback_route(", ".join(order)))
+            skipped: list[str] = []
+            found, more = chain(record, order, record.fallback_route(", ".join(order), skipped))
+            skipped.extend(more)
         _log("%s: for %s: candidates %s (%s)", record.public_name, names[:1], order, reasons)
         cache[key] = found
         return found
@@ -199,3 +202,67 @@ def automatic_route(record: DispatchedFunction, choice: Choice, listed: Sequence
     )
     chooser.cache = cache  # type: ignore[attr-defined]  # for explain and tests
     return chooser
+
+
+def explain_choice(
+    record: DispatchedFunction,
+    choice: Choice,
+    args: tuple[t.Any, ...],
+    kwargs: dict[str, t.Any],
+) -> tuple[str, list[str]]:
+    """Return the backend a choice would run for this call (``"cpu"``: none), and why.
+
+    Candidates' ``can_run``/``should_run`` hooks are asked (they should be cheap
+    and without effects); nothing else runs.
+    """
+    import inspect  # noqa: PLC0415 - explain only
+
+    from turnout._names import CPU  # noqa: PLC0415
+
+    listed = choice.backends
+    notes: list[str] = []
+    if choice.per_function:
+        override = override_for(record.state.overrides, (record.name, record.public_name))
+        if override is not None:
+            listed = override
+            notes.append(f"settings.priority for {record.name}: {list(override)}")
+    owned: list[str] = []
+    if choice.automatic:
+        bound = inspect.signature(record.host).bind_partial(*args, **kwargs).arguments
+        params = list(record.route_parameter_names()[:-1])
+        names = [
+            name
+            for index in record.dispatch_positions()
+            if params[index] in bound
+            for name in type_names(type(bound[params[index]]))
+        ]
+        owned, reasons = owners_of(names, record.discovery.owners(), listed, record.state.opted_in)
+        notes += reasons or [f"no backend owns {names[0] if names else 'the arguments'}"]
+    order = candidates(choice, listed, owned)
+    if order:
+        notes.append(f"candidates, in order: {', '.join(order)}")
+    for label in order:
+        verdict = _verdict(record, label, args, kwargs)
+        if verdict is None:
+            return record.discovery.require(label).name, notes
+        notes.append(verdict)
+    return CPU, notes
+
+
+def _verdict(
+    record: DispatchedFunction, label: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+) -> str | None:
+    """Return why `label` would not run this call, or None if it would."""
+    try:
+        entry = record.discovery.require(label)
+    except TurnoutError as error:
+        return f"{label}: {error}"
+    plan = record.plan(entry)
+    if plan is None:
+        return f"{entry.name}: does not implement it"
+    for kind, hook, per_function in _hooks(entry, plan.implementation, explicit=False):
+        verdict = hook(*args, **kwargs) if per_function else hook(record.name, args, kwargs)
+        if verdict is not True:
+            said = repr(verdict) if isinstance(verdict, str) else "no"
+            return f"{entry.name}: {kind} said {said}"
+    return None

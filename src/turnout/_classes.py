@@ -14,6 +14,7 @@ from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
+from turnout._selection import Choice, priority_from
 from turnout._state import SelectionState, environment_label
 from turnout._warnings import FallbackWarning, warn
 
@@ -89,8 +90,19 @@ class DispatchedClass:
         return public_name(self.host, self.qualified_name)
 
     def implementation(self, label: object) -> type:
-        """Return the class to construct for `label` (the backend's or the host's)."""
+        """Return the class to construct for `label` (the backend's or the host's).
+
+        For a priority list, the first of its backends that provides the class;
+        automatic selection does not apply to classes.
+        """
+        if self._state.forced:
+            return self.host
+        if isinstance(label, list):
+            label = tuple(label)
         label = environment_label(self._state, self._settle, label)
+        backends = priority_from(label) if not isinstance(label, str) or "," in label else None
+        if isinstance(label, Choice) or backends is not None:
+            return self._from_list(label, backends)
         if label == CPU:
             return self.host
         entry = self._discovery.select(label)
@@ -113,6 +125,29 @@ class DispatchedClass:
             guard_init(found)  # it inherits the host's __new__: see already_built
         if isinstance(label, str):
             self.implementations[label] = found
+        return found
+
+    def _from_list(self, key: object, backends: tuple[str, ...] | None) -> type:
+        """Return the class the first backend of a priority list provides, else the host's."""
+        if isinstance(key, Choice):
+            backends = key.backends
+            if key.per_function:
+                backends = self._state.overrides.get(self.name, backends)
+        found = None
+        for label in backends or ():
+            entry = self._discovery.select(label)
+            candidate = getattr(entry.obj, self.name, None)
+            if isinstance(candidate, type) and candidate is not self.host:
+                found = self.implementation(entry.name)
+                break
+        if found is None:
+            found = self.host
+            if backends:
+                if isinstance(key, (str, Choice, tuple)):
+                    self.fallbacks[key] = ", ".join(backends)
+                self.check_fallback(", ".join(backends))
+        if isinstance(key, (str, Choice, tuple)):
+            self.implementations[key] = found
         return found
 
     def check_fallback(self, backend: str) -> None:
@@ -179,12 +214,33 @@ class DispatchedClass:
         self.fallbacks.clear()
 
     def explain(
-        self, label: str, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+        self, label: t.Any, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> Explanation:
         """Return an `Explanation` of constructing the class with `label`."""
         del args, kwargs  # construction arguments do not change which class is built
         from turnout._report import Explanation  # noqa: PLC0415
 
+        if isinstance(label, Choice):
+            chosen = self.implementation(label)
+            backend = (
+                CPU
+                if chosen is self.host
+                else next(
+                    (
+                        entry.name
+                        for entry in self._discovery.loaded_entries()
+                        if getattr(entry.obj, self.name, None) is chosen
+                    ),
+                    CPU,
+                )
+            )
+            return Explanation(
+                self.public_name,
+                backend,
+                why,
+                f"{chosen.__module__}.{chosen.__qualname__}()",
+                fallback=bool(label.backends) and chosen is self.host,
+            )
         if label == CPU:
             chosen, backend = self.host, CPU
         else:
@@ -353,6 +409,8 @@ def _chooser(record: DispatchedClass, state: SelectionState) -> Callable[[object
             found = implementations[label]
         except (KeyError, TypeError):
             return slow(label)
+        if state.forced:
+            return record.host
         if label in fallbacks and state.fallback_var.get().name != "silent":
             record.check_fallback(fallbacks[label])
         return found

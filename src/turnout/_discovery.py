@@ -549,6 +549,34 @@ class Discovery:
         self._admission.flush()
         return sorted(found.values(), key=lambda owner: owner.name)
 
+    def unloaded(self) -> list[tuple[Entry, StaticInfo | None]]:
+        """Return the entry points admitted but not imported yet, with their static metadata.
+
+        Each as an `Entry` of status ``NOT_LOADED`` (for reports); nothing is imported.
+        """
+        with self.lock:
+            candidates = [c for c in self._scan() if c.state == _PENDING]
+        found = []
+        for candidate in candidates:
+            info = self.info(candidate)
+            rule = candidate.rule
+            name = rule.canonical if rule is not None else None
+            name = name or (info.name if info is not None and info.name else None)
+            entry = Entry(
+                name or candidate.provider.name,
+                labels=(
+                    name or candidate.provider.name,
+                    *(info.aliases if info is not None else ()),
+                ),
+                provider=candidate.provider,
+                trusted=rule is not None,
+                status=BackendStatus.NOT_LOADED,
+                reason="installed; not imported (reported from its metadata)",
+            )
+            found.append((entry, info))
+        self._admission.flush()
+        return found
+
     def _candidate_of(self, provider: Provider) -> _Candidate | None:
         return next((c for c in self._candidates or () if c.provider is provider), None)
 

@@ -23,7 +23,7 @@ from turnout._codegen import (
 )
 from turnout._discovery import Discovery
 from turnout._docstrings import DocEntry, DocMerge, selector_entry
-from turnout._errors import DispatchDefinitionError, MissingImplementationError, TurnoutError
+from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._params import OMITTED, Shape, code_shape, is_plain_function, shape_of
@@ -563,12 +563,32 @@ class DispatchedFunction:
     # -- explain ---------------------------------------------------------------------------
 
     def explain(
-        self, label: str, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+        self, label: t.Any, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> Explanation:
-        """Return an `Explanation` of a call to `label`, without running it."""
+        """Return an `Explanation` of a call to `label` (or a choice), without running it."""
         import inspect  # noqa: PLC0415
 
         from turnout._report import Explanation  # noqa: PLC0415
+
+        if isinstance(label, Choice):
+            from turnout._candidates import explain_choice  # noqa: PLC0415
+
+            backend, notes = explain_choice(self, label, args, dict(kwargs))
+            if backend == CPU:
+                return Explanation(
+                    self.public_name, CPU, why, f"{self.public_name}()", notes=tuple(notes)
+                )
+            explained = self.explain(backend, why, args, kwargs)
+            return Explanation(
+                explained.function,
+                explained.backend,
+                why,
+                explained.runs,
+                forwarded=explained.forwarded,
+                dropped=explained.dropped,
+                added=explained.added,
+                notes=(*notes, *explained.notes),
+            )
 
         host = inspect.signature(self.host)
         extra = {key: kwargs.pop(key) for key in list(kwargs) if key not in host.parameters}
@@ -631,10 +651,15 @@ class DispatchedFunction:
         if found is None:
             import inspect  # noqa: PLC0415
 
-            from turnout._signature import collect_additions, merged_signature  # noqa: PLC0415
+            from turnout._signature import (  # noqa: PLC0415
+                collect_additions,
+                mapped_targets,
+                merged_signature,
+            )
 
             host = inspect.signature(self.host)
             implementations = []
+            mapped: dict[str, tuple[str, ...]] = {}
             for entry in self._discovery.loaded_entries():
                 implementation = self._safe_implementation(entry)
                 if implementation is None:
@@ -644,14 +669,15 @@ class DispatchedFunction:
                 except (TypeError, ValueError):
                     continue
                 implementations.append((entry.name, backend, None))
-            additions = collect_additions(host, self._keyword, implementations)
+                mapped[entry.name] = mapped_targets(implementation)
+            additions = collect_additions(host, self._keyword, implementations, mapped)
             found = self._signature = merged_signature(host, self._keyword, additions)
         return found
 
     def _safe_implementation(self, entry: Entry) -> Callable[..., t.Any] | None:
         try:
             return self.implementation(entry)
-        except (TurnoutError, AttributeError):
+        except Exception:  # noqa: BLE001 - a broken backend must not break the others' queries
             return None
 
     def merge(self, entries: Iterable[Entry], version: int = 0) -> None:
@@ -663,10 +689,16 @@ class DispatchedFunction:
         if version < self._version:
             return
         from turnout._docstrings import parameter_entries  # noqa: PLC0415
-        from turnout._signature import backend_only_shape_parameters, doc_additions  # noqa: PLC0415
+        from turnout._signature import (  # noqa: PLC0415
+            backend_only_shape_parameters,
+            doc_additions,
+            mapped_targets,
+        )
 
         host = self.shape()
         implementations = []
+        renames: list[str] = []
+        mapped: dict[str, tuple[str, ...]] = {}
         for entry in entries:
             implementation = self._safe_implementation(entry)
             if implementation is None:
@@ -675,18 +707,31 @@ class DispatchedFunction:
                 backend = shape_of(implementation)
             except (TypeError, ValueError):
                 continue
-            _, required = backend_only_shape_parameters(host, self._keyword, backend)
+            mapped[entry.name] = mapped_targets(implementation)
+            _, required = backend_only_shape_parameters(
+                host, self._keyword, backend, mapped[entry.name]
+            )
             for param in required:
                 self._warn_required(entry.name, param.name)
             doc = getattr(implementation, "__doc__", None)
             implementations.append((entry.name, backend, parameter_entries(doc)))
-        additions = doc_additions(host, self._keyword, implementations)
+            mapping = getattr(implementation, "turnout_parameters", None)
+            if isinstance(mapping, dict) and mapping:
+                takes = "; ".join(
+                    f"``{host_name}`` as ``{target if isinstance(target, str) else target[0]}``"
+                    for host_name, target in mapping.items()
+                )
+                renames.append(f"Backend ``{entry.name}`` takes {takes}.")
+        additions = doc_additions(host, self._keyword, implementations, mapped=mapped)
+        selector = self._selector
+        if renames:
+            selector = DocEntry(selector.name, [*selector.description, "", *renames])
         with self._lock:
             if version < self._version:
                 return
             self._version = version
             self._doc_entries = [
-                self._selector,
+                selector,
                 *(addition.doc_entry() for addition in additions.values()),
             ]
             self.known_extras = frozenset(additions)
@@ -701,7 +746,7 @@ class DispatchedFunction:
 
     def support(self, entries: Iterable[Entry]) -> dict[str, tuple[str, ...] | None]:
         """Return, per backend, the backend-only parameters it adds (None: it lacks this)."""
-        from turnout._signature import backend_only_shape_parameters  # noqa: PLC0415
+        from turnout._signature import backend_only_shape_parameters, mapped_targets  # noqa: PLC0415
 
         found: dict[str, tuple[str, ...] | None] = {}
         for entry in entries:
@@ -714,7 +759,9 @@ class DispatchedFunction:
             except (TypeError, ValueError):
                 found[entry.name] = ()
                 continue
-            mergeable, _ = backend_only_shape_parameters(self.shape(), self._keyword, backend)
+            mergeable, _ = backend_only_shape_parameters(
+                self.shape(), self._keyword, backend, mapped_targets(implementation)
+            )
             found[entry.name] = tuple(sorted(param.name for param in mergeable))
         return found
 

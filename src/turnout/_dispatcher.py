@@ -18,6 +18,7 @@ from turnout._errors import DispatchDefinitionError
 from turnout._names import CPU
 from turnout._registration import Registrar, Registration
 from turnout._registry import Registry
+from turnout._selection import Choice, priority_from
 from turnout._settings import Settings
 from turnout._state import SelectionState
 from turnout._view import BackendsView
@@ -277,8 +278,16 @@ class BackendDispatcher:
         """
         return [record.wrapper for record in self._dispatched]
 
-    def support(self) -> dict[str, dict[str, tuple[str, ...] | None]]:
-        """Return which backend implements what (loads every backend).
+    def support(self, *, load: bool = True) -> dict[str, dict[str, tuple[str, ...] | None]]:
+        """Return which backend implements what.
+
+        Parameters
+        ----------
+        load
+            Load every backend first (exact). False imports nothing: a backend not
+            loaded yet is described by the ``functions`` its distribution declares
+            in static metadata (its backend-only parameters are then unknown: ``()``),
+            and left out if it declares nothing.
 
         Returns
         -------
@@ -290,9 +299,22 @@ class BackendDispatcher:
 
         .. versionadded:: 0.1
         """
-        self.discover()
+        if load:
+            self.discover()
         entries = self._discovery.loaded_entries()
-        return {record.public_name: record.support(entries) for record in self._dispatched}
+        table = {record.public_name: record.support(entries) for record in self._dispatched}
+        if not load:
+            for entry, info in self._discovery.unloaded():
+                if info is None or info.functions is None:
+                    continue
+                for record in self._dispatched:
+                    cell = () if record.name in info.functions else None
+                    table[record.public_name][entry.name] = cell
+            for cells in table.values():
+                ordered = dict(sorted(cells.items()))
+                cells.clear()
+                cells.update(ordered)
+        return table
 
     @property
     def backends(self) -> BackendsView:
@@ -389,20 +411,28 @@ class BackendDispatcher:
         """
         self._discovery.refresh()  # which invalidates every plan (on_reset)
 
-    def report(self) -> list[turnout.BackendInfo]:
-        """Load every backend and describe each one, and each refused entry point.
+    def report(self, *, load: bool = True) -> list[turnout.BackendInfo]:
+        """Describe each backend, and each refused entry point.
+
+        Parameters
+        ----------
+        load
+            Load every backend first. False imports nothing: backends not loaded
+            yet are reported from their metadata, with status ``NOT_LOADED`` and
+            the functions their static metadata declares.
 
         Returns
         -------
         list of BackendInfo
-            Ready backends first (by name), then failed, rejected and shadowed
-            ones in the order they were met.
+            Ready (and, without `load`, not loaded) backends first, by name; then
+            failed, rejected and shadowed ones in the order they were met.
 
         .. versionadded:: 0.1
         """
         from turnout._report import info_of  # noqa: PLC0415 - dataclasses on demand
 
-        self.discover()
+        if load:
+            self.discover()
         infos = []
         for entry in self._discovery.loaded_entries():
             implements = tuple(
@@ -411,6 +441,14 @@ class BackendDispatcher:
                 if record.support([entry])[entry.name] is not None
             )
             infos.append(info_of(entry, implements))
+        if not load:
+            for entry, info in self._discovery.unloaded():
+                functions = info.functions if info is not None and info.functions else ()
+                implements = tuple(
+                    record.public_name for record in self._dispatched if record.name in functions
+                )
+                infos.append(info_of(entry, implements))
+            infos.sort(key=lambda info: info.name)
         infos.extend(info_of(entry) for entry in self._registry.refused())
         return infos
 
@@ -442,13 +480,21 @@ class BackendDispatcher:
                 action="pass a function decorated with this dispatcher's backend_dispatch",
             )
         label = kwargs.pop(self.backend_keyword, None)
-        if label is not None:
+        state = self._state
+        if state.forced:
+            label, why = CPU, "forced by the environment (<HOST>_STRICT)"
+        elif label is not None:
             why = "call keyword"
-        elif self._state.var.get() is not self._state.default:
-            label, why = self._state.var.get().name, "use_backend scope"
+        elif state.var.get() is not state.default:
+            label, why = state.var.get().name, "use_backend scope"
         else:
-            label = self._state.default.name
-            why = "settings.backend" if label != CPU else "default"
+            label = state.default.name
+            why = _default_why(label, state.default.explicit)
+        backends = priority_from(label) if not isinstance(label, str) or "," in label else None
+        if backends is not None:
+            label = Choice.of(self._settings.resolve_list(backends))
+        if isinstance(label, Choice):
+            return record.explain(label, why, args, kwargs)
         canonical = CPU if label == CPU else self._discovery.require(label).name
         return record.explain(canonical, why, args, kwargs)
 
@@ -521,6 +567,14 @@ class BackendDispatcher:
             f"<turnout.BackendDispatcher host_name={self.host_name!r} "
             f"entrypoint_group={self.entrypoint_group!r}>"
         )
+
+
+def _default_why(label: object, explicit: bool) -> str:
+    if isinstance(label, Choice):
+        if label.per_function:
+            return "settings.priority, else settings.backend"
+        return "settings.backend" if label.backends else "automatic selection"
+    return "settings.backend" if explicit else "default"
 
 
 BackendDispatcher.__module__ = "turnout"

@@ -25,6 +25,8 @@ class BackendStatus(enum.Enum):
     """Refused before or after import: bad label, reserved, claimed, failed trust."""
     SHADOWED = "shadowed"
     """Hidden by an in-process backend of the same name."""
+    NOT_LOADED = "not loaded"
+    """Installed and admitted, not imported yet (reported from its metadata)."""
 
 
 BackendStatus.__module__ = "turnout"

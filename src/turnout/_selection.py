@@ -166,9 +166,8 @@ def candidates(
 def priority_from(value: object) -> tuple[str, ...] | None:
     """Return a priority list from a list, tuple or ``"a,b"`` string; None for one label."""
     if isinstance(value, str):
-        if "," not in value:
-            return None
-        return tuple(part.strip() for part in value.split(",") if part.strip())
+        parts = tuple(part.strip() for part in value.split(",") if part.strip())
+        return parts if "," in value and parts else None
     if isinstance(value, (list, tuple)):
         return tuple(value)
     return None

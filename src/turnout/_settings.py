@@ -360,9 +360,9 @@ class Settings:
 
     def resolve_list(self, labels: Sequence[str]) -> tuple[str, ...]:
         """Return the canonical names of a priority list (``"cpu"`` may close it)."""
-        if isinstance(labels, str) or not isinstance(labels, (list, tuple)):
+        if isinstance(labels, str) or not isinstance(labels, (list, tuple)) or not labels:
             raise ConfigurationError(
-                problems=[f"a priority list is a list of backend labels, not {labels!r}"],
+                problems=[f"a priority list is a non-empty list of backend labels, not {labels!r}"],
                 host_name=self.host_name,
                 subject="setting",
             )

@@ -59,7 +59,7 @@ class Addition:
 
 
 def backend_only_shape_parameters(
-    host: Shape, keyword: str, backend: Shape
+    host: Shape, keyword: str, backend: Shape, mapped: Iterable[str] = ()
 ) -> tuple[list[Param], list[Param]]:
     """Split a backend's extra parameters into mergeable and required ones.
 
@@ -72,9 +72,10 @@ def backend_only_shape_parameters(
     """
     mergeable: list[Param] = []
     required: list[Param] = []
+    taken = set(mapped)  # backend parameters a parameter map fills from host ones
     for param in backend.params:
         name = param.name
-        if name in host.by_name or param.kind in VARIADIC or name.startswith("_"):
+        if name in host.by_name or name in taken or param.kind in VARIADIC or name.startswith("_"):
             continue
         if param.kind == POSITIONAL_ONLY or name == keyword:
             continue
@@ -87,6 +88,7 @@ def doc_additions(
     keyword: str,
     implementations: Iterable[tuple[str, Shape, Mapping[str, DocEntry]]],
     annotations: Mapping[tuple[str, str], object] | None = None,
+    mapped: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, Addition]:
     """Gather backend-only parameters across backends, by name.
 
@@ -103,7 +105,8 @@ def doc_additions(
     """
     additions: dict[str, Addition] = {}
     for backend_name, shape, described in sorted(implementations, key=lambda item: item[0]):
-        mergeable, _ = backend_only_shape_parameters(host, keyword, shape)
+        taken = (mapped or {}).get(backend_name, ())
+        mergeable, _ = backend_only_shape_parameters(host, keyword, shape, taken)
         for param in mergeable:
             entry = described.get(param.name)
             text = entry.description if entry is not None else ()
@@ -118,6 +121,7 @@ def collect_additions(
     host: inspect.Signature,
     keyword: str,
     implementations: Iterable[tuple[str, inspect.Signature, str | None]],
+    mapped: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, Addition]:
     """Gather backend-only parameters from `inspect` signatures (for the merged signature)."""
     from turnout._docstrings import parameter_entries  # noqa: PLC0415
@@ -128,7 +132,7 @@ def collect_additions(
         shapes.append((backend_name, signature_shape(signature), parameter_entries(doc)))
         for param in signature.parameters.values():
             annotations[backend_name, param.name] = param.annotation
-    return doc_additions(signature_shape(host), keyword, shapes, annotations)
+    return doc_additions(signature_shape(host), keyword, shapes, annotations, mapped)
 
 
 def merged_signature(
@@ -151,3 +155,13 @@ def merged_signature(
     params.extend(addition.parameter() for addition in values)
     params.extend(p for p in host.parameters.values() if p.kind is inspect.Parameter.VAR_KEYWORD)
     return host.replace(parameters=params)
+
+
+def mapped_targets(implementation: object) -> tuple[str, ...]:
+    """Return the backend parameters a backend function's parameter map fills."""
+    mapping = getattr(implementation, "turnout_parameters", None)
+    if not isinstance(mapping, dict):
+        return ()
+    return tuple(
+        target if isinstance(target, str) else str(target[0]) for target in mapping.values()
+    )
