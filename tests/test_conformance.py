@@ -9,6 +9,8 @@ import pytest
 from turnout import BackendDispatcher
 from turnout.testing import Finding, assert_conformance, check_backend, run_conformance
 
+pytest_plugins = ["turnout.testing.fixtures"]  # the fixture is opt-in
+
 
 @pytest.fixture
 def dispatcher():

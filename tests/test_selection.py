@@ -415,7 +415,9 @@ def test_a_backend_for_other_host_versions_is_refused_before_import(arrays, make
     dispatcher = make_dispatcher(
         trusted_backends={"fast": {"package": "pkg-fast"}}, host_version="1.4"
     )
-    with pytest.warns(EntryPointRejectedWarning, match="supports testhost >=2.0, but testhost 1.4 is installed"):
+    with pytest.warns(
+        EntryPointRejectedWarning, match="supports testhost >=2.0, but testhost 1.4 is installed"
+    ):
         with pytest.raises(BackendRefusedError, match="upgrade"):
             dispatcher.settings.backend = "fast"
     assert "mod_fast" not in arrays.imported()

@@ -27,6 +27,22 @@ if TYPE_CHECKING:
 _notes = threading.local()  # why earlier candidates did not run, for the final route's message
 
 
+class Observer:
+    """What a test session records about dispatch (``pytest --turnout-backend``); no-ops here."""
+
+    def ran(self, function: str, backend: str) -> None:
+        """Record that a backend function returned."""
+
+    def declined(self, function: str, backend: str, reason: str) -> None:
+        """Record a declined call (a hook said no, or it raised NotImplementedError)."""
+
+    def fell_back(self, function: str, backends: str, reason: str) -> None:
+        """Record that the host's code ran for a call a backend was chosen for."""
+
+
+observer: Observer | None = None  # set by turnout's pytest plugin before routes are made
+
+
 def _log(message: str, *args: object) -> None:
     import sys  # noqa: PLC0415
 
@@ -90,6 +106,8 @@ def _decliner(record: DispatchedFunction, backend: str, run: Route) -> Route:
             raise error
         reason = f"{backend}: raised NotImplementedError" + (f": {error}" if str(error) else "")
         _log("%s: %s; next candidate", record.public_name, reason)
+        if observer is not None:
+            observer.declined(record.public_name, backend, reason)
         return _pass_on(reason, run, args)
 
     return declined
@@ -136,6 +154,8 @@ def _gate(
                 repr(verdict) if isinstance(verdict, str) else "no"
             )
             _log("%s: %s; next candidate", record.public_name, reason)
+            if observer is not None:
+                observer.declined(record.public_name, backend, reason)
             return _pass_on(reason, run, args)
         return route(*args)
 

@@ -6,6 +6,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 
+from turnout import _candidates
 from turnout import _lazytyping as t
 from turnout._candidates import chain, choice_route, noted
 from turnout._codegen import (
@@ -158,6 +159,22 @@ def _debug(message: str, *args: object) -> None:
     logging = sys.modules.get("logging")
     if logging is not None:
         logging.getLogger("turnout").debug(message, *args)
+
+
+def _counted(implementation: t.Any, function: str, backend: str) -> t.Any:
+    """Return `implementation`, telling the session's observer each time it returns."""
+
+    def counted(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        result = implementation(*args, **kwargs)
+        if _candidates.observer is not None:
+            _candidates.observer.ran(function, backend)
+        return result
+
+    counted.__wrapped__ = implementation  # type: ignore[attr-defined]
+    counted.__name__ = getattr(implementation, "__name__", "counted")
+    counted.__qualname__ = getattr(implementation, "__qualname__", "counted")
+    counted.__module__ = getattr(implementation, "__module__", None) or __name__
+    return counted
 
 
 class SignatureSource:
@@ -477,6 +494,8 @@ class DispatchedFunction:
             backend = shape_of(implementation)
         except (TypeError, ValueError):
             backend = self.shape()  # uninspectable: pass calls through as the host takes them
+        if _candidates.observer is not None:  # a test session counts what ran where
+            implementation = _counted(implementation, self.public_name, entry.name)
         plan = CallPlan(
             host=self.shape(),
             backend=backend,
@@ -509,6 +528,10 @@ class DispatchedFunction:
         known = reasons if reasons is not None else []
 
         def fallback(*args: t.Any) -> t.Any:  # the route convention: all positional
+            watching = _candidates.observer
+            if watching is not None:
+                reason = "; ".join([*known, *noted()]) or "it does not implement it"
+                watching.fell_back(self.public_name, backends, reason)
             if var.get().name != "silent":
                 said = [*known, *noted()]
                 check(backends, "; ".join(said) or "it does not implement it")

@@ -20,13 +20,28 @@ from turnout._registration import Registrar, Registration
 from turnout._registry import Registry
 from turnout._selection import Choice, priority_from
 from turnout._settings import Settings
-from turnout._state import SelectionState
+from turnout._state import SelectionState, select_for_session
 from turnout._view import BackendsView
 
 DEFAULT_KEYWORD = "backend"
 # Every dispatcher alive, for the fork hook. `_weakrefset` is what `weakref.WeakSet`
 # is; `threading` has imported it already, `weakref` itself would cost an import.
 _live: WeakSet[BackendDispatcher] = WeakSet()
+
+
+_session: list[str] = []  # a backend a test session selects in every host (pytest plugin)
+
+
+def select_everywhere(label: str | None) -> None:
+    """Select `label` in every host, now and created later (``pytest --turnout-backend``).
+
+    None ends it: hosts created later select nothing (those already made keep it).
+    """
+    _session[:] = [label] if label is not None else []
+    if label is None:
+        return
+    for dispatcher in list(_live):
+        select_for_session(dispatcher._state, label)  # noqa: SLF001 - the module's own state
 
 
 def _after_fork_in_child() -> None:
@@ -175,6 +190,8 @@ class BackendDispatcher:
             forced=environment.forced,
         )
         self._state.on_change = self._invalidate
+        if _session:
+            select_for_session(self._state, _session[0])
         self._settings = Settings(self._discovery, self._state)
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
         self._records: dict[object, DispatchedFunction | DispatchedClass] = {}

@@ -75,6 +75,7 @@ class SelectionState:
         "base",
         "default",
         "env_backend",
+        "env_quiet",
         "fallback_default",
         "fallback_var",
         "forced",
@@ -115,6 +116,7 @@ class SelectionState:
         # The user's process-wide choice: None (nothing set), a label, or a list.
         # <HOST>_BACKEND: a label resolved (or reported) on first use.
         self.env_backend = env_backend
+        self.env_quiet = False  # a test session's choice: a host without it runs its own code
         self.base: str | tuple[str, ...] | None = env_priority or env_backend
         self.recompute()
 
@@ -170,6 +172,9 @@ def settle_environment(state: SelectionState, resolve: Callable[[str], str], var
         state.base = resolve(label)
     except (ValueError, ImportError) as error:
         state.base = None
+        if state.env_quiet:
+            state.recompute()
+            return
         warn(
             f"Environment variable {variable}={label!r} is ignored: {error} "
             "Using 'cpu' (the host's own code).",
@@ -184,3 +189,10 @@ def environment_label(state: SelectionState, settle: Callable[[], None], label: 
         return label
     settle()  # resolves once (or reports it and falls back to cpu)
     return state.default.name
+
+
+def select_for_session(state: SelectionState, label: str) -> None:
+    """Select `label` process-wide, resolved on first use; quietly the host's code if absent."""
+    state.env_backend = state.base = label
+    state.env_quiet = True
+    state.recompute()

@@ -1,0 +1,62 @@
+"""``pytest --turnout-backend=NAME``: one backend for the whole session, and a tally."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import pytest
+
+from turnout._candidates import Observer
+
+
+class BackendSession(Observer):
+    """Selects one backend for the session and tallies where each call ran."""
+
+    def __init__(self, name: str) -> None:
+        from turnout import _candidates  # noqa: PLC0415
+        from turnout._dispatcher import select_everywhere  # noqa: PLC0415
+
+        self.name = name
+        self._ran: Counter[str] = Counter()
+        self._declined: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._fell_back: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        _candidates.observer = self
+        select_everywhere(name)
+
+    # The Observer methods (see turnout._candidates.Observer).
+    def ran(self, function: str, backend: str) -> None:
+        """Count a call `backend` ran."""
+        if backend == self.name:
+            self._ran[function] += 1
+
+    def declined(self, function: str, backend: str, reason: str) -> None:  # noqa: ARG002 - in the reason
+        """Count a call a candidate declined."""
+        self._declined[function][reason] += 1
+
+    def fell_back(self, function: str, backends: str, reason: str) -> None:  # noqa: ARG002
+        """Count a call the host's code ran instead."""
+        self._fell_back[function][reason] += 1
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """Print which functions ran on the backend, fell back, or were declined."""
+        write = terminalreporter.write_line
+        terminalreporter.section(f"turnout: backend {self.name!r}")
+        functions = sorted({*self._ran, *self._declined, *self._fell_back})
+        if not functions:
+            write("no dispatched function was called with it")
+            return
+        for function in functions:
+            write(f"{function}: ran on {self.name} {self._ran[function]} time(s)")
+            for shown, table in (("declined", self._declined), ("fell back", self._fell_back)):
+                for reason, count in sorted(table[function].items()):
+                    write(f"    {shown} {count} time(s): {reason}")
+
+    def pytest_unconfigure(self) -> None:
+        """Stop observing (a pytester run in the same process)."""
+        from turnout import _candidates  # noqa: PLC0415
+        from turnout._dispatcher import select_everywhere  # noqa: PLC0415
+
+        if _candidates.observer is self:
+            _candidates.observer = None
+            select_everywhere(None)
