@@ -24,6 +24,7 @@ TAG = f"py{sys.version_info[0]}.{sys.version_info[1]}"
 EXAMPLES = [
     ROOT / "examples" / "example_host",
     ROOT / "examples" / "example_host_accel",
+    ROOT / "examples" / "example_host_arrays",
 ]
 
 

@@ -1,19 +1,22 @@
 """A walk through turnout as an end user sees it.
 
 Run it with ``python3 dev.py demo``: that installs turnout, ``example_host`` and
-its backend ``example-host-accel`` into a fresh virtual environment, and runs
-this script there, so the backend is found through its real entry point.
+two backends, ``example-host-accel`` and ``example-host-arrays``, into a fresh
+virtual environment, and runs this script there, so the backends are found
+through their real entry points.
 """
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
 import warnings
 
 import example_host
-from example_host import RunningStats, mean, moving_average, settings, standardize
+from example_host import RunningStats, explain, mean, moving_average, settings, standardize
+from example_host_arrays import ChunkedArray
 
 import turnout
 
@@ -24,10 +27,8 @@ def step(title: str) -> None:
     print(f"\n== {title}")
 
 
-def main() -> None:
-    # A backend the host trusts loads silently; an untrusted one would warn once.
-    warnings.simplefilter("always", turnout.TurnoutWarning)
-
+def by_name() -> None:
+    """Select a backend by its name: per call, in a scope, process-wide."""
     step("Installed backends (entry point group 'example_host.backends')")
     print("labels:   ", example_host.available_backend_names())
     print("canonical:", settings.available_backends())
@@ -74,8 +75,33 @@ def main() -> None:
 
     step("Fallback: the backend has no 'standardize', so the host's code runs")
     print("standardize([1, 2, 3]) =", standardize([1.0, 2.0, 3.0]))
-    settings.backend = "cpu"
+    del settings.backend  # forget the choice ("cpu" would also turn type-based selection off)
 
+
+def by_type() -> None:
+    """Let the types of the arguments choose; a priority list; backends that decline."""
+    step("Automatic: a ChunkedArray goes to the backend that owns its type, 'chunked'")
+    chunks = ChunkedArray([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], chunk_size=4)
+    print("mean(chunks) =", mean(chunks), "  with nobody naming a backend")
+    print(explain(mean, chunks))
+    print("mean(DATA) =", mean(DATA), "  (a list: no backend owns it, the host's code runs)")
+
+    step("Priorities: settings.backend = ['chunked', 'example_accel'], with turnout's DEBUG log")
+    settings.backend = ["chunked", "example_accel"]
+    print("mean(chunks) =", mean(chunks), "  (chunked)")
+    log = logging.getLogger("turnout")
+    log.setLevel(logging.DEBUG)
+    result = mean(DATA)
+    print("mean(DATA) =", result, "  (chunked declined a list: example_accel ran)")
+    result = moving_average(chunks, window=6)
+    print("moving_average(chunks, window=6) =", result, "  (chunked declined: example_accel ran)")
+    log.setLevel(logging.WARNING)
+    print(explain(mean, DATA))
+    del settings.backend
+
+
+def errors_and_report() -> None:
+    """What a mistake looks like, and the host's view of what is installed."""
     step("Errors say what is wrong and what to do")
     for label in ("acel", "cuda"):
         try:
@@ -85,6 +111,15 @@ def main() -> None:
 
     step("What is installed, as the host sees it: python -m turnout --host example_host")
     subprocess.run([sys.executable, "-m", "turnout", "--host", "example_host"], check=True)
+
+
+def main() -> None:
+    # A backend the host trusts loads silently; an untrusted one would warn once.
+    warnings.simplefilter("always", turnout.TurnoutWarning)
+    logging.basicConfig(stream=sys.stdout, format="  turnout log: %(message)s")
+    by_name()
+    by_type()
+    errors_and_report()
 
 
 if __name__ == "__main__":

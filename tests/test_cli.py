@@ -138,3 +138,128 @@ def test_no_import_lists_from_metadata_only(group_site, group, import_log):
     assert [row["status"] for row in rows] == ["not imported", "not imported"]
     assert import_log.read_text() == ""
     assert result.returncode == 0
+
+
+HOST_PACKAGE = {
+    "testhost_pkg/__init__.py": (
+        "from testhost_pkg._backends import dispatcher\n"
+        "@dispatcher.backend_dispatch\n"
+        "def score(data):\n"
+        "    return data\n"
+        "@dispatcher.backend_dispatch\n"
+        "def other(data):\n"
+        "    return data\n"
+    ),
+    "testhost_pkg/_backends.py": (
+        "from turnout import BackendDispatcher\n"
+        "dispatcher = BackendDispatcher({group!r}, 'testhost', "
+        "trusted_backends={{'gpu': {{'package': 'host-gpu', 'aliases': ['graphics']}}}})\n"
+    ),
+}
+
+
+def host_site(install, site, group, *backends):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": GPU})
+    for dist, name, source in backends:
+        install(dist, {name: f"{name}_mod:Backend"}, {f"{name}_mod.py": source})
+    modules = {path: text.format(group=group) for path, text in HOST_PACKAGE.items()}
+    site.add("testhost", modules=modules)
+    return site
+
+
+def test_host_table_shows_trust_and_what_each_backend_implements(install, site, group):
+    untrusted = (
+        "class Backend:\n    name = 'fast'\n    def other(self, data):\n        return data\n"
+    )
+    host_site(install, site, group, ("fast-dist", "fast", untrusted))
+    install("impostor-dist", {"graphics": "impostor_mod:Backend"}, {"impostor_mod.py": GPU})
+    result = run(site, "--host", "testhost_pkg")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == [
+        "name",
+        "aliases",
+        "trusted",
+        "distribution",
+        "version",
+        "status",
+        "implements",
+        "error",
+    ]
+    fast = next(line for line in lines if line.startswith("fast "))
+    gpu = next(line for line in lines if line.startswith("gpu "))
+    assert fast.split()[1:3] == ["no", "fast-dist"]
+    assert fast.split()[-2:] == ["ready", "other"]
+    assert gpu.split()[1:5] == ["graphics,", "g", "yes", "host-gpu"]
+    assert gpu.split()[-2:] == ["ready", "score"]
+    impostor = next(line for line in lines if line.startswith("graphics "))
+    assert impostor.split()[1:3] == ["no", "impostor-dist"]
+    assert "rejected" in impostor
+    # the refusal warns: on stderr, before the table, not pointing into turnout's modules
+    assert "turnout: EntryPointRejectedWarning: " in result.stderr
+    assert "__main__.py" not in result.stderr
+    assert "_cli.py" not in result.stderr
+
+
+def test_host_report_without_import_uses_metadata(install, site, group, import_log):
+    host_site(install, site, group)
+    result = run(site, "--host", "testhost_pkg", "--no-import", "--json")
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["status"] == "not loaded"
+    assert row["aliases"] == ["graphics"]
+    assert row["error"] is None
+    assert import_log.read_text() == ""
+
+
+def test_misspelt_group_exits_1_with_did_you_mean(install, site, group):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": GPU})
+    misspelt = group.removesuffix("s")
+    result = run(site, misspelt)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert f"no installed distribution declares an entry point in group {misspelt!r}" in (
+        result.stderr
+    )
+    assert f"Did you mean {group!r}" in result.stderr
+    nowhere = run(site, "zz_no_such_group_anywhere.plugins")
+    assert nowhere.returncode == 1
+    assert "Check the spelling" in nowhere.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_line_on_a_terminal_when_loading_is_slow(install, site, group):
+    import pty  # noqa: PLC0415
+
+    slow = "import time\ntime.sleep(1.5)\nname = 'slow'\n"
+    install("slow-dist", {"slow": "slow_mod"}, {"slow_mod.py": slow})
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site.root), *sys.path])}
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "turnout", group],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=env,
+        )
+        out, _ = process.communicate(timeout=60)
+        os.close(terminal)
+        terminal = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if terminal != -1:
+            os.close(terminal)
+        os.close(controller)
+    assert process.returncode == 0
+    assert f"turnout: loading the entry points of {group}...".encode() in shown
+    assert b"\x1b[K" in shown  # the line is erased before the table
+    assert b"slow" in out
+    # without a terminal: no progress line
+    assert "loading" not in run(site, group).stderr

@@ -292,6 +292,14 @@ def test_switches_and_the_kill_switch(arrays, make_dispatcher, monkeypatch):
         total(data)
     with settings.use_automatic(True):
         assert total(data) == ("fast", 2)
+    settings.automatic = True
+    settings.backend = "cpu"  # an explicit "cpu" is the host's code, whatever the types
+    assert settings.backend == "cpu"
+    with pytest.raises(TypeError):
+        total(data)
+    del settings.backend  # forgets the choice: automatic selection again
+    assert settings.backend == "cpu"
+    assert total(data) == ("fast", 2)
     monkeypatch.setenv("TESTHOST_AUTOMATIC", "0")
     off, _ = automatic_host(make_dispatcher)
     assert not off.settings.automatic

@@ -200,7 +200,13 @@ def automatic_route(record: DispatchedFunction, choice: Choice, listed: Sequence
             skipped: list[str] = []
             found, more = chain(record, order, record.fallback_route(", ".join(order), skipped))
             skipped.extend(more)
-        _log("%s: for %s: candidates %s (%s)", record.public_name, names[:1], order, reasons)
+        _log(
+            "%s: arguments of type %s: candidates %s%s",
+            record.public_name,
+            ", ".join(next(iter(type_names(kind)), "builtins:object") for kind in types),
+            ", ".join(order) or "none (the host's code runs)",
+            "".join(f"; {reason}" for reason in reasons),
+        )
         cache[key] = found
         return found
 

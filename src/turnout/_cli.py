@@ -79,8 +79,24 @@ def scan_group(group: str, *, load: bool = True) -> list[dict[str, Any]]:
     return rows
 
 
-def host_report(module_name: str) -> tuple[list[dict[str, Any]], bool]:
-    """Import a host module, find its dispatcher, and return its report rows and failure flag."""
+HOST_COLUMNS = (
+    "name",
+    "aliases",
+    "trusted",
+    "distribution",
+    "version",
+    "status",
+    "implements",
+    "error",
+)
+
+
+def host_report(module_name: str, *, load: bool = True) -> tuple[list[dict[str, Any]], bool]:
+    """Import a host module, find its dispatcher, and return its report rows and failure flag.
+
+    Without `load`, backends not imported yet are reported from their
+    metadata (status ``not loaded``) and none is imported.
+    """
     import importlib  # noqa: PLC0415
 
     from turnout._dispatcher import BackendDispatcher  # noqa: PLC0415
@@ -93,36 +109,109 @@ def host_report(module_name: str) -> tuple[list[dict[str, Any]], bool]:
     if not found:
         msg = f"no turnout.BackendDispatcher found in {module_name} or its imported submodules"
         raise LookupError(msg)
-    infos = found[0].report()
+    infos = found[0].report(load=load)
     failed = any(info.status.value == "failed" or info.is_conflict for info in infos)
     return [info.as_dict() for info in infos], failed
 
 
-def render(rows: Sequence[dict[str, Any]]) -> str:
-    """Return the rows as an aligned text table."""
-    cells = [list(COLUMNS)] + [
-        [
-            ", ".join(v) if isinstance(v, list) else ("" if v is None else str(v))
-            for v in (row[column] for column in COLUMNS)
-        ]
-        for row in rows
-    ]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+def _cell(column: str, value: object, host: str | None) -> str:
+    if column == "trusted":
+        return "yes" if value else "no"
+    if column == "implements" and isinstance(value, list) and host is not None:
+        prefix = f"{host}."
+        value = [name.removeprefix(prefix) for name in value]
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def render(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str] = COLUMNS, host: str | None = None
+) -> str:
+    """Return the rows as an aligned text table (`host`: a prefix to drop from function names)."""
+    cells = [list(columns)] + [[_cell(c, row.get(c), host) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in cells
     )
 
 
+def installed_groups() -> list[str]:
+    """Return every entry-point group of the installed distributions (for did-you-mean)."""
+    from importlib.metadata import distributions  # noqa: PLC0415 - an error path only
+
+    groups: set[str] = set()
+    for distribution in distributions():
+        groups.update(entry_point.group for entry_point in distribution.entry_points)
+    return sorted(groups)
+
+
+def empty_group_message(group: str) -> str:
+    """Say that `group` has no entry points, with the closest installed group names."""
+    import difflib  # noqa: PLC0415 - an error path only
+
+    groups = installed_groups()
+    close = difflib.get_close_matches(group, groups, n=3, cutoff=0.6)
+    prefix = group.split(".", 1)[0]
+    close += [g for g in groups if g.split(".", 1)[0] == prefix and g not in close]
+    message = f"no installed distribution declares an entry point in group {group!r}."
+    if close:
+        message += " Did you mean " + " or ".join(repr(g) for g in close[:3]) + "?"
+    else:
+        message += (
+            " Check the spelling (a host's documentation names its group), or install a backend."
+        )
+    return message
+
+
+class Progress:
+    """Show a line on a terminal when the work in the ``with`` block takes over `delay` seconds."""
+
+    def __init__(self, text: str, delay: float = 1.0) -> None:
+        self.text = text
+        self.delay = delay
+        self.shown = False
+        self._timer: Any = None
+
+    def _show(self) -> None:
+        sys.stderr.write(f"turnout: {self.text}...")
+        sys.stderr.flush()
+        self.shown = True
+
+    def __enter__(self) -> None:
+        if sys.stderr.isatty():
+            import threading  # noqa: PLC0415 - only on a terminal
+
+            self._timer = threading.Timer(self.delay, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer.join()
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")  # erase the line
+            sys.stderr.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    import warnings  # noqa: PLC0415
+
     parser = argparse.ArgumentParser(
         prog="turnout",
         description=(
             "List the backends an entry-point group offers: each entry point is "
-            "loaded in turn and reported, failures included."
+            "loaded in turn and reported, failures included. With --host, the "
+            "host's own view: trust applied, and what each backend implements."
         ),
-        epilog="Exit code 1 if an entry point failed to load or two claim one name.",
+        epilog=(
+            "Exit code 1 if an entry point failed to load, two claim one name, or "
+            "the group has no entry point at all (a misspelt group: the closest "
+            "installed groups are suggested); 2 for a usage error."
+        ),
     )
     parser.add_argument("group", nargs="?", help="entry-point group, e.g. example_host.backends")
     parser.add_argument("--host", metavar="MODULE", help="report a host's own view (trust applied)")
@@ -130,19 +219,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-import",
         action="store_true",
-        help="list from metadata only: import no backend (group mode)",
+        help="list from metadata only: import no backend",
     )
     args = parser.parse_args(argv)
     if args.host is None and args.group is None:
         parser.error("give an entry-point group, or --host MODULE")
-    if args.host is not None:
-        try:
-            rows, failed = host_report(args.host)
-        except (ImportError, LookupError) as error:
-            print(f"turnout: {error}", file=sys.stderr)
-            return 2
-    else:
-        rows = scan_group(args.group, load=not args.no_import)
-        failed = any(row["status"] in ("failed", "rejected") for row in rows)
-    print(json.dumps(rows, indent=2) if args.json else render(rows))
+    columns: Sequence[str] = COLUMNS
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        if args.host is not None:
+            columns = HOST_COLUMNS
+            try:
+                with Progress(f"loading the backends of {args.host}"):
+                    rows, failed = host_report(args.host, load=not args.no_import)
+            except (ImportError, LookupError) as error:
+                print(f"turnout: {error}", file=sys.stderr)
+                return 2
+        else:
+            with Progress(f"loading the entry points of {args.group}"):
+                rows = scan_group(args.group, load=not args.no_import)
+            failed = any(row["status"] in ("failed", "rejected") for row in rows)
+    for warning in caught:  # before the table, and not as if raised in this module
+        print(f"turnout: {warning.category.__name__}: {warning.message}", file=sys.stderr)
+    sys.stderr.flush()
+    if not rows and args.host is None:
+        print(f"turnout: {empty_group_message(args.group)}", file=sys.stderr)
+        return 1
+    print(json.dumps(rows, indent=2) if args.json else render(rows, columns, args.host))
     return 1 if failed else 0

@@ -562,16 +562,18 @@ class Discovery:
             rule = candidate.rule
             name = rule.canonical if rule is not None else None
             name = name or (info.name if info is not None and info.name else None)
+            name = name or candidate.provider.name
+            labels = (
+                name,
+                *(rule.labels[1:] if rule is not None else ()),
+                *(info.aliases if info is not None else ()),
+            )
             entry = Entry(
-                name or candidate.provider.name,
-                labels=(
-                    name or candidate.provider.name,
-                    *(info.aliases if info is not None else ()),
-                ),
+                name,
+                labels=tuple(dict.fromkeys(labels)),
                 provider=candidate.provider,
                 trusted=rule is not None,
                 status=BackendStatus.NOT_LOADED,
-                reason="installed; not imported (reported from its metadata)",
             )
             found.append((entry, info))
         self._admission.flush()

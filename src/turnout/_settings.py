@@ -181,6 +181,10 @@ class Settings:
         name), or a priority list such as ``["rapids", "numba"]`` (or
         ``"rapids,numba"``): for each call, the first of them that implements the
         function and can run the call runs it, else the fallback policy decides.
+        Assigning ``"cpu"`` runs the host's code everywhere, also where
+        automatic selection would pick a backend by argument type;
+        ``del settings.backend`` forgets the choice (the host's code, or
+        automatic selection where it is on), as if nothing had been assigned.
 
         Raises
         ------
@@ -217,6 +221,12 @@ class Settings:
         self.state.base = (
             self.resolve_list(backends) if backends is not None else self.resolve(value)
         )
+        self.state.env_backend = None
+        self.state.recompute()
+
+    @backend.deleter
+    def backend(self) -> None:
+        self.state.base = None
         self.state.env_backend = None
         self.state.recompute()
 

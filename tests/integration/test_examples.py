@@ -21,6 +21,7 @@ def env_python(tmp_path_factory) -> Path:
         ROOT,
         ROOT / "examples" / "example_host",
         ROOT / "examples" / "example_host_accel",
+        ROOT / "examples" / "example_host_arrays",
     ]
     subprocess.run(
         [
@@ -52,6 +53,7 @@ def env_python(tmp_path_factory) -> Path:
             "turnout",
             "example-host",
             "example-host-accel",
+            "example-host-arrays",
         ],
         check=True,
     )
@@ -81,7 +83,7 @@ def test_installed_backend_is_found_through_its_entry_point(env_python):
         "False",
         "0.75",
         "True",
-        "['accel', 'accelerated', 'example', 'example_accel']",
+        "['accel', 'accelerated', 'chunked', 'chunks', 'example', 'example_accel']",
     ]
 
 
@@ -102,7 +104,7 @@ def test_demo_walkthrough(env_python):
         text=True,
     ).stdout
     for expected in [
-        "canonical: ['example_accel']",
+        "canonical: ['chunked', 'example_accel']",
         "mean(DATA, backend='example_accel') = 1.6666666666666667",
         "inside, settings.backend = 'example_accel'",
         "RunningStats -> example_accel mean 3.0",
@@ -111,6 +113,45 @@ def test_demo_walkthrough(env_python):
         "standardize([1, 2, 3]) = [-1.224744871391589, 0.0, 1.224744871391589]",
         "UnknownBackendError: Unknown backend 'acel' for example_host. Did you mean 'accel'?",
         "ReservedBackendError: Backend name 'cuda' is reserved by example_host",
-        "example_accel  example, accelerated, accel  example-host-accel",
+        "example_host.mean: backend 'chunked' (automatic selection)",
+        "note: 'chunked' owns example_host_arrays:ChunkedArray (priority 10)",
+        "mean(DATA) = 1.5   (a list: no backend owns it, the host's code runs)",
+        "chunked: can_run said 'mean works on ChunkedArray here, not list'; next candidate",
+        "mean(DATA) = 1.6666666666666667   (chunked declined a list: example_accel ran)",
+        "chunked: raised NotImplementedError: window 6 is longer than a chunk (4 values)",
+        "moving_average(chunks, window=6) = [3.5, 4.5, 5.5, 6.5]",
     ]:
         assert expected in out
+    table = out[out.index("name  ") :].splitlines()
+    assert table[1].split()[:4] == ["chunked", "chunks", "yes", "example-host-arrays"]
+    assert table[2].split()[:6] == [
+        "example_accel",
+        "example,",
+        "accelerated,",
+        "accel",
+        "yes",
+        "example-host-accel",
+    ]
+
+
+def test_type_based_selection_reads_metadata_without_importing(env_python):
+    out = run(
+        env_python,
+        "import sys, example_host as h\n"
+        "from example_host_arrays import ChunkedArray\n"
+        "print(h.report(load=False)[0].implements)\n"
+        "print('example_host_arrays.backend' in sys.modules)\n"
+        "chunks = ChunkedArray([1.0, 2.0, 3.0, 4.0, 5.0], chunk_size=2)\n"
+        "print(h.variance([1.0, 2.0, 3.0]), 'example_host_arrays.backend' in sys.modules)\n"
+        "print(h.variance(chunks), 'example_host_arrays.backend' in sys.modules)\n"
+        "print('example_host_accel' in sys.modules)\n"
+        "print(h.moving_average(chunks, window=2) == h.moving_average(chunks, window=2, backend='cpu'))",
+    )
+    assert out.splitlines() == [
+        "('example_host.mean', 'example_host.variance', 'example_host.moving_average')",
+        "False",
+        "0.6666666666666666 False",
+        "2.0 True",
+        "False",
+        "True",
+    ]

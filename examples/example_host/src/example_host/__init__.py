@@ -3,7 +3,9 @@
 from example_host._backends import (
     available_backend_names,
     discover,
+    explain,
     get_backend,
+    report,
     settings,
 )
 from example_host._stats import (
@@ -14,13 +16,16 @@ from example_host._stats import (
     variance,
 )
 
+__version__ = "0.1.0"
 __all__ = [
     "RunningStats",
     "available_backend_names",
     "discover",
+    "explain",
     "get_backend",
     "mean",
     "moving_average",
+    "report",
     "settings",
     "standardize",
     "variance",

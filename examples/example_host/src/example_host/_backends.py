@@ -1,4 +1,4 @@
-"""The host's one BackendDispatcher: ten lines a host writes once."""
+"""The host's one BackendDispatcher: a dozen lines a host writes once."""
 
 from turnout import BackendDispatcher
 
@@ -10,8 +10,15 @@ _dispatcher = BackendDispatcher(
             "aliases": ["example", "accelerated"],
             "package": "example-host-accel",
         },
+        "chunked": {"aliases": ["chunks"], "package": "example-host-arrays"},
     },
     reserved_backends={"cuda": "reserved for the official CUDA backend; use 'example_accel'"},
+    # A call whose first argument is of a type a trusted backend owns runs
+    # there when nobody chose a backend (users switch it off with
+    # settings.automatic = False or EXAMPLE_HOST_AUTOMATIC=0).
+    automatic=True,
+    # Backends declare the host versions they support; turnout checks them
+    # against example_host.__version__ (or host_version=..., if given).
 )
 backend_dispatch = _dispatcher.backend_dispatch
 backend_class = _dispatcher.backend_class
@@ -19,3 +26,5 @@ settings = _dispatcher.settings
 get_backend = _dispatcher.get_backend
 available_backend_names = _dispatcher.available_backend_names
 discover = _dispatcher.discover
+explain = _dispatcher.explain
+report = _dispatcher.report
