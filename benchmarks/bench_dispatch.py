@@ -58,6 +58,22 @@ class Backend:
 
 def add(a, b):
     return a + b
+
+
+class Cells:  # an array-like type of the backend's own, owned by Owner
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class Owner:
+    name = "owner"
+    types = ("bench_backend:Cells",)
+
+    def add(self, a, b):
+        return a
 """
 
 NX_INTERFACE = """
@@ -74,6 +90,15 @@ class Interface:
     @staticmethod
     def bench_scenario(x, shared=1.0, host_only=None, *, backend_only=False):
         return x  # networkx passes the host's parameters by position: the backend mirrors them
+
+    @staticmethod
+    def bench_typed(G, b):
+        return G
+
+
+class Graph:  # a graph type of the backend's own: networkx dispatches on __networkx_backend__
+
+    __networkx_backend__ = "bench"
 """
 
 
@@ -337,6 +362,50 @@ def bench_kinds(backend: object) -> float:
         worst = max(worst, default / own_host)
     print("(both columns include the argument unpacking of the measuring lambda, on both sides)")
     return worst
+
+
+def bench_types(table: Table) -> float:
+    """Automatic selection by argument type: turnout and networkx; returns turnout's ratio."""
+    from bench_backend import Cells, Owner  # type: ignore[import-not-found]  # noqa: PLC0415
+
+    owner = Owner()
+    cells = Cells(1)
+    own = measure(lambda: owner.add(cells, 2))
+    dispatcher = turnout.BackendDispatcher(
+        "typed.backends",
+        "typed",
+        trusted_backends={"owner": {"package": "bench-backend"}},
+        automatic=True,
+    )
+
+    @dispatcher.backend_dispatch
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    dispatcher.discover()  # types declared on the backend object count once it is loaded
+    add(cells, 2)  # cache the route for the type
+    section = "turnout, automatic selection by the first argument's type"
+    ratio = measure(lambda: add(cells, 2)) / own
+    table.add(section, f"owned type -> its backend ({ratio:.2f}x its own call)", ratio * own, own)
+    table.add(section, "a type no backend owns -> host code", measure(lambda: add(1, 2)))
+    dispatcher.settings.backend = ["owner"]
+    table.add(section, "priority list ['owner'], owned type", measure(lambda: add(cells, 2)), own)
+    del dispatcher.settings.backend
+    try:
+        import networkx as nx  # noqa: PLC0415
+        from networkx.utils.backends import _dispatchable  # noqa: PLC0415
+        from nx_bench import Graph  # type: ignore[import-not-found]  # noqa: PLC0415
+    except ImportError:
+        return ratio
+
+    @_dispatchable(graphs="G", name="bench_typed")
+    def bench_typed(G: object, b: int) -> object:  # noqa: N803 - networkx's name for a graph
+        return G
+
+    graph = Graph()
+    section = f"networkx {nx.__version__} _dispatchable, a backend's graph type"
+    table.add(section, "backend graph -> its backend", measure(lambda: bench_typed(graph, 2)), own)
+    return ratio
 
 
 def bench_scverse(table: Table, own: float) -> None:
@@ -630,7 +699,13 @@ def load() -> str:
 
 
 def targets(
-    scenario: dict[str, float], kinds: float, decorate: float, first: float, imported: float | None
+    scenario: dict[str, float],
+    kinds: float,
+    typed: float,
+    *,
+    decorate: float,
+    first: float,
+    imported: float | None,
 ) -> None:
     """Print each target with its figure from this run."""
     rows = [
@@ -655,6 +730,7 @@ def targets(
         ("backend path without one, scoped", scenario["scope, no backend-only keyword"], 2.5, "x"),
         ("default path, the scenario", scenario["default path"], 3.0, "x"),
         ("default path, worst parameter kind", kinds, 3.0, "x"),
+        ("automatic selection by type, owned type", typed, 6.0, "x"),
         ("decorating 1,000 documented functions", decorate, 15.0, " ms"),
         ("first backend call, 100 + 500 distributions, warm", first, 10.0, " ms"),
         ("import turnout", imported if imported is not None else float("nan"), 15.0, " ms"),
@@ -678,6 +754,7 @@ def main() -> None:
             entry_points={
                 "bench.backends": {"bench": "bench_backend:Backend"},
                 "sbench.backends": {"bench": "bench_backend:Backend"},
+                "typed.backends": {"owner": "bench_backend:Owner"},
             },
             modules={"bench_backend.py": BACKEND_MODULE},
         )
@@ -698,6 +775,7 @@ def main() -> None:
             bench_networkx(table, own)
             bench_uarray(table, own)
             scenario = bench_scenario(table, backend)
+            typed = bench_types(table)
         table.print()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -707,7 +785,7 @@ def main() -> None:
     decorate = bench_decoration()
     imported = bench_import(base_env)
     first = bench_discovery(base_env)
-    targets(scenario, kinds, decorate, first, imported)
+    targets(scenario, kinds, typed, decorate=decorate, first=first, imported=imported)
 
 
 if __name__ == "__main__":
