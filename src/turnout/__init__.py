@@ -12,16 +12,19 @@ from turnout._errors import (
     BackendRefusedError,
     ConfigurationError,
     DispatchDefinitionError,
+    HostNotFoundError,
     MissingImplementationError,
     ReservedBackendError,
     TurnoutError,
     UnknownBackendError,
     UntrustedBackendError,
 )
+from turnout._hosts import dispatcher_for
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import key_from_class_name
 from turnout._registry import BackendStatus
 from turnout._settings import BackendScope, Settings
+from turnout._snapshot import Bound, Snapshot, apply_snapshot, submit
 from turnout._view import BackendsView
 from turnout._warnings import (
     BackendLoadWarning,
@@ -54,6 +57,7 @@ __all__ = [
     "BackendSignatureWarning",
     "BackendStatus",
     "BackendsView",
+    "Bound",
     "ConfigurationError",
     "ConfigurationWarning",
     "DeprecatedBackendWarning",
@@ -61,22 +65,29 @@ __all__ = [
     "EntryPointRejectedWarning",
     "Explanation",
     "FallbackWarning",
+    "HostNotFoundError",
     "IgnoredArgumentWarning",
     "MissingImplementationError",
     "ReservedBackendError",
     "Settings",
     "ShadowedBackendWarning",
+    "Snapshot",
     "TrustedBackend",
     "TurnoutError",
     "TurnoutWarning",
     "UnknownBackendError",
     "UntrustedBackendError",
     "UntrustedBackendWarning",
+    "apply_snapshot",
+    "dispatcher_for",
     "key_from_class_name",
     "parameter_map",
+    "submit",
 ]
 
-key_from_class_name.__module__ = "turnout"
+for _public in (key_from_class_name, dispatcher_for, apply_snapshot, submit, Bound, Snapshot):
+    _public.__module__ = "turnout"
+del _public
 # Loaded on first use: dataclasses and TypedDict need modules `import turnout` avoids.
 _LAZY = {
     "BackendInfo": "turnout._report",

@@ -94,7 +94,7 @@ def parameter_map(**mapping: t.Any) -> Callable[[t.F], t.F]:
     >>> pca.turnout_parameters["data"]
     'adata'
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     problems = [
         f"{host!r}: expected a parameter name or (name, transform), got {target!r}"

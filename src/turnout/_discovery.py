@@ -126,6 +126,21 @@ class Discovery:
         if self.on_reset is not None:
             self.on_reset()
 
+    @property
+    def untrusted(self) -> str:
+        """The policy for backends the host does not trust."""
+        return self._admission.untrusted
+
+    def tighten_untrusted(self, policy: str) -> None:
+        """Make the untrusted policy `policy` if that is stricter; start over if it changed."""
+        from turnout._snapshot import stricter  # noqa: PLC0415
+
+        new = stricter(self._admission.untrusted, policy)
+        if new != self._admission.untrusted:
+            with self.lock:
+                self._admission.untrusted = new
+            self.refresh()  # backends admitted under the looser policy are looked at again
+
     def after_fork(self) -> None:
         """In a child process: a new lock, and no import left half done.
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from _weakrefset import WeakSet
 from collections.abc import Callable, Mapping, Sequence
+from itertools import count
 
 import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on first use
 from turnout import _lazytyping as t
@@ -15,6 +15,8 @@ from turnout._discovery import Discovery
 from turnout._dispatch import DispatchedFunction, check_function, check_options
 from turnout._docstrings import selector_entry
 from turnout._errors import DispatchDefinitionError
+from turnout._hosts import creator_module
+from turnout._hosts import live as _live
 from turnout._names import CPU
 from turnout._registration import Registrar, Registration
 from turnout._registry import Registry
@@ -24,9 +26,7 @@ from turnout._state import SelectionState, select_for_session
 from turnout._view import BackendsView
 
 DEFAULT_KEYWORD = "backend"
-# Every dispatcher alive, for the fork hook. `_weakrefset` is what `weakref.WeakSet`
-# is; `threading` has imported it already, `weakref` itself would cost an import.
-_live: WeakSet[BackendDispatcher] = WeakSet()
+_serials = count()  # creation order: the newest dispatcher of a host wins a lookup
 
 
 _session: list[str] = []  # a backend a test session selects in every host (pytest plugin)
@@ -163,6 +163,9 @@ class BackendDispatcher:
         environment = read_environment(host_name, untrusted, fallback)
         self.entrypoint_group = entrypoint_group
         self.host_name = host_name
+        self.module = creator_module(2)
+        """The module that created this dispatcher: how another process finds it again."""
+        self.serial = next(_serials)
         self.backend_keyword = backend_keyword
         self.trusted_backends: Mapping[str, turnout.TrustedBackend] = config.trusted_backends
         self.reserved_backends: Mapping[str, str] = config.reserved
@@ -192,7 +195,7 @@ class BackendDispatcher:
         self._state.on_change = self._invalidate
         if _session:
             select_for_session(self._state, _session[0])
-        self._settings = Settings(self._discovery, self._state)
+        self._settings = Settings(self._discovery, self._state, self.module)
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
         self._records: dict[object, DispatchedFunction | DispatchedClass] = {}
         # Merges run under the discovery lock (one lock: no lock-order deadlock);
@@ -203,6 +206,12 @@ class BackendDispatcher:
         self.Backend: type[Backend] = make_base(self._registrar, host_name, backend_key)
         """Base class of in-tree backends: a subclass that sets ``name`` registers itself."""
         _live.add(self)
+
+    def __reduce__(self) -> tuple[t.Any, ...]:
+        """Pickle by reference: the same host's dispatcher wherever it is unpickled."""
+        from turnout._hosts import find_dispatcher  # noqa: PLC0415
+
+        return (find_dispatcher, (self.module, self.entrypoint_group))
 
     def _after_fork(self) -> None:
         """In a child process: fresh locks (a parent thread may have held one at the fork)."""
@@ -242,6 +251,27 @@ class BackendDispatcher:
     def settings(self) -> Settings:
         """The host's `Settings`: ``backend`` and ``use_backend()``."""
         return self._settings
+
+    def bind(self, function: Callable[t.P, t.R], /) -> Callable[t.P, t.R]:
+        """Return `function` bound to this host's backend choices as they are here and now.
+
+        The result takes the same arguments and, wherever it is called (another
+        thread, a process pool, a Dask worker), runs `function` inside
+        ``settings.applied(snapshot)`` of a `Snapshot` taken now. It pickles by
+        reference to `function` (which must be importable, as for any task sent
+        to a process) plus the snapshot; no backend object is pickled.
+
+        Examples
+        --------
+        >>> with settings.use_backend("gpu"):  # doctest: +SKIP
+        ...     task = dispatcher.bind(pipeline)
+        >>> pool.submit(task, data)  # doctest: +SKIP
+
+        .. versionadded:: 0.1
+        """
+        from turnout._snapshot import Bound  # noqa: PLC0415
+
+        return Bound(function, (self._settings.snapshot(),))
 
     def get_backend(self, name: str) -> t.Any | None:
         """Return the backend registered under a name or alias.

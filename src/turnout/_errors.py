@@ -276,8 +276,32 @@ class MissingImplementationError(TurnoutError, NotImplementedError):
         )
 
 
+class HostNotFoundError(TurnoutError, LookupError):
+    """No `BackendDispatcher` was found for a host (a module name or an entry-point group).
+
+    Attributes
+    ----------
+    host
+        The module or group asked for.
+    problem
+        What was looked at and not found.
+    """
+
+    def __init__(self, *, host: str, problem: str) -> None:
+        self.host = host
+        self.problem = problem
+        super().__init__(
+            f"No turnout.BackendDispatcher found for {host!r}: {problem}. Pass the host's "
+            "package (the module that creates its dispatcher, or one that imports it), "
+            "and check that it is installed where this code runs.",
+            host=host,
+            problem=problem,
+        )
+
+
 for _cls in (
     TurnoutError,
+    HostNotFoundError,
     UnknownBackendError,
     ReservedBackendError,
     BackendNotInstalledError,

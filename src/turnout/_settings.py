@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping, Sequence
 from functools import wraps
 
+import turnout  # `turnout.Snapshot` in annotations: resolved lazily
 from turnout import _lazytyping as t
 from turnout._discovery import Discovery
 from turnout._errors import ConfigurationError, UnknownBackendError
@@ -71,6 +72,11 @@ class BackendScope:
                 [state.automatic_var.set(Flag(self._value)), state.var.set(selection)]
             )
             return self._value
+        if self._kind == "unchosen":  # as if nothing were chosen (a snapshot's None)
+            automatic = state.automatic_var.get().value and not state.forced
+            name = key_of((), automatic, per_function=bool(state.overrides))
+            self._tokens.append([state.var.set(Selection(name))])
+            return None
         name, shown = self._settings.selection_for(self._value)
         self._tokens.append([state.var.set(Selection(name, explicit=True))])
         return shown
@@ -107,6 +113,67 @@ class BackendScope:
 
     def __repr__(self) -> str:
         return f"use_{self._kind}({self._value!r})"
+
+
+class _Applied:
+    """The scope `Settings.applied` returns: three scopes entered and left together."""
+
+    __slots__ = ("_scopes", "_settings", "_snapshot", "_stack")
+
+    def __init__(self, settings: Settings, snapshot: turnout.Snapshot) -> None:
+        self._settings = settings
+        self._snapshot = snapshot
+        self._stack: list[list[BackendScope]] = []
+
+    def __enter__(self) -> turnout.Snapshot:
+        settings, snapshot = self._settings, self._snapshot
+        state = settings.state
+        settings._discovery.tighten_untrusted(snapshot.untrusted)  # noqa: SLF001 - its own
+        if snapshot.priority and not state.overrides:
+            for function, backends in snapshot.priority:
+                settings.priority[function] = list(backends)
+        if snapshot.opted_in and not state.opted_in:
+            settings.opt_in(*snapshot.opted_in)
+        scopes = [
+            BackendScope(settings, snapshot.fallback, kind="fallback"),
+            BackendScope(settings, snapshot.automatic, kind="automatic"),
+        ]
+        if snapshot.backend is not None:
+            backend = snapshot.backend
+            scopes.append(
+                BackendScope(settings, list(backend) if isinstance(backend, tuple) else backend)
+            )
+        else:
+            scopes.append(BackendScope(settings, None, kind="unchosen"))
+        entered: list[BackendScope] = []
+        try:
+            for scope in scopes:
+                scope.__enter__()
+                entered.append(scope)
+        except BaseException:
+            for scope in reversed(entered):
+                scope.__exit__(None, None, None)
+            raise
+        self._stack.append(entered)
+        return snapshot
+
+    def __exit__(self, *exc_info: object) -> None:
+        for scope in reversed(self._stack.pop()):
+            scope.__exit__(*exc_info)
+
+    def __call__(self, func: t.F) -> t.F:
+        """Run every call of `func` inside this scope."""
+        applied = self
+
+        @wraps(func)
+        def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            with _Applied(applied._settings, applied._snapshot):
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"applied({self._snapshot!r})"
 
 
 class PriorityMap(MutableMapping[str, list[str]]):
@@ -160,10 +227,11 @@ class Settings:
     .. versionadded:: 0.1
     """
 
-    def __init__(self, discovery: Discovery, state: SelectionState) -> None:
+    def __init__(self, discovery: Discovery, state: SelectionState, module: str = "") -> None:
         self._discovery = discovery
         self.state = state
         self._priority = PriorityMap(self)
+        self._module = module  # the module that created the dispatcher (for snapshots)
 
     @property
     def host_name(self) -> str:
@@ -353,6 +421,111 @@ class Settings:
             `policy` is not one of the policies (raised here, not on entering).
         """
         return BackendScope(self, check_fallback(policy, self.host_name), kind="fallback")
+
+    def __reduce__(self) -> tuple[t.Any, ...]:
+        """Pickle by reference: the same host's settings wherever it is unpickled."""
+        from turnout._hosts import settings_for  # noqa: PLC0415
+
+        return (settings_for, (self._module, self._discovery.group))
+
+    def snapshot(self) -> turnout.Snapshot:
+        """Return what these settings select here (this thread or task), as a picklable record.
+
+        The innermost `use_backend`, `use_fallback` and `use_automatic` scopes
+        count, as for a call made here. Send the record to another thread or
+        process and apply it there with `applied` (a block) or
+        `turnout.apply_snapshot` (the whole process); or let
+        `BackendDispatcher.bind` and `turnout.submit` do it.
+
+        .. versionadded:: 0.1
+        """
+        from turnout._snapshot import Snapshot  # noqa: PLC0415
+
+        state = self.state
+        if state.env_backend is not None:
+            self.settle()
+        selection = state.var.get()
+        name = selection.name
+        backend: str | tuple[str, ...] | None
+        if state.forced:
+            backend = CPU
+        elif isinstance(name, Choice):
+            backend = name.backends or None
+        else:
+            backend = name if name != CPU or selection.explicit else None
+        return Snapshot(
+            entrypoint_group=self._discovery.group,
+            module=self._module,
+            host_name=self.host_name,
+            backend=backend,
+            fallback=self.fallback,
+            untrusted=self._discovery.untrusted,
+            automatic=self.automatic,
+            priority=tuple(sorted(state.overrides.items())),
+            opted_in=tuple(sorted(state.opted_in)),
+        )
+
+    def applied(self, snapshot: turnout.Snapshot) -> t.Any:
+        """Apply a `snapshot` of these settings within a ``with`` block, or as a decorator.
+
+        The backend (or priority list), fallback policy and automatic switch are
+        scoped like `use_backend`: this thread or task only, restored on exit.
+        Per-function priorities and opt-ins are process-wide settings: they are
+        applied when this process has none of its own (a fresh worker), and kept
+        otherwise. The untrusted policy is tightened if the snapshot's is
+        stricter, never loosened.
+
+        Raises
+        ------
+        ConfigurationError
+            The snapshot was taken from another host.
+        UnknownBackendError, BackendNotInstalledError, BackendLoadError
+            A backend it names cannot be used here (when the block is entered).
+
+        .. versionadded:: 0.1
+        """
+        self._check_snapshot(snapshot)
+        return _Applied(self, snapshot)
+
+    def apply(self, snapshot: turnout.Snapshot) -> None:
+        """Apply a `snapshot` of these settings process-wide (see `turnout.apply_snapshot`).
+
+        .. versionadded:: 0.1
+        """
+        self._check_snapshot(snapshot)
+        self._discovery.tighten_untrusted(snapshot.untrusted)
+        if snapshot.backend is None:
+            del self.backend
+        else:
+            self.backend = (
+                list(snapshot.backend) if isinstance(snapshot.backend, tuple) else snapshot.backend
+            )
+        self.fallback = snapshot.fallback
+        self.automatic = snapshot.automatic
+        for function, backends in snapshot.priority:
+            self.priority[function] = list(backends)
+        if snapshot.opted_in:
+            self.opt_in(*snapshot.opted_in)
+
+    def _check_snapshot(self, snapshot: object) -> None:
+        from turnout._snapshot import Snapshot  # noqa: PLC0415
+
+        if not isinstance(snapshot, Snapshot) or snapshot.entrypoint_group != self._discovery.group:
+            got = (
+                f"a snapshot of {snapshot.host_name} ({snapshot.entrypoint_group})"
+                if isinstance(snapshot, Snapshot)
+                else repr(snapshot)
+            )
+            raise ConfigurationError(
+                problems=[
+                    (
+                        f"expected a turnout.Snapshot taken from {self.host_name}'s settings "
+                        f"(entry-point group {self._discovery.group!r}), got {got}"
+                    )
+                ],
+                host_name=self.host_name,
+                subject="snapshot",
+            )
 
     def settle(self) -> None:
         """Resolve the backend ``<HOST>_BACKEND`` chose, reporting it once if unusable."""

@@ -9,7 +9,7 @@ Enable it with ``pytest --turnout-fixtures``, ``-p turnout.testing.fixtures``, o
 
         turnout_conformance(example_host._backends._dispatcher, AccelBackend)
 
-.. versionadded:: 0.2
+.. versionadded:: 0.1
 """
 
 from __future__ import annotations
