@@ -25,6 +25,7 @@ EXAMPLES = [
     ROOT / "examples" / "example_host",
     ROOT / "examples" / "example_host_accel",
     ROOT / "examples" / "example_host_arrays",
+    ROOT / "examples" / "example_host_dask",
 ]
 
 
@@ -67,6 +68,7 @@ def demo() -> None:
     """Install turnout and the examples into a fresh venv and run the walkthrough."""
     python = fresh_env(ROOT / ".venv" / f"demo-{TAG}")
     run(python, "-m", "pip", "install", "--quiet", "packaging", "typing-extensions")
+    run(python, "-m", "pip", "install", "--quiet", "dask[distributed]")  # the Dask step
     install_project(python)
     run(python, ROOT / "examples" / "demo.py")
 

@@ -1,9 +1,9 @@
 """A walk through turnout as an end user sees it.
 
 Run it with ``python3 dev.py demo``: that installs turnout, ``example_host`` and
-two backends, ``example-host-accel`` and ``example-host-arrays``, into a fresh
-virtual environment, and runs this script there, so the backends are found
-through their real entry points.
+three backends, ``example-host-accel``, ``example-host-arrays`` and
+``example-host-dask``, into a fresh virtual environment, and runs this script
+there, so the backends are found through their real entry points.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 import warnings
 
 import example_host
@@ -100,6 +101,46 @@ def by_type() -> None:
     del settings.backend
 
 
+def on_a_cluster() -> None:
+    """A distributed backend, and the choice carried to every worker of a Dask cluster."""
+    step("Distributed: backend='dask' runs moving_average on a local Dask cluster")
+    try:
+        from dask.distributed import Client, LocalCluster  # noqa: PLC0415 - optional
+    except ImportError:
+        print('dask[distributed] is not installed: pip install "dask[distributed]"; step skipped')
+        return
+    import turnout.dask  # noqa: PLC0415 - needs dask
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        moving_average([1.0, 2.0, 3.0], 2, backend="dask")  # the workers import example_host
+        for size, window in ((2_000, 10), (200_000, 300)):
+            values = [float(i * 7919 % 1000) for i in range(size)]
+            start = time.perf_counter()
+            on_cpu = moving_average(values, window)
+            middle = time.perf_counter()
+            on_dask = moving_average(values, window, backend="dask")
+            end = time.perf_counter()
+            print(
+                f"{size:>7,} values, window {window:>3}: cpu {middle - start:.3f} s, "
+                f"dask {end - middle:.3f} s, same result: {on_cpu == on_dask}"
+            )
+        with settings.use_backend(["dask", "example_accel"]):
+            print(explain(moving_average, [1.0, 2.0, 3.0], 2))
+
+        print("a use_backend scope does not reach the workers' threads; the plugin does:")
+        print("  on the workers, mean(DATA) =", client.submit(mean, DATA, pure=False).result())
+        with settings.use_backend("example_accel"):
+            turnout.dask.register(client)  # applies this scope's choice on every worker
+        backends = set(client.run(lambda: example_host.settings.backend).values())
+        print("  after turnout.dask.register, the workers' settings.backend:", backends)
+        print("  on the workers, mean(DATA) =", client.submit(mean, DATA, pure=False).result())
+
+
 def errors_and_report() -> None:
     """What a mistake looks like, and the host's view of what is installed."""
     step("Errors say what is wrong and what to do")
@@ -116,9 +157,12 @@ def errors_and_report() -> None:
 def main() -> None:
     # A backend the host trusts loads silently; an untrusted one would warn once.
     warnings.simplefilter("always", turnout.TurnoutWarning)
-    logging.basicConfig(stream=sys.stdout, format="  turnout log: %(message)s")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("  turnout log: %(message)s"))
+    logging.getLogger("turnout").addHandler(handler)
     by_name()
     by_type()
+    on_a_cluster()
     errors_and_report()
 
 

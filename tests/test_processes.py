@@ -82,7 +82,9 @@ def test_snapshot_records_the_effective_choices():
 
 def test_applying_a_snapshot_of_another_host_is_refused(make_dispatcher):
     other = make_dispatcher()
-    with pytest.raises(turnout.ConfigurationError, match=r"expected a turnout\.Snapshot taken from"):
+    with pytest.raises(
+        turnout.ConfigurationError, match=r"expected a turnout\.Snapshot taken from"
+    ):
         settings.applied(other.settings.snapshot())
 
 
@@ -164,6 +166,25 @@ def test_dispatcher_for_finds_a_host_by_package_group_or_name():
         turnout.dispatcher_for("json")
 
 
+def test_the_dask_example_backend_declines_without_a_client():
+    pytest.importorskip("example_host_dask", reason="the examples are not installed here")
+    distributed = pytest.importorskip("distributed")
+    try:
+        distributed.default_client()
+    except ValueError:
+        pass
+    else:
+        pytest.skip("a Dask client is running in this process")
+    explained = str(
+        example_host.explain(example_host.moving_average, [1.0, 2.0], 2, backend="dask")
+    )
+    assert "no dask.distributed Client is running here" in explained
+    with settings.use_fallback("error"), pytest.raises(turnout.MissingImplementationError) as error:
+        example_host.moving_average([1.0, 2.0], 2, backend="dask")
+    assert "no dask.distributed Client is running here" in str(error.value)
+    assert example_host.moving_average([1.0, 2.0, 3.0], 2, backend="dask") == [1.5, 2.5]
+
+
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
@@ -212,3 +233,12 @@ def test_fork_child_keeps_the_parent_setting():
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         assert pool.submit(mean, DATA).result(timeout=120) == ACCEL_RESULT
+
+
+def test_the_dask_example_backend_equals_the_host_code(dask_client):
+    pytest.importorskip("example_host_dask", reason="the examples are not installed here")
+    values = [float(i * 7919 % 1000) for i in range(5_000)]
+    expected = example_host.moving_average(values, 25)
+    assert example_host.moving_average(values, 25, backend="dask") == expected
+    assert example_host.moving_average(values, 25, backend="dask", pieces=7) == expected
+    assert example_host.moving_average(values[:10], 25, backend="dask") == []

@@ -268,17 +268,26 @@ def explain_choice(
     if order:
         notes.append(f"candidates, in order: {', '.join(order)}")
     for label in order:
-        verdict = _verdict(record, label, args, kwargs)
-        if verdict is None:
+        found = verdict(record, label, args, kwargs)
+        if found is None:
             return record.discovery.require(label).name, notes
-        notes.append(verdict)
+        notes.append(found)
     return CPU, notes
 
 
-def _verdict(
-    record: DispatchedFunction, label: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+def verdict(
+    record: DispatchedFunction,
+    label: str,
+    args: tuple[t.Any, ...],
+    kwargs: dict[str, t.Any],
+    *,
+    explicit: bool = False,
 ) -> str | None:
-    """Return why `label` would not run this call, or None if it would."""
+    """Return why `label` would not run this call, or None if it would.
+
+    An `explicit` choice asks only ``can_run``; a list or automatic selection
+    also ``should_run``.
+    """
     try:
         entry = record.discovery.require(label)
     except TurnoutError as error:
@@ -286,9 +295,11 @@ def _verdict(
     plan = record.plan(entry)
     if plan is None:
         return f"{entry.name}: does not implement it"
-    for kind, hook, per_function in _hooks(entry, plan.implementation, explicit=False):
-        verdict = hook(*args, **kwargs) if per_function else hook(record.name, args, kwargs)
-        if verdict is not True:
-            said = repr(verdict) if isinstance(verdict, str) else "no"
-            return f"{entry.name}: {kind} said {said}"
+    for kind, hook, per_function in _hooks(entry, plan.implementation, explicit=explicit):
+        try:
+            said = hook(*args, **kwargs) if per_function else hook(record.name, args, kwargs)
+        except NotImplementedError as error:
+            said = str(error) or "raised NotImplementedError"
+        if said is not True:
+            return f"{entry.name}: {kind} said " + (repr(said) if isinstance(said, str) else "no")
     return None

@@ -636,6 +636,19 @@ class DispatchedFunction:
                     f"fallback policy {policy!r}",
                 ),
             )
+        from turnout._candidates import verdict  # noqa: PLC0415
+
+        declined = verdict(self, entry.name, args, dict(kwargs, **extra), explicit=True)
+        if declined is not None:
+            policy = self._state.fallback_var.get().name
+            return Explanation(
+                self.public_name,
+                entry.name,
+                why,
+                f"{self.public_name}()",
+                fallback=True,
+                notes=(declined, f"fallback policy {policy!r}"),
+            )
         from turnout._routing import describe_callable, is_default  # noqa: PLC0415
 
         shape = self.shape()

@@ -94,7 +94,7 @@ class Explanation:
     runs: str
     """What would run."""
     fallback: bool = False
-    """Whether the host's code runs because the backend lacks the function."""
+    """Whether the host's code runs instead: the backend lacks the function or declines the call."""
     forwarded: tuple[str, ...] = ()
     """Arguments passed on to the backend."""
     dropped: tuple[str, ...] = ()
@@ -107,7 +107,7 @@ class Explanation:
     def __str__(self) -> str:
         lines = [
             f"{self.function}: backend {self.backend!r} ({self.why})",
-            f"  runs: {self.runs}" + (" (fallback: the backend lacks it)" if self.fallback else ""),
+            f"  runs: {self.runs}" + (" (fallback: the host's code runs)" if self.fallback else ""),
         ]
         for label, names in (
             ("forwards", self.forwarded),

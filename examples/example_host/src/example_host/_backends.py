@@ -11,6 +11,7 @@ _dispatcher = BackendDispatcher(
             "package": "example-host-accel",
         },
         "chunked": {"aliases": ["chunks"], "package": "example-host-arrays"},
+        "dask": {"aliases": ["distributed"], "package": "example-host-dask"},
     },
     reserved_backends={"cuda": "reserved for the official CUDA backend; use 'example_accel'"},
     # A call whose first argument is of a type a trusted backend owns runs
