@@ -53,7 +53,7 @@ def test_submit_carries_scopes_into_a_thread_pool():
 
 def test_a_bound_function_runs_its_snapshot_in_any_thread():
     with settings.use_backend("accel"):
-        task = example_host._backends._dispatcher.bind(mean)
+        task = example_host.bind(mean)
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert pool.submit(task, DATA).result() == ACCEL_RESULT
     assert task(DATA) == ACCEL_RESULT
@@ -148,14 +148,14 @@ def test_global_setting_reaches_a_spawned_worker_through_a_bound_task():
     if "spawn" not in METHODS:
         pytest.skip("no spawn start method on this platform")
     settings.backend = "example_accel"
-    task = example_host._backends._dispatcher.bind(mean)
+    task = example_host.bind(mean)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         assert pool.submit(task, DATA).result(timeout=120) == ACCEL_RESULT
 
 
 def test_dispatcher_for_finds_a_host_by_package_group_or_name():
-    dispatcher = example_host._backends._dispatcher
+    dispatcher = example_host.bind.__self__  # the host re-exports its dispatcher's methods
     assert turnout.dispatcher_for("example_host") is dispatcher
     assert turnout.dispatcher_for(example_host) is dispatcher
     assert turnout.dispatcher_for("example_host.backends") is dispatcher

@@ -37,6 +37,7 @@ PUBLIC = [
     "HostNotFoundError",
     "IgnoredArgumentWarning",
     "MissingImplementationError",
+    "PriorityMap",
     "ReservedBackendError",
     "Settings",
     "ShadowedBackendWarning",

@@ -23,7 +23,7 @@ from turnout._hosts import dispatcher_for
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import key_from_class_name
 from turnout._registry import BackendStatus
-from turnout._settings import BackendScope, Settings
+from turnout._settings import BackendScope, PriorityMap, Settings
 from turnout._snapshot import Bound, Snapshot, apply_snapshot, submit
 from turnout._view import BackendsView
 from turnout._warnings import (
@@ -68,6 +68,7 @@ __all__ = [
     "HostNotFoundError",
     "IgnoredArgumentWarning",
     "MissingImplementationError",
+    "PriorityMap",
     "ReservedBackendError",
     "Settings",
     "ShadowedBackendWarning",
@@ -85,7 +86,15 @@ __all__ = [
     "submit",
 ]
 
-for _public in (key_from_class_name, dispatcher_for, apply_snapshot, submit, Bound, Snapshot):
+for _public in (
+    key_from_class_name,
+    dispatcher_for,
+    apply_snapshot,
+    submit,
+    Bound,
+    Snapshot,
+    PriorityMap,
+):
     _public.__module__ = "turnout"
 del _public
 # Loaded on first use: dataclasses and TypedDict need modules `import turnout` avoids.

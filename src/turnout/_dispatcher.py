@@ -94,14 +94,26 @@ class BackendDispatcher:
         What backends the host does not trust do: ``"warn"`` (work, with an
         `UntrustedBackendWarning` once each), ``"allow"`` (work silently) or
         ``"error"`` (never imported; asking for one raises `UntrustedBackendError`).
+    automatic
+        Whether a call with nothing chosen goes to a trusted backend that owns
+        the type of its dispatch arguments (users switch it with
+        `Settings.automatic`, `Settings.use_automatic` and ``<HOST>_AUTOMATIC``).
+    deprecated_backends
+        ``{old label: new label}``: the old label still selects the new one,
+        with a `DeprecatedBackendWarning`.
+    host_version
+        The version backends' declared ``host_versions`` are checked against;
+        default: the host module's ``__version__``.
 
     Notes
     -----
     Users choose process-wide defaults with environment variables named after
     the host (``example_host`` -> ``EXAMPLE_HOST_``): ``_BACKEND`` (the initial
-    ``settings.backend``, inherited by worker processes), ``_FALLBACK``, and
-    ``_UNTRUSTED_BACKENDS`` (which can only make the host's policy stricter). A
-    bad value is reported once with a `ConfigurationWarning` and ignored.
+    ``settings.backend``, a label or a list ``a,b``, inherited by worker
+    processes), ``_AUTOMATIC``, ``_STRICT`` (with ``_BACKEND=cpu``: the host's
+    code everywhere), ``_FALLBACK``, and ``_UNTRUSTED_BACKENDS`` (which can only
+    make the host's policy stricter). A bad value is reported once with a
+    `ConfigurationWarning` and ignored.
 
     Raises
     ------

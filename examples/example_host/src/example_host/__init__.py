@@ -2,6 +2,7 @@
 
 from example_host._backends import (
     available_backend_names,
+    bind,
     discover,
     explain,
     get_backend,
@@ -20,6 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "RunningStats",
     "available_backend_names",
+    "bind",
     "discover",
     "explain",
     "get_backend",

@@ -29,3 +29,4 @@ available_backend_names = _dispatcher.available_backend_names
 discover = _dispatcher.discover
 explain = _dispatcher.explain
 report = _dispatcher.report
+bind = _dispatcher.bind
