@@ -44,7 +44,28 @@ def check_label(label: object, host_name: str) -> None:
         raise UnknownBackendError(label=label, host_name=host_name, problem=problem)
 
 
-class BackendScope:
+if t.TYPE_CHECKING:
+    from typing import Generic, TypeVar
+
+    V = TypeVar("V")
+
+    class _Scoped(Generic[V]):
+        """What a scope gives on entering: `V` (a generic only for type checkers)."""
+
+        __slots__ = ()
+
+else:
+
+    class _Scoped:
+        __slots__ = ()
+
+        def __class_getitem__(cls, item: object) -> type:  # `BackendScope[str]` at runtime
+            return cls
+
+    V = None
+
+
+class BackendScope(_Scoped[V]):
     """Select a backend, a fallback policy or automatic selection in a ``with`` block.
 
     Returned by `Settings.use_backend`, `Settings.use_fallback` and
@@ -61,7 +82,10 @@ class BackendScope:
         self._kind = kind
         self._tokens: list[list[t.Any]] = []
 
-    def __enter__(self) -> t.Any:
+    def __enter__(self) -> V:
+        return self._enter()  # type: ignore[no-any-return]  # V: what the kind gives
+
+    def _enter(self) -> t.Any:
         state = self._settings.state
         if self._kind == "fallback":
             self._tokens.append([state.fallback_var.set(Selection(self._value))])
@@ -94,7 +118,7 @@ class BackendScope:
 
     def __call__(self, func: t.F) -> t.F:
         """Run every call of `func` (sync or async) inside this scope."""
-        scope = BackendScope(self._settings, self._value, kind=self._kind)
+        scope: BackendScope[t.Any] = BackendScope(self._settings, self._value, kind=self._kind)
         if func.__code__.co_flags & _CO_COROUTINE:
 
             @wraps(func)
@@ -123,7 +147,7 @@ class _Applied:
     def __init__(self, settings: Settings, snapshot: turnout.Snapshot) -> None:
         self._settings = settings
         self._snapshot = snapshot
-        self._stack: list[list[BackendScope]] = []
+        self._stack: list[list[BackendScope[t.Any]]] = []
 
     def __enter__(self) -> turnout.Snapshot:
         settings, snapshot = self._settings, self._snapshot
@@ -134,7 +158,7 @@ class _Applied:
                 settings.priority[function] = list(backends)
         if snapshot.opted_in and not state.opted_in:
             settings.opt_in(*snapshot.opted_in)
-        scopes = [
+        scopes: list[BackendScope[t.Any]] = [
             BackendScope(settings, snapshot.fallback, kind="fallback"),
             BackendScope(settings, snapshot.automatic, kind="automatic"),
         ]
@@ -145,7 +169,7 @@ class _Applied:
             )
         else:
             scopes.append(BackendScope(settings, None, kind="unchosen"))
-        entered: list[BackendScope] = []
+        entered: list[BackendScope[t.Any]] = []
         try:
             for scope in scopes:
                 scope.__enter__()
@@ -239,7 +263,7 @@ class Settings:
         return self._discovery.host_name
 
     @property
-    def backend(self) -> t.Any:
+    def backend(self) -> str | list[str]:
         """The backend in effect here: a canonical name, or a priority list.
 
         Reading gives the innermost `use_backend` scope of this thread or
@@ -274,10 +298,10 @@ class Settings:
         name = self.state.var.get().name
         if isinstance(name, Choice):
             return list(name.backends) if name.backends else CPU
-        return name
+        return str(name)
 
     @backend.setter
-    def backend(self, value: t.Any) -> None:
+    def backend(self, value: str | Sequence[str]) -> None:
         if self.state.forced:
             _debug(
                 "%s: settings.backend = %r ignored: the host's code is forced",
@@ -298,7 +322,7 @@ class Settings:
         self.state.env_backend = None
         self.state.recompute()
 
-    def use_backend(self, backend: t.Any) -> BackendScope:
+    def use_backend(self, backend: str | Sequence[str]) -> BackendScope[str | list[str]]:
         """Select `backend`, or a priority list, within a ``with`` block, or as a decorator.
 
         Scopes nest, are isolated per thread and per asyncio task, and restore
@@ -360,7 +384,7 @@ class Settings:
         self.state.automatic.value = bool(value)
         self.state.recompute()
 
-    def use_automatic(self, value: bool = True) -> BackendScope:
+    def use_automatic(self, value: bool = True) -> BackendScope[bool]:
         """Turn automatic selection on or off within a ``with`` block, or as a decorator."""
         return BackendScope(self, bool(value), kind="automatic")
 
@@ -410,7 +434,7 @@ class Settings:
     def fallback(self, policy: str) -> None:
         self.state.fallback_default.name = check_fallback(policy, self.host_name)
 
-    def use_fallback(self, policy: str) -> BackendScope:
+    def use_fallback(self, policy: str) -> BackendScope[str]:
         """Set the fallback policy within a ``with`` block, or as a decorator.
 
         Scoped like `use_backend`: per thread and asyncio task, restored on exit.

@@ -23,8 +23,13 @@ class Model:
 assert_type(score([1.0], scale=2.0), float)
 assert_type(Model(3), Model)
 assert_type(dispatcher.settings, Settings)
-assert_type(dispatcher.settings.backend, str)
+assert_type(dispatcher.settings.backend, str | list[str])
 assert_type(dispatcher.available_backend_names(), list[str])
 with dispatcher.settings.use_backend("cpu") as name:
-    assert_type(name, str)
+    assert_type(name, str | list[str])
+with dispatcher.settings.use_fallback("warn") as policy:
+    assert_type(policy, str)
+with dispatcher.settings.use_automatic(False) as on:
+    assert_type(on, bool)
+dispatcher.settings.backend = ["cpu"]
 score("not a list")  # type: ignore[arg-type]
