@@ -94,7 +94,10 @@ def test() -> None:
     run(bin_dir / "ruff", "check", ".")
     run(bin_dir / "ruff", "format", "--check", ".")
     run(python, "-m", "mypy")
+    # a typed host's `backend=` under mypy and pyright, through the stubs turnout writes
+    run(python, "-m", "turnout", "stubs", "example_host", "--check")
     run(python, "-m", "mypy", "--config-file", "tests/typing/mypy.ini", "tests/typing")
+    run(bin_dir / "basedpyright", "--project", "tests/typing", "--pythonpath", python)
     env = {**os.environ, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
     run(python, "-m", "pytest", "-p", "no:cacheprovider", env=env)
 

@@ -200,6 +200,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     import warnings  # noqa: PLC0415
 
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["stubs"]:
+        from turnout._stubs import main as stubs  # noqa: PLC0415
+
+        return stubs(arguments[1:])
+
     parser = argparse.ArgumentParser(
         prog="turnout",
         description=(
@@ -210,7 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog=(
             "Exit code 1 if an entry point failed to load, two claim one name, or "
             "the group has no entry point at all (a misspelt group: the closest "
-            "installed groups are suggested); 2 for a usage error."
+            "installed groups are suggested); 2 for a usage error. "
+            "`turnout stubs HOST_PACKAGE` writes type stubs that show the selector "
+            "keyword (see `turnout stubs --help`)."
         ),
     )
     parser.add_argument("group", nargs="?", help="entry-point group, e.g. example_host.backends")
@@ -221,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="list from metadata only: import no backend",
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.host is None and args.group is None:
         parser.error("give an entry-point group, or --host MODULE")
     columns: Sequence[str] = COLUMNS

@@ -12,8 +12,9 @@ from _weakrefset import WeakSet
 
 from turnout import _lazytyping as t
 from turnout._errors import HostNotFoundError
+from turnout._lazytyping import TYPE_CHECKING
 
-if t.TYPE_CHECKING:
+if TYPE_CHECKING:
     from turnout._dispatcher import BackendDispatcher
 
 # Every dispatcher alive. `_weakrefset` is what `weakref.WeakSet` is; `threading`

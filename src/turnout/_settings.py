@@ -9,6 +9,7 @@ import turnout  # `turnout.Snapshot` in annotations: resolved lazily
 from turnout import _lazytyping as t
 from turnout._discovery import Discovery
 from turnout._errors import ConfigurationError, UnknownBackendError
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU, env_prefix, label_problem
 from turnout._selection import Choice, priority_from
 from turnout._state import (
@@ -44,7 +45,7 @@ def check_label(label: object, host_name: str) -> None:
         raise UnknownBackendError(label=label, host_name=host_name, problem=problem)
 
 
-if t.TYPE_CHECKING:
+if TYPE_CHECKING:
     from typing import Generic, TypeVar
 
     V = TypeVar("V")

@@ -104,7 +104,7 @@ class RunningStats:
     implementation = "cpu"
 
     def __init__(self, start: Sequence[float] = ()) -> None:
-        self.values = list(start)
+        self.values: list[float] = list(start)
 
     def push(self, value: float) -> None:
         """Add one value."""
