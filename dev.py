@@ -4,6 +4,7 @@
     python3 dev.py demo    install turnout and the examples in a fresh venv, run the demo
     python3 dev.py test    lint, types, tests (unit, property, integration) and the docs build
     python3 dev.py bench   measure turnout against a plain call and its peers
+    python3 dev.py docs    build the documentation into docs/_build/html
 
 Each task builds the virtual environment it needs under ``.venv/`` (one per
 Python version), so ``PYENV_VERSION=3.10.13 python dev.py test`` tests 3.10.
@@ -67,7 +68,7 @@ def install_project(python: Path, *, extra: tuple[Path, ...] = ()) -> None:
 def demo() -> None:
     """Install turnout and the examples into a fresh venv and run the walkthrough."""
     python = fresh_env(ROOT / ".venv" / f"demo-{TAG}")
-    run(python, "-m", "pip", "install", "--quiet", "packaging", "typing-extensions")
+    run(python, "-m", "pip", "install", "--quiet", "packaging")
     run(python, "-m", "pip", "install", "--quiet", "dask[distributed]")  # the Dask step
     install_project(python)
     run(python, ROOT / "examples" / "demo.py")
@@ -102,6 +103,15 @@ def test() -> None:
     run(python, "-m", "pytest", "-p", "no:cacheprovider", env=env)
 
 
+def docs() -> None:
+    """Build the HTML documentation, warnings as errors, into docs/_build/html."""
+    python = test_env()
+    install_project(python)
+    out = ROOT / "docs" / "_build" / "html"
+    run(python, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", ROOT / "docs", out)
+    print(f"built: {out / 'index.html'}")
+
+
 def bench() -> None:
     """Install turnout and its peers into the benchmark venv and run the benchmark."""
     env_dir = ROOT / ".venv" / f"bench-{TAG}"
@@ -113,7 +123,7 @@ def bench() -> None:
 
 def main() -> int:
     """Run the task named on the command line."""
-    tasks = {"demo": demo, "test": test, "bench": bench}
+    tasks = {"demo": demo, "test": test, "bench": bench, "docs": docs}
     if len(sys.argv) != 2 or sys.argv[1] not in tasks:  # noqa: PLR2004 - one task name
         print(__doc__)
         return 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import enum
+from typing import Any
+
 import example_host
 
 project = "turnout"
@@ -16,12 +19,29 @@ extensions = [
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
+# Types in signatures only: in descriptions they would repeat each numpydoc
+# parameter list and give exceptions a "Return type: None".
+autodoc_typehints = "signature"
+autodoc_typehints_format = "short"
 default_role = "py:obj"
 nitpicky = False
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
-html_theme = "alabaster"
+html_theme = "furo"
 exclude_patterns = ["_build"]
 
 # A host's conf.py loads its backends so autodoc shows what they add.
 example_host.discover()
+
+
+def _enum_without_signature(
+    _app: object, what: str, _name: str, obj: object, *_rest: object
+) -> tuple[str, None] | None:
+    """Show an enum as its members, not as the `Enum(value, names, ...)` call."""
+    if what == "class" and isinstance(obj, type) and issubclass(obj, enum.Enum):
+        return "", None
+    return None
+
+
+def setup(app: Any) -> None:
+    """Connect this configuration's handlers (Sphinx calls it)."""
+    app.connect("autodoc-process-signature", _enum_without_signature)

@@ -433,3 +433,21 @@ def test_failed_class_is_recorded_under_its_declared_name_and_aliases(install, m
             dispatcher.settings.backend = label
         assert dispatcher.get_backend(label) is None
     assert install.imported() == ["broken_mod"]
+
+
+def test_discovery_logs_what_it_scanned_at_debug(
+    install, make_dispatcher, backend_source, caplog, monkeypatch
+):
+    monkeypatch.setenv("TURNOUT_NO_CACHE", "1")
+    install("dist-a", {"a": "mod_a"}, {"mod_a.py": backend_source("a")})
+    install("dist-b", {"b": "mod_b"}, {"mod_b.py": backend_source("b")})
+    install("dist-cpu", {"cpu": "mod_c"}, {"mod_c.py": backend_source("c")})
+    dispatcher = make_dispatcher()
+    with caplog.at_level("DEBUG", logger="turnout"), pytest.warns(EntryPointRejectedWarning):
+        dispatcher.discover()
+    (line,) = [r.getMessage() for r in caplog.records if "entry-point group" in r.getMessage()]
+    assert f"testhost: entry-point group {dispatcher.entrypoint_group!r}: 3 entry points" in line
+    assert "(2 admitted, 0 shadowed, 1 refused)" in line
+    assert "from disk (cache off)" in line
+    assert line.endswith(" ms")
+    assert "sys.path entries" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 pytestmark = pytest.mark.docs
 
 
-def test_docs_build_without_warnings(tmp_path):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("html")
     result = subprocess.run(
         [
             sys.executable,
@@ -33,7 +36,19 @@ def test_docs_build_without_warnings(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    api = (tmp_path / "api.html").read_text(encoding="utf-8")
+    return tmp_path
+
+
+def text_of(html: str) -> str:
+    """The page's visible text, roughly: tags out, entities as characters."""
+    import html as entities  # noqa: PLC0415
+
+    body = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.DOTALL)
+    return entities.unescape(re.sub(r"<[^>]+>", "", body))
+
+
+def test_docs_build_without_warnings(built):
+    api = (built / "api.html").read_text(encoding="utf-8")
     assert "UnknownBackendError" in api
     mean = api[api.index('id="example_host.mean"') :]
     mean = mean[: mean.index('id="example_host.RunningStats"')]
@@ -43,3 +58,46 @@ def test_docs_build_without_warnings(tmp_path):
     assert "exactly rounded" in mean
     assert "example_accel" in mean
     assert "yes, adds <code" in api
+
+
+def test_pages_use_the_theme_and_render_directives(built):
+    pages = sorted(built.glob("*.html"))
+    assert len(pages) >= 9
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "furo" in html, page.name
+        text = text_of(html)
+        assert ".. versionadded" not in text, page.name  # rendered as "Added in version"
+        assert ".. code-block" not in text, page.name
+    api = text_of((built / "api.html").read_text(encoding="utf-8"))
+    assert "Added in version 0.1." in api
+
+
+def section(html: str, start: str, end: str | None = None) -> str:
+    """The text from the element with id `start` up to the one with id `end`."""
+    first = html.rindex("<", 0, html.index(f'id="{start}"'))
+    last = html.rindex("<", 0, html.index(f'id="{end}"')) if end else len(html)
+    return text_of(html[first:last])
+
+
+def test_api_page_signatures_enums_and_exceptions(built):
+    html = (built / "api.html").read_text(encoding="utf-8")
+    mean = html[html.index('id="example_host.mean"') :]
+    mean = text_of(mean[: mean.index("</dt>")])
+    assert "backend: str | None = None" in mean  # the selector, from decoration on
+    status = section(html, "turnout.BackendStatus").strip()
+    assert status.startswith("class turnout.BackendStatus¶")  # no Enum(value, names, ...)
+    for member in ("READY", "FAILED", "REJECTED", "SHADOWED", "NOT_LOADED"):
+        assert f"{member}¶" in status[:2000]
+    errors = section(html, "turnout.TurnoutError", "turnout.TurnoutWarning")
+    assert "Return type" not in errors
+    info = section(html, "turnout.BackendInfo", "turnout.Explanation")
+    assert "object_ref¶" in info  # record fields are documented
+
+
+def test_support_matrix_renders(built):
+    html = (built / "api.html").read_text(encoding="utf-8")
+    matrix = html[html.index("Which backend implements what") :]
+    table = matrix[matrix.index("<table") : matrix.index("</table>")]
+    for name in ("example_host.mean", "RunningStats", "example_accel", "chunked"):
+        assert name in text_of(table)

@@ -84,6 +84,8 @@ def parameter_map(**mapping: t.Any) -> Callable[[t.F], t.F]:
     gives the backend's value. An argument the caller left out is not
     transformed: the backend's own default applies.
 
+    .. versionadded:: 0.1
+
     Examples
     --------
     >>> import operator
@@ -93,8 +95,6 @@ def parameter_map(**mapping: t.Any) -> Callable[[t.F], t.F]:
     ...     return adata
     >>> pca.turnout_parameters["data"]
     'adata'
-
-    .. versionadded:: 0.1
     """
     problems = [
         f"{host!r}: expected a parameter name or (name, transform), got {target!r}"

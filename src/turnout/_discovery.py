@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 
 from turnout import _lazytyping as t
@@ -19,7 +20,7 @@ from turnout._errors import (
     UntrustedBackendError,
 )
 from turnout._info import StaticInfo, read_info, version_problem
-from turnout._metadata import entry_points, load_reference, verify
+from turnout._metadata import debug, entry_points, load_reference, verify
 from turnout._names import CPU, fold_label, label_problem, suggest
 from turnout._registry import BackendStatus, Entry, Origin, Registry
 from turnout._selection import Owner
@@ -407,7 +408,9 @@ class Discovery:
             return self._candidates
         if self._package is not None:
             self._import_package(self._package)
-        found = entry_points(self.group, fresh=self._fresh)
+        started = time.perf_counter()
+        stats: dict[str, t.Any] = {}
+        found = entry_points(self.group, fresh=self._fresh, stats=stats)
         self._fresh = False
         # Trusted providers first, then by name and distribution: a stable order
         # so that which of two claimants wins never depends on sys.path order.
@@ -423,6 +426,22 @@ class Discovery:
             elif decision == SHADOWED:  # comes back if the in-process backend goes
                 self._shadowed.append(_Candidate(provider, verified(provider)))
         self._candidates = candidates
+        debug(
+            "%s: entry-point group %r: %d entry points (%d admitted, %d shadowed, %d refused) "
+            "among %s distributions on %s sys.path entries, %s metadata folders read, "
+            "from %s, in %.1f ms",
+            self.host_name,
+            self.group,
+            len(found),
+            len(candidates),
+            len(self._shadowed),
+            len(found) - len(candidates) - len(self._shadowed),
+            stats.get("distributions", "?"),
+            stats.get("paths", "?"),
+            stats.get("read", "?"),
+            stats.get("source", "?"),
+            (time.perf_counter() - started) * 1e3,
+        )
         return candidates
 
     def unshadow(self, labels: tuple[str, ...]) -> None:

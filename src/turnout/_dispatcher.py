@@ -60,6 +60,8 @@ class BackendDispatcher:
     it is cheap: no entry point is read and no backend imported until a query
     needs one.
 
+    .. versionadded:: 0.1
+
     Parameters
     ----------
     entrypoint_group
@@ -138,8 +140,6 @@ class BackendDispatcher:
     >>> settings = _dispatcher.settings
     >>> settings.backend
     'cpu'
-
-    .. versionadded:: 0.1
     """
 
     def __init__(
@@ -273,13 +273,13 @@ class BackendDispatcher:
         reference to `function` (which must be importable, as for any task sent
         to a process) plus the snapshot; no backend object is pickled.
 
+        .. versionadded:: 0.1
+
         Examples
         --------
         >>> with settings.use_backend("gpu"):  # doctest: +SKIP
         ...     task = dispatcher.bind(pipeline)
         >>> pool.submit(task, data)  # doctest: +SKIP
-
-        .. versionadded:: 0.1
         """
         from turnout._snapshot import Bound  # noqa: PLC0415
 
@@ -340,6 +340,8 @@ class BackendDispatcher:
     def support(self, *, load: bool = True) -> dict[str, dict[str, tuple[str, ...] | None]]:
         """Return which backend implements what.
 
+        .. versionadded:: 0.1
+
         Parameters
         ----------
         load
@@ -355,8 +357,6 @@ class BackendDispatcher:
             the backend-only parameters it adds, or None if it lacks it}}``,
             in decoration order and backend-name order. The public name is the
             shortest path the host's packages expose it by (``pkg.mean``).
-
-        .. versionadded:: 0.1
         """
         if load:
             self.discover()
@@ -398,6 +398,8 @@ class BackendDispatcher:
         ``"cpu"`` or a reserved name. An entry point that claims its name later
         is hidden (`ShadowedBackendWarning`). Registering reads no entry point.
 
+        .. versionadded:: 0.1
+
         Parameters
         ----------
         backend
@@ -422,8 +424,6 @@ class BackendDispatcher:
             A label is ``"cpu"`` or reserved by the host.
         ConfigurationError
             It has no valid name, or an alias is invalid.
-
-        .. versionadded:: 0.1
         """
         if backend is None:
             return lambda target: self.register_backend(
@@ -473,6 +473,8 @@ class BackendDispatcher:
     def report(self, *, load: bool = True) -> list[turnout.BackendInfo]:
         """Describe each backend, and each refused entry point.
 
+        .. versionadded:: 0.1
+
         Parameters
         ----------
         load
@@ -485,8 +487,6 @@ class BackendDispatcher:
         list of BackendInfo
             Ready (and, without `load`, not loaded) backends first, by name; then
             failed, rejected and shadowed ones in the order they were met.
-
-        .. versionadded:: 0.1
         """
         from turnout._report import info_of  # noqa: PLC0415 - dataclasses on demand
 
@@ -516,6 +516,8 @@ class BackendDispatcher:
     ) -> turnout.Explanation:
         """Say what a call would do, without running it.
 
+        .. versionadded:: 0.1
+
         Parameters
         ----------
         function
@@ -528,8 +530,6 @@ class BackendDispatcher:
         Explanation
             Which backend would run and why, what would run, and which arguments
             would be forwarded, dropped or added. ``str()`` gives a summary.
-
-        .. versionadded:: 0.1
         """
         record = self._records.get(function)
         if record is None:

@@ -73,12 +73,19 @@ def standard_finders_only() -> bool:
     return True
 
 
-def entry_points(group: str, *, fresh: bool = False) -> list[Provider]:
+def entry_points(
+    group: str, *, fresh: bool = False, stats: dict[str, t.Any] | None = None
+) -> list[Provider]:
     """Return the providers of `group` on the current ``sys.path``.
 
-    With `fresh`, the disk cache is not read (but is rewritten).
+    With `fresh`, the disk cache is not read (but is rewritten). `stats`, if
+    given, receives what the scan looked at (for the DEBUG log): the number of
+    ``sys.path`` entries, of distributions, of metadata folders read from disk
+    (the rest came from the cache), and where the answer came from.
     """
     if not standard_finders_only():
+        if stats is not None:
+            stats["source"] = "importlib.metadata (a custom finder is on sys.meta_path)"
         return _from_importlib(group)
     paths = search_path()
     cache = Cache.open(group, paths)
@@ -87,6 +94,15 @@ def entry_points(group: str, *, fresh: bool = False) -> list[Provider]:
     providers = reader.scan(paths)
     if cache is not None and reader.changed:
         cache.write(reader.state)
+    if stats is not None:
+        stats.update(
+            paths=len(paths),
+            distributions=sum(len(entry["dists"]) for entry in reader.state.values()),
+            read=reader.read,
+            source="the disk cache"
+            if previous is not None
+            else ("disk (cache off)" if cache is None else "disk"),
+        )
     return providers
 
 
@@ -122,6 +138,7 @@ class Reader:
         self._previous: dict[str, t.Any] = previous or {}
         self.state: dict[str, t.Any] = {}
         self.changed = previous is None
+        self.read = 0  # metadata folders read from disk (not from the cache)
 
     def scan(self, paths: Sequence[str]) -> list[Provider]:
         """Return the providers found on `paths`, first distribution of each name winning."""
@@ -189,6 +206,7 @@ class Reader:
             if old["meta"] == metadata_signature(folder):
                 return old, True
         self.changed = True
+        self.read += 1
         text = _read(folder + os.sep + "entry_points.txt") if points is not None else None
         rows = parse_section(text, self.group) if text and self._header in text else []
         name, version, meta = None, "", None
@@ -366,7 +384,8 @@ def cache_directory() -> str | None:
     return os.path.join(base, "turnout")
 
 
-def _debug(message: str, *args: object) -> None:
+def debug(message: str, *args: object) -> None:
+    """Log at DEBUG on the ``turnout`` logger, if `logging` is in use at all (never imports it)."""
     logging = sys.modules.get("logging")
     if logging is not None:
         logging.getLogger("turnout").debug(message, *args)
@@ -418,7 +437,7 @@ class Cache:
             info = os.fstat(handle)
             problem = _foreign(info)
             if problem is not None:
-                _debug("turnout: ignoring cache file %s: %s", self.path, problem)
+                debug("turnout: ignoring cache file %s: %s", self.path, problem)
                 return None
             chunks, size = [], 0
             while size <= info.st_size and size <= MAX_CACHE_BYTES:
@@ -483,10 +502,10 @@ def _own_directory(directory: str) -> bool:
     if not stat.S_ISDIR(info.st_mode):
         return False
     if getuid is not None and info.st_uid != getuid():
-        _debug("turnout: not writing the cache to %s: owned by another user", directory)
+        debug("turnout: not writing the cache to %s: owned by another user", directory)
         return False
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        _debug("turnout: not writing the cache to %s: writable by other users", directory)
+        debug("turnout: not writing the cache to %s: writable by other users", directory)
         return False
     return True
 

@@ -15,18 +15,26 @@ class BackendStatus(enum.Enum):
     """What became of a backend or an entry point.
 
     .. versionadded:: 0.1
+
+    Attributes
+    ----------
+    READY
+        Loaded and selectable.
+    FAILED
+        Raised while it was imported or constructed; requesting it raises.
+    REJECTED
+        Refused before or after import: bad label, reserved, claimed, failed trust.
+    SHADOWED
+        Hidden by an in-process backend of the same name.
+    NOT_LOADED
+        Installed and admitted, not imported yet (reported from its metadata).
     """
 
     READY = "ready"
-    """Loaded and selectable."""
     FAILED = "failed"
-    """Raised while it was imported or constructed; requesting it raises."""
     REJECTED = "rejected"
-    """Refused before or after import: bad label, reserved, claimed, failed trust."""
     SHADOWED = "shadowed"
-    """Hidden by an in-process backend of the same name."""
     NOT_LOADED = "not loaded"
-    """Installed and admitted, not imported yet (reported from its metadata)."""
 
 
 BackendStatus.__module__ = "turnout"

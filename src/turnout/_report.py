@@ -13,30 +13,44 @@ class BackendInfo:
     """One backend, or one refused entry point, as `BackendDispatcher.report` sees it.
 
     .. versionadded:: 0.1
+
+    Attributes
+    ----------
+    name
+        Canonical name (the entry-point name when the backend's own is unknown).
+    aliases
+        Its own aliases and the host's.
+    source
+        Where it came from, in words.
+    trusted
+        Whether the host trusts it (in-process backends always are).
+    status
+        Ready, failed, rejected, shadowed or not loaded (`BackendStatus`).
+    error
+        What it raised, for a failed backend.
+    reason
+        Why it was refused, in a sentence.
+    implements
+        The dispatched functions and classes it provides (qualified names).
+    distribution
+        The providing distribution, for an entry point.
+    version
+        Its version.
+    object_ref
+        The entry point's value (``module:attribute``).
     """
 
     name: str
-    """Canonical name (the entry-point name when the backend's own is unknown)."""
     aliases: tuple[str, ...]
-    """Its own aliases and the host's."""
     source: str
-    """Where it came from, in words."""
     trusted: bool
-    """Whether the host trusts it (in-process backends always are)."""
     status: BackendStatus
-    """Ready, failed, rejected or shadowed."""
     error: BaseException | None = None
-    """What it raised, for a failed backend."""
     reason: str | None = None
-    """Why it was refused, in a sentence."""
     implements: tuple[str, ...] = ()
-    """The dispatched functions and classes it provides (qualified names)."""
     distribution: str | None = None
-    """The providing distribution, for an entry point."""
     version: str | None = None
-    """Its version."""
     object_ref: str | None = None
-    """The entry point's value (``module:attribute``)."""
 
     @property
     def is_conflict(self) -> bool:
@@ -83,26 +97,37 @@ class Explanation:
     """What `BackendDispatcher.explain` found a call would do, without running it.
 
     .. versionadded:: 0.1
+
+    Attributes
+    ----------
+    function
+        The dispatched function or class.
+    why
+        What selected it: the call keyword, a scope, the global setting, or the default.
+    runs
+        What would run.
+    fallback
+        Whether the host's code runs instead: the backend lacks the function or declines the call.
+    forwarded
+        Arguments passed on to the backend.
+    dropped
+        Host-only arguments dropped (each would warn).
+    added
+        Backend-only arguments passed.
+    notes
+        Anything else worth knowing.
     """
 
     function: str
-    """The dispatched function or class."""
     backend: str
     """The backend selected (canonical name), or ``"cpu"``."""
     why: str
-    """What selected it: the call keyword, a scope, the global setting, or the default."""
     runs: str
-    """What would run."""
     fallback: bool = False
-    """Whether the host's code runs instead: the backend lacks the function or declines the call."""
     forwarded: tuple[str, ...] = ()
-    """Arguments passed on to the backend."""
     dropped: tuple[str, ...] = ()
-    """Host-only arguments dropped (each would warn)."""
     added: tuple[str, ...] = ()
-    """Backend-only arguments passed."""
     notes: tuple[str, ...] = field(default=())
-    """Anything else worth knowing."""
 
     def __str__(self) -> str:
         lines = [

@@ -500,14 +500,14 @@ class Settings:
         otherwise. The untrusted policy is tightened if the snapshot's is
         stricter, never loosened.
 
+        .. versionadded:: 0.1
+
         Raises
         ------
         ConfigurationError
             The snapshot was taken from another host.
         UnknownBackendError, BackendNotInstalledError, BackendLoadError
             A backend it names cannot be used here (when the block is entered).
-
-        .. versionadded:: 0.1
         """
         self._check_snapshot(snapshot)
         return _Applied(self, snapshot)

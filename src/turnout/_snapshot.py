@@ -24,6 +24,8 @@ class Snapshot:
     `turnout.apply_snapshot` (process-wide). Holds names and policies only: no
     backend object, nothing that imports a backend when unpickled.
 
+    .. versionadded:: 0.1
+
     Attributes
     ----------
     entrypoint_group, module, host_name
@@ -44,8 +46,6 @@ class Snapshot:
         Per-function priority lists, as ``((function, (backend, ...)), ...)``.
     opted_in
         Backends opted into automatic selection.
-
-    .. versionadded:: 0.1
     """
 
     __slots__ = (
@@ -126,6 +126,8 @@ def apply_snapshot(*snapshots: Snapshot, strict: bool = True) -> None:
     ``fallback``, ``automatic``, per-function priorities and opt-ins; tightens the
     untrusted policy if the snapshot's is stricter (never loosens it).
 
+    .. versionadded:: 0.1
+
     Parameters
     ----------
     *snapshots
@@ -139,8 +141,6 @@ def apply_snapshot(*snapshots: Snapshot, strict: bool = True) -> None:
     HostNotFoundError
         With `strict`: a snapshot's host cannot be imported here, or creates no
         dispatcher.
-
-    .. versionadded:: 0.1
     """
     from turnout._errors import HostNotFoundError  # noqa: PLC0415
     from turnout._hosts import dispatcher_for  # noqa: PLC0415
@@ -164,6 +164,8 @@ class Bound:
     snapshots, so it can be sent to a process pool or a Dask worker. Calling it
     runs the function inside `Settings.applied` of each snapshot.
 
+    .. versionadded:: 0.1
+
     Parameters
     ----------
     function
@@ -174,8 +176,6 @@ class Bound:
         Whether a snapshot whose host cannot be found where it runs is an error
         (`HostNotFoundError`); otherwise it is skipped (a host the worker cannot
         import is one the function cannot call either), and said so at ``DEBUG``.
-
-    .. versionadded:: 0.1
     """
 
     __slots__ = ("__wrapped__", "snapshots", "strict")
@@ -244,6 +244,8 @@ def submit(
     executor (a `ProcessPoolExecutor`, a Dask client) gets a picklable `Bound`
     carrying a snapshot of each host's settings.
 
+    .. versionadded:: 0.1
+
     Returns
     -------
     concurrent.futures.Future
@@ -256,8 +258,6 @@ def submit(
     >>> with ThreadPoolExecutor() as pool:  # doctest: +SKIP
     ...     with settings.use_backend("gpu"):
     ...         future = turnout.submit(pool, mean, values)  # runs on "gpu"
-
-    .. versionadded:: 0.1
     """
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 

@@ -51,6 +51,8 @@ def check_backend(
     parameters come in the host's order; and that backend-only parameters are
     documented in a numpydoc ``Parameters`` section.
 
+    .. versionadded:: 0.1
+
     Parameters
     ----------
     dispatcher
@@ -65,8 +67,6 @@ def check_backend(
     -------
     list of Finding
         Empty when the backend conforms.
-
-    .. versionadded:: 0.1
     """
     findings: list[Finding] = []
     if isinstance(backend, type):

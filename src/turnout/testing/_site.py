@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from typing_extensions import Self
-
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import normalize_distribution
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11; annotations only
 
 
 class DistributionSite:
@@ -22,6 +24,8 @@ class DistributionSite:
     an installer would, so `importlib.metadata` finds them for real. Use it as
     a context manager: on exit the directory leaves ``sys.path`` and every module
     imported from it leaves ``sys.modules``.
+
+    .. versionadded:: 0.1
 
     Parameters
     ----------
@@ -41,8 +45,6 @@ class DistributionSite:
     ...     import importlib.metadata
     ...     [ep.name for ep in importlib.metadata.entry_points(group="demo_host.backends")]
     ['demo']
-
-    .. versionadded:: 0.1
     """
 
     def __init__(self, root: str | Path) -> None:
