@@ -27,6 +27,8 @@ default_role = "py:obj"
 nitpicky = False
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 html_theme = "furo"
+html_static_path = ["_static"]
+html_css_files = ["turnout.css"]
 exclude_patterns = ["_build"]
 
 # A host's conf.py loads its backends so autodoc shows what they add.
