@@ -118,6 +118,8 @@ def check_options(
     host: object, dispatch_args: object, convert: object
 ) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
     """Check ``backend_dispatch``'s options against the host's parameter names."""
+    if dispatch_args is None and convert == ():  # the usual case: nothing to check
+        return None, ()
     names = set(documented_names(host))  # type: ignore[arg-type]
     checked: list[tuple[str, ...] | None] = []
     for option, value in (("dispatch_args", dispatch_args), ("convert", convert)):

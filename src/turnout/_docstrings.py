@@ -161,8 +161,11 @@ def insert_parameters(doc: str | None, entries: Sequence[DocEntry]) -> tuple[str
         ),
         None,
     )
-    present = _documented(lines, span) if span is not None else set()
-    missing = [entry for entry in entries if entry.name not in present]
+    if span is not None and any(entry.name in text for entry in entries):
+        present = _documented(lines, span)
+        missing = [entry for entry in entries if entry.name not in present]
+    else:  # no entry's name occurs anywhere: none is documented yet
+        missing = list(entries)
     if not missing:
         return doc or "", ""
     if span is not None:
