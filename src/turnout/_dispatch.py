@@ -625,23 +625,14 @@ class DispatchedFunction:
             return Explanation(self.public_name, CPU, why, f"{self.public_name}()")
         entry = self._discovery.require(label)
         plan = self.plan(entry)
-        if plan is None:
-            policy = self._state.fallback_var.get().name
-            return Explanation(
-                self.public_name,
-                entry.name,
-                why,
-                f"{self.public_name}()",
-                fallback=True,
-                notes=(
-                    f"backend {entry.name!r} does not implement it",
-                    f"fallback policy {policy!r}",
-                ),
-            )
         from turnout._candidates import verdict  # noqa: PLC0415
 
-        declined = verdict(self, entry.name, args, dict(kwargs, **extra), explicit=True)
-        if declined is not None:
+        declined = (
+            f"backend {entry.name!r} does not implement it"
+            if plan is None
+            else verdict(self, entry.name, args, dict(kwargs, **extra), explicit=True)
+        )
+        if declined is not None or plan is None:
             policy = self._state.fallback_var.get().name
             return Explanation(
                 self.public_name,
@@ -649,7 +640,7 @@ class DispatchedFunction:
                 why,
                 f"{self.public_name}()",
                 fallback=True,
-                notes=(declined, f"fallback policy {policy!r}"),
+                notes=(declined or "", f"fallback policy {policy!r}"),
             )
         from turnout._routing import describe_callable, is_default  # noqa: PLC0415
 
