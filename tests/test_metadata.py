@@ -49,7 +49,7 @@ def importlib_rows(group, paths):
             continue
         seen.add(key)
         found.extend(
-            (ep.name, ep.value, dist.metadata["Name"], dist.metadata["Version"] or "")
+            (ep.name, ep.value, dist.metadata.get("Name"), dist.metadata.get("Version") or "")
             for ep in dist.entry_points
             if ep.group == group
         )

@@ -226,16 +226,45 @@ def test_untrusted_label_lookalikes_are_refused(install, make_dispatcher, backen
     assert install.imported() == ["real_good"]  # refused before import
 
 
+class _ExtraFinder:
+    """A distribution finder that provides nothing: its presence makes turnout ask importlib."""
+
+    @staticmethod
+    def find_spec(*args, **kwargs):
+        return None
+
+    @staticmethod
+    def find_distributions(context=None):
+        return iter(())
+
+
+@pytest.mark.parametrize("through", ["the scan", "importlib.metadata"])
 def test_invalid_entry_point_values_are_refused_before_import(
-    install, make_dispatcher, backend_source
+    install, make_dispatcher, backend_source, monkeypatch, through
 ):
+    if through == "importlib.metadata":  # whose own parser raises on such a value
+        monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, _ExtraFinder()])
     install(
         "bad-value", {"bad": "bad_mod:Backend; import os"}, {"bad_mod.py": backend_source("bad")}
     )
+    install("good-value", {"good": "good_mod:Backend"}, {"good_mod.py": backend_source("good")})
     dispatcher = make_dispatcher()
     with pytest.warns(EntryPointRejectedWarning, match="its value is invalid"):
         dispatcher.discover()
-    assert install.imported() == []
+    assert install.imported() == ["good_mod"]
+    assert dispatcher.settings.available_backends() == ["good"]
+
+
+def test_the_importlib_metadata_backport_keeps_the_scan(install, make_dispatcher, backend_source):
+    # The backport adds its own sys.path finder when imported; it reads what the scan reads.
+    pytest.importorskip("importlib_metadata", reason="the importlib_metadata backport")
+    from turnout._metadata import entry_points, standard_finders_only  # noqa: PLC0415
+
+    assert standard_finders_only()
+    install("pkg-a", {"a": "mod_a:Backend"}, {"mod_a.py": backend_source("a")})
+    stats: dict[str, object] = {}
+    assert [p.name for p in entry_points(make_dispatcher().entrypoint_group, stats=stats)] == ["a"]
+    assert not str(stats["source"]).startswith("importlib.metadata")
 
 
 def test_a_label_that_cannot_be_valid_raises_at_once_importing_nothing(

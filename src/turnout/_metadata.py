@@ -60,14 +60,23 @@ def _as_text(entry: object) -> str | None:
     return os.fsdecode(path) if isinstance(path, bytes) else path
 
 
+# Finders that read the same metadata folders on sys.path as the stdlib's: the
+# `importlib_metadata` backport installs its own when imported (Python < 3.12 needs
+# it often), and turnout's scan still sees exactly what it sees.
+_PATH_FINDERS = {
+    ("_frozen_importlib_external", "PathFinder"),
+    ("importlib._bootstrap_external", "PathFinder"),
+    ("importlib_metadata", "MetadataPathFinder"),
+}
+
+
 def standard_finders_only() -> bool:
-    """Whether the only finder on ``sys.meta_path`` that yields distributions is the stdlib's."""
+    """Whether every finder on ``sys.meta_path`` that yields distributions reads ``sys.path``."""
     for finder in sys.meta_path:
         if getattr(finder, "find_distributions", None) is None:
             continue
-        if getattr(finder, "__name__", None) == "PathFinder" and getattr(
-            finder, "__module__", ""
-        ) in ("_frozen_importlib_external", "importlib._bootstrap_external"):
+        kind = finder if isinstance(finder, type) else type(finder)
+        if (getattr(kind, "__module__", ""), getattr(kind, "__name__", "")) in _PATH_FINDERS:
             continue
         return False
     return True
@@ -112,16 +121,45 @@ def scan(group: str, paths: Sequence[object]) -> list[Provider]:
 
 
 def _from_importlib(group: str) -> list[Provider]:
-    """Ask `importlib.metadata` (for distributions a custom finder provides)."""
+    """Ask `importlib.metadata` (for distributions a custom finder provides).
+
+    Each distribution's ``entry_points.txt`` is read with the same rules as the
+    scan (so an entry point importlib would reject on loading is still reported,
+    and refused by the checks that follow, instead of failing the whole group),
+    and its name and version with ``.get`` (a missing header is no error).
+    """
     import importlib.metadata  # noqa: PLC0415 - only with a non-standard finder
 
-    providers = []
-    for point in importlib.metadata.entry_points(group=group):
-        dist = point.dist
-        name = (dist.metadata["Name"] if dist is not None else None) or ""
-        version = (dist.version if dist is not None else None) or ""
-        providers.append(Provider(point.name, point.value, name, version))
+    providers: list[Provider] = []
+    seen: set[str] = set()
+    header = f"[{group}]"
+    for dist in importlib.metadata.distributions():
+        meta = dist.metadata
+        name = _first(meta, "Name")
+        key = normalize_distribution(name) if name else ""
+        if key:
+            if key in seen:
+                continue  # an earlier finder or path entry provides it (importlib's rule)
+            seen.add(key)
+        try:
+            text = dist.read_text("entry_points.txt")
+        except (OSError, UnicodeDecodeError) as error:
+            debug("turnout: cannot read the entry points of %s: %s", name or dist, error)
+            continue
+        if not text or header not in text:
+            continue
+        version = _first(meta, "Version")
+        providers.extend(
+            Provider(entry_name, value, name, version)
+            for entry_name, value in parse_section(text, group)
+        )
     return providers
+
+
+def _first(meta: t.Any, header: str) -> str:
+    """Return the first `header` of importlib metadata, or "" (never a missing-key warning)."""
+    values = meta.get_all(header) if meta is not None else None
+    return str(values[0]) if values else ""
 
 
 class Reader:
