@@ -15,8 +15,7 @@ from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
 from turnout._selection import Choice, priority_from
-from turnout._state import SelectionState, environment_label
-from turnout._warnings import FallbackWarning, warn
+from turnout._state import SelectionState, apply_fallback, environment_label
 
 if TYPE_CHECKING:
     import inspect
@@ -152,9 +151,11 @@ class DispatchedClass:
 
     def check_fallback(self, backend: str) -> None:
         """Apply the fallback policy in effect for a backend that lacks the class."""
-        policy = self._state.fallback_var.get().name
-        if policy == "error":
-            raise MissingImplementationError(
+        apply_fallback(
+            self._state,
+            self._warned,
+            backend,
+            lambda: MissingImplementationError(
                 label=backend,
                 host_name=self._host_name,
                 function=self.public_name,
@@ -163,14 +164,12 @@ class DispatchedClass:
                     for entry in self._discovery.loaded_entries()
                     if isinstance(getattr(entry.obj, self.name, None), type)
                 ],
-            )
-        if policy == "warn" and backend not in self._warned:
-            warn(
+            ),
+            lambda: (
                 f"Backend {backend!r} did not build {self.public_name} (it does not "
-                f"implement it); {self._host_name}'s own class was built instead.",
-                FallbackWarning,
-            )
-            self._warned.add(backend)
+                f"implement it); {self._host_name}'s own class was built instead."
+            ),
+        )
 
     def signature(self) -> inspect.Signature:
         """Return the constructor's signature plus the selector keyword (computed once)."""

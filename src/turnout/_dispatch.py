@@ -30,10 +30,9 @@ from turnout._names import CPU
 from turnout._params import OMITTED, Shape, code_shape, is_plain_function, shape_of
 from turnout._registry import Entry
 from turnout._selection import Choice, priority_from
-from turnout._state import SelectionState, environment_label
+from turnout._state import SelectionState, apply_fallback, environment_label
 from turnout._warnings import (
     BackendSignatureWarning,
-    FallbackWarning,
     IgnoredArgumentWarning,
     warn,
 )
@@ -543,22 +542,22 @@ class DispatchedFunction:
 
     def check_fallback(self, backend: str, reason: str) -> None:
         """Apply the fallback policy in effect: nothing, a warning once, or an error."""
-        policy = self._state.fallback_var.get().name
-        if policy == "error":
-            raise MissingImplementationError(
+        apply_fallback(
+            self._state,
+            self._warned,
+            (backend, "fallback"),
+            lambda: MissingImplementationError(
                 label=backend,
                 host_name=self._host_name,
                 function=self.public_name,
                 implemented_by=self.implemented_by(),
                 reason=reason,
-            )
-        if policy == "warn" and (backend, "fallback") not in self._warned:
-            warn(
+            ),
+            lambda: (
                 f"Backend {backend!r} did not run {self.public_name}() ({reason}); "
-                f"{self._host_name}'s own code ran instead.",
-                FallbackWarning,
-            )
-            self._warned.add((backend, "fallback"))
+                f"{self._host_name}'s own code ran instead."
+            ),
+        )
 
     def implemented_by(self) -> list[str]:
         """Return the installed backends that provide this function (loads all)."""

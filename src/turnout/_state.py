@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from turnout import _lazytyping as t
 from turnout._names import CPU
 from turnout._selection import Choice
-from turnout._warnings import ConfigurationWarning, warn
+from turnout._warnings import ConfigurationWarning, FallbackWarning, warn
 
 FALLBACK_POLICIES = ("silent", "warn", "error")
 Key = "str | Choice"  # what a selection's name is: a label, "cpu", or a Choice
@@ -158,6 +158,22 @@ class SelectionState:
                 key_of(name.backends, automatic, name.per_function), selection.explicit
             )
         return Selection(key_of((), automatic), selection.explicit)
+
+
+def apply_fallback(
+    state: SelectionState,
+    warned: set[t.Any],
+    key: object,
+    error: Callable[[], Exception],
+    message: Callable[[], str],
+) -> None:
+    """Apply the fallback policy in effect: nothing, a warning once per `key`, or `error()`."""
+    policy = state.fallback_var.get().name
+    if policy == "error":
+        raise error()
+    if policy == "warn" and key not in warned:
+        warn(message(), FallbackWarning)
+        warned.add(key)
 
 
 def settle_environment(state: SelectionState, resolve: Callable[[str], str], variable: str) -> None:
