@@ -1,36 +1,42 @@
-"""Static backend metadata: what a backend declares about itself, read without importing it.
-
-A backend distribution may ship ``turnout-backend.json`` in the directory of
-the module its entry point names (its package). The file maps entry-point
-groups to what the backend declares for that host::
-
-    {
-      "example_host.backends": {
-        "name": "chunked",
-        "aliases": ["chunks"],
-        "functions": ["mean", "variance"],
-        "types": ["example_host_arrays:ChunkedArray"],
-        "host_versions": ">=0.1,<1",
-        "priority": 10,
-        "requires_opt_in": false
-      }
-    }
-
-Every key is optional. The file is found with the import system's path finder
-(which executes nothing) and read as JSON; a file that is missing, unreadable
-or of the wrong shape is ignored (and said so at ``DEBUG``).
-"""
+"""Static backend metadata: ``turnout-backend.json``, read without importing the backend."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping
 
 from turnout import _lazytyping as t
+from turnout._names import label_problem
 from turnout._trust import Provider
 
 INFO_FILE = "turnout-backend.json"
+SCHEMA_KEY = "turnout-backend"
+SCHEMA = 1
+"""The schema version of ``turnout-backend.json`` this turnout knows (docs: static-metadata)."""
 _MAX_BYTES = 1 << 20
+_MAX_URL = 2048
+_MAX_SUMMARY = 200
+
+
+class FunctionInfo:
+    """What a backend says about one function it implements (``functions`` as an object)."""
+
+    __slots__ = ("additional_parameters", "extra_docstring")
+
+    def __init__(
+        self,
+        extra_docstring: str | None = None,
+        additional_parameters: dict[str, str] | None = None,
+    ) -> None:
+        self.extra_docstring = extra_docstring
+        self.additional_parameters = additional_parameters or {}
+
+    def __repr__(self) -> str:
+        return (
+            f"FunctionInfo(extra_docstring={self.extra_docstring!r}, "
+            f"additional_parameters={self.additional_parameters!r})"
+        )
 
 
 class StaticInfo:
@@ -38,13 +44,18 @@ class StaticInfo:
 
     __slots__ = (
         "aliases",
+        "default_config",
+        "function_info",
         "functions",
         "host_versions",
         "name",
         "priority",
         "requires_opt_in",
+        "secondary_types",
+        "short_summary",
         "source",
         "types",
+        "url",
     )
 
     def __init__(
@@ -53,38 +64,51 @@ class StaticInfo:
         name: str | None = None,
         aliases: tuple[str, ...] = (),
         functions: tuple[str, ...] | None = None,
+        function_info: dict[str, FunctionInfo] | None = None,
         types: tuple[str, ...] = (),
+        secondary_types: tuple[str, ...] = (),
         host_versions: str | None = None,
         priority: int = 0,
         requires_opt_in: bool = False,
+        default_config: dict[str, t.Any] | None = None,
+        url: str | None = None,
+        short_summary: str | None = None,
         source: str = "",
     ) -> None:
         self.name = name
         self.aliases = aliases
         self.functions = functions
+        self.function_info = function_info or {}
         self.types = types
+        self.secondary_types = secondary_types
         self.host_versions = host_versions
         self.priority = priority
         self.requires_opt_in = requires_opt_in
+        self.default_config = default_config
+        self.url = url
+        self.short_summary = short_summary
         self.source = source
 
     @classmethod
     def of(cls, backend: object, source: str = "") -> StaticInfo:
-        """Read the same declarations from a loaded backend's attributes."""
-        types = getattr(backend, "types", ())
-        versions = getattr(backend, "host_versions", None)
-        priority = getattr(backend, "priority", 0)
-        return cls(
-            types=tuple(v for v in types if isinstance(v, str))
-            if isinstance(types, (list, tuple, set, frozenset))
-            else (),
-            host_versions=versions if isinstance(versions, str) else None,
-            priority=priority
-            if isinstance(priority, int) and not isinstance(priority, bool)
-            else 0,
-            requires_opt_in=getattr(backend, "requires_opt_in", False) is True,
-            source=source,
-        )
+        """Read the same declarations from a loaded backend's attributes.
+
+        Every key of the file except ``name``, ``aliases`` and ``functions``
+        (a loaded backend has those as attributes of their own), checked as in
+        the file. An attribute of the wrong kind counts as absent, not as a
+        malformed declaration: a backend whose ``__getattr__`` answers every
+        name must not be refused for it.
+        """
+        found: dict[str, t.Any] = {}
+        for key in _ATTRIBUTES:
+            value = getattr(backend, key, None)
+            if value is None:
+                continue
+            try:
+                found[key] = _READERS[key](value)
+            except Malformed:
+                continue
+        return cls(source=source, **found)
 
     def __repr__(self) -> str:
         return f"StaticInfo(name={self.name!r}, types={self.types!r}, source={self.source!r})"
@@ -131,53 +155,220 @@ def read_info(provider: Provider, group: str) -> StaticInfo | None:
 
 
 def parse_info(blob: bytes, group: str, source: str) -> StaticInfo | None:
-    """Return the declarations for `group` in a ``turnout-backend.json``, None if unusable."""
+    """Return the declarations for `group` in a ``turnout-backend.json``, None if it has none.
+
+    Forward-compatible: keys this turnout does not know (of any schema
+    version) are ignored, a known key of the wrong kind is ignored alone, each
+    said at ``DEBUG``, and the other keys still apply. Two keys fail safe
+    instead: a malformed ``host_versions`` is kept, so that the backend is
+    refused as declaring no valid specifier, and a malformed
+    ``requires_opt_in`` counts as true.
+    """
     import json  # noqa: PLC0415 - only where a backend ships the file
 
     try:
         data = json.loads(blob.decode("utf-8")) if len(blob) <= _MAX_BYTES else None
     except (ValueError, RecursionError):
         data = None
-    entry = data.get(group) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        _debug("turnout: ignoring %s: not a JSON object of at most 1 MiB", source)
+        return None
+    _check_schema(data.get(SCHEMA_KEY, SCHEMA), source)
+    entry = data.get(group)
     if not isinstance(entry, dict):
-        if data is None:
-            _debug("turnout: ignoring %s: not a JSON object of at most 1 MiB", source)
+        if entry is not None:
+            _debug("turnout: ignoring %s for %s: not a JSON object", source, group)
         return None
-    problem = _problem(entry)
-    if problem is not None:
-        _debug("turnout: ignoring %s for %s: %s", source, group, problem)
-        return None
-    functions = entry.get("functions")
-    return StaticInfo(
-        name=entry.get("name"),
-        aliases=tuple(entry.get("aliases", ())),
-        functions=tuple(functions) if functions is not None else None,
-        types=tuple(entry.get("types", ())),
-        host_versions=entry.get("host_versions"),
-        priority=entry.get("priority", 0),
-        requires_opt_in=entry.get("requires_opt_in", False),
-        source=source,
+    return StaticInfo(source=source, **_read_entry(entry, f"{source} for {group}"))
+
+
+def _read_entry(entry: dict[str, object], where: str) -> dict[str, t.Any]:
+    """Return `StaticInfo`'s arguments from one group's object, saying what was ignored."""
+    found: dict[str, t.Any] = {}
+    for key, value in entry.items():
+        reader = _READERS.get(key)
+        if reader is None:
+            _debug("turnout: %s: ignoring unknown key %r", where, key)
+            continue
+        if value is None:
+            continue  # null: as if absent
+        try:
+            found[key] = reader(value)
+        except Malformed as error:
+            _debug("turnout: %s: ignoring %r: %s", where, key, error)
+            if key in _FAIL_SAFE:
+                found[key] = _FAIL_SAFE[key](value)
+    functions = found.pop("functions", None)
+    if functions is not None:
+        found["functions"], found["function_info"], dropped = functions
+        for part in dropped:
+            _debug("turnout: %s: ignoring %s", where, part)
+    return found
+
+
+def _check_schema(version: object, source: str) -> None:
+    """Say at DEBUG when a file declares a schema this turnout does not know."""
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        _debug("turnout: %s: %r is not a schema version; read as %d", source, version, SCHEMA)
+    elif version > SCHEMA:
+        _debug(
+            "turnout: %s: schema %d is newer than %d; reading the keys this turnout knows",
+            source,
+            version,
+            SCHEMA,
+        )
+
+
+# -- one reader per key: the value as StaticInfo keeps it, or Malformed(why not) -----------
+
+
+class Malformed(Exception):  # noqa: N818 - an outcome, not an error users see
+    """A key's value is not of the kind its reader expects."""
+
+
+def _label(value: object) -> str:
+    problem = label_problem(value)
+    if problem is not None or not isinstance(value, str):
+        raise Malformed(problem)
+    return value
+
+
+def _labels(value: object) -> tuple[str, ...]:
+    return tuple(_label(item) for item in _list(value))
+
+
+def _type_refs(value: object) -> tuple[str, ...]:
+    """Read ``"module:qualname"`` strings, as type matching spells a type."""
+    refs = _list(value)
+    for ref in refs:
+        module, colon, qualname = ref.partition(":") if isinstance(ref, str) else ("", "", "")
+        if not (colon and _dotted(module) and _dotted(qualname, "<locals>")):
+            raise Malformed(f"{ref!r} is not 'module:qualname'")
+    return tuple(refs)
+
+
+def _dotted(text: str, *extra: str) -> bool:
+    return all(part.isidentifier() or part in extra for part in text.split("."))
+
+
+def _functions(value: object) -> tuple[tuple[str, ...], dict[str, FunctionInfo], list[str]]:
+    """Return the names, their details, and the details dropped (list form: no details)."""
+    if not isinstance(value, dict):
+        names = _list(value)
+        if not all(isinstance(name, str) and name.isidentifier() for name in names):
+            raise Malformed("each function must be the name of one")
+        return tuple(names), {}, []
+    details: dict[str, FunctionInfo] = {}
+    dropped: list[str] = []
+    for name, about in value.items():
+        if not name.isidentifier():
+            raise Malformed(f"{name!r} is not the name of a function")
+        details[name] = _function_info(name, about if about is not None else {}, dropped)
+    return tuple(details), details, dropped
+
+
+def _function_info(name: str, about: object, dropped: list[str]) -> FunctionInfo:
+    """Read one function's details; a bad or unknown part is dropped alone."""
+    info = FunctionInfo()
+    if not isinstance(about, dict):
+        dropped.append(f"the details of {name!r}: not a JSON object")
+        return info
+    for key, value in about.items():
+        where = f"functions.{name}.{key}"
+        if key == "extra_docstring":
+            if isinstance(value, str):
+                info.extra_docstring = value
+            else:
+                dropped.append(f"{where}: not a string")
+        elif key == "additional_parameters":
+            if _is_descriptions(value):
+                info.additional_parameters = dict(value)
+            else:
+                dropped.append(f"{where}: not an object of parameter names to descriptions")
+        else:
+            dropped.append(f"unknown key {where!r}")
+    return info
+
+
+def _is_descriptions(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(key, str) and key.isidentifier() and isinstance(text, str)
+        for key, text in value.items()
     )
 
 
-def _problem(entry: dict[str, t.Any]) -> str | None:
-    strings = ("aliases", "functions", "types")
-    for key in strings:
-        value = entry.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"{key!r} must be a list of strings"
-    for key in ("name", "host_versions"):
-        if entry.get(key) is not None and not isinstance(entry[key], str):
-            return f"{key!r} must be a string"
-    priority = entry.get("priority", 0)
-    if not isinstance(priority, int) or isinstance(priority, bool):
-        return "'priority' must be an integer"
-    if not isinstance(entry.get("requires_opt_in", False), bool):
-        return "'requires_opt_in' must be true or false"
-    unknown = set(entry) - {*strings, "name", "host_versions", "priority", "requires_opt_in"}
-    if unknown:
-        return f"unknown keys {sorted(unknown)}"
-    return None
+def _specifier(value: object) -> str:
+    """Keep a version specifier as text: `version_problem` says whether it parses."""
+    if not isinstance(value, str):
+        raise Malformed("not a string")
+    return value
+
+
+def _priority(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Malformed("not an integer")
+    return value
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise Malformed("not true or false")
+    return value
+
+
+def _config(value: object) -> dict[str, t.Any]:
+    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+        raise Malformed("not a JSON object")
+    return dict(value)
+
+
+def _url(value: object) -> str:
+    if (
+        not isinstance(value, str)
+        or not value.startswith(("https://", "http://"))
+        or len(value) > _MAX_URL
+        or not value.isprintable()
+        or " " in value
+    ):
+        raise Malformed("not an http(s) URL")
+    return value
+
+
+def _summary(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise Malformed("not one line of text")
+    if len(value) > _MAX_SUMMARY:
+        raise Malformed(f"longer than {_MAX_SUMMARY} characters")
+    return value.strip()
+
+
+def _list(value: object) -> list[t.Any]:
+    if isinstance(value, (set, frozenset)):  # from a loaded backend's attribute
+        return sorted(value, key=str)
+    if not isinstance(value, (list, tuple)):
+        raise Malformed("not a list")
+    return list(value)
+
+
+_READERS: dict[str, Callable[[object], t.Any]] = {
+    "name": _label,
+    "aliases": _labels,
+    "functions": _functions,
+    "types": _type_refs,
+    "secondary_types": _type_refs,
+    "host_versions": _specifier,
+    "priority": _priority,
+    "requires_opt_in": _flag,
+    "default_config": _config,
+    "url": _url,
+    "short_summary": _summary,
+}
+_ATTRIBUTES = tuple(key for key in _READERS if key not in ("name", "aliases", "functions"))
+# What a malformed value of a key that keeps users safe stands for: the safe reading.
+_FAIL_SAFE: dict[str, Callable[[object], t.Any]] = {
+    "host_versions": repr,  # never a specifier (it starts with no operator): refused
+    "requires_opt_in": lambda _value: True,
+}
 
 
 def version_problem(spec: str, version: str | None, host_name: str) -> str | None:
