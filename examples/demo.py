@@ -1,19 +1,23 @@
 """A walk through turnout as an end user sees it.
 
 Run it with ``python3 dev.py demo``: that installs turnout, ``example_host`` and
-three backends, ``example-host-accel``, ``example-host-arrays`` and
-``example-host-dask``, into a fresh virtual environment, and runs this script
-there, so the backends are found through their real entry points.
+four backend packages, ``example-host-accel``, ``example-host-arrays``,
+``example-host-dask`` and ``example-host-numpy`` (with NumPy from the package
+index), into a fresh virtual environment, and runs this script there, so the
+backends are found through their real entry points.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import subprocess
 import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
+from functools import partial
 
 import example_host
 from example_host import RunningStats, explain, mean, moving_average, settings, standardize
@@ -101,6 +105,84 @@ def by_type() -> None:
     del settings.backend
 
 
+def best_of(repeats: int, call: Callable[[], list[float]]) -> tuple[float, list[float]]:
+    """Return the shortest time of `repeats` calls (time.perf_counter), and the result."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def why_not(label: str, package: str) -> str | None:
+    """Return why a backend cannot be selected here (what a user is told), or None."""
+    try:
+        with settings.use_backend(label):  # entering the scope loads the backend
+            return None
+    except turnout.BackendLoadError as error:  # installed, but it raised while loading
+        return error.error
+    except turnout.UnknownBackendError:  # not installed, and the host does not know it
+        return f"{package} is not installed: pip install {package}"
+    except turnout.TurnoutError as error:  # e.g. one the host trusts, not installed
+        return str(error)
+
+
+def vectorized(size: int = 200_000, window: int = 300, repeats: int = 3) -> None:
+    """Backends that are really faster: NumPy on the CPU, CuPy where there is a GPU."""
+    step("Faster: backend='numpy' (whole arrays) against the host's own code")
+    try:
+        import example_host_numpy  # noqa: PLC0415, F401 - optional
+    except ImportError:
+        print("example-host-numpy is not installed: pip install example-host-numpy; step skipped")
+        return
+    draw = random.Random(0).uniform  # noqa: S311 - sample data, not a secret
+    values = [draw(0.0, 1000.0) for _ in range(size)]
+    calls = {  # name: (call, the size of the inputs in the result's units, for `agrees`)
+        "moving_average": (partial(moving_average, values, window), max(map(abs, values))),
+        "standardize": (partial(standardize, values), 1.0),
+    }
+    print(f"{size:,} values, window {window}; times are the best of {repeats} runs")
+    on_cpu = {name: best_of(repeats, call) for name, (call, _) in calls.items()}
+    race("numpy", "example-host-numpy", calls, on_cpu, repeats)
+    step("On a GPU: backend='cupy' (alias 'gpu'), the same code on CuPy arrays")
+    race("cupy", "example-host-cupy", calls, on_cpu, repeats)
+
+
+def race(
+    label: str,
+    package: str,
+    calls: dict[str, tuple[Callable[..., list[float]], float]],
+    on_cpu: dict[str, tuple[float, list[float]]],
+    repeats: int,
+) -> None:
+    """Time a backend on `calls` and compare it with the host's times and results."""
+    from example_host_numpy import agrees  # noqa: PLC0415 - optional
+
+    reason = why_not(label, package)
+    if reason is not None:
+        print(f"skipped: {reason}")
+        return
+    agree = True
+    for name, (call, scale) in calls.items():
+        cpu_time, expected = on_cpu[name]
+        taken, result = best_of(repeats, partial(call, backend=label))
+        agree = agree and agrees(result, expected, scale)
+        worst = max(abs(a - b) / max(abs(b), scale) for a, b in zip(result, expected, strict=True))
+        print(
+            f"{name}: cpu {cpu_time:.4f} s, {label} {taken:.4f} s: "
+            f"{cpu_time / taken:.1f}x faster; max relative difference {worst:.1e}"
+        )
+        print(f"  cpu   {preview(expected)}")
+        print(f"  {label:<5} {preview(result)}")
+    print(f"{label} agrees with cpu (example_host_numpy.agrees, rel_tol 1e-9): {agree}")
+
+
+def preview(numbers: list[float]) -> str:
+    """The first three numbers and how many there are."""
+    return f"[{', '.join(f'{x:.6g}' for x in numbers[:3])}, ...] ({len(numbers):,} values)"
+
+
 def on_a_cluster() -> None:
     """A distributed backend, and the choice carried to every worker of a Dask cluster."""
     step("Distributed: backend='dask' runs moving_average on a local Dask cluster")
@@ -151,7 +233,10 @@ def errors_and_report() -> None:
             print(f"{type(error).__name__}: {error}")
 
     step("What is installed, as the host sees it: python -m turnout --host example_host")
-    subprocess.run([sys.executable, "-m", "turnout", "--host", "example_host"], check=True)
+    command = [sys.executable, "-m", "turnout", "--host", "example_host"]
+    status = subprocess.run(command, check=False).returncode
+    if status:  # it exits 1 when a backend failed to load, as cupy does without CuPy or a GPU
+        print(f"(exit status {status}: a backend above failed to load; its error says why)")
 
 
 def main() -> None:
@@ -162,6 +247,7 @@ def main() -> None:
     logging.getLogger("turnout").addHandler(handler)
     by_name()
     by_type()
+    vectorized()
     on_a_cluster()
     errors_and_report()
 
