@@ -1,12 +1,19 @@
-"""``python -m turnout stubs HOST_PACKAGE``: type stubs that show the selector keyword.
+"""``python -m turnout stubs HOST``: a stub-only package that shows the selector keyword.
 
 A decorator cannot add a keyword to a function's type (PEP 612 only adds
 positional parameters), so ``fn(x, backend="gpu")`` needs the type checker to
-read a signature that has it. This writes a ``.pyi`` stub next to each module
-of the host that defines dispatched functions or classes: the module's stub as
-mypy's ``stubgen`` makes it, with the selector added, keyword-only, to each
-dispatched function and to each dispatched class's ``__init__``. The host's own
-parameter types stay as written. ``--check`` compares instead of writing (for CI).
+read a signature that has it. This writes a PEP 561 stub-only package,
+``DIR/HOST-stubs/``: for each module of the host that defines dispatched
+functions or classes, the module's stub as mypy's ``stubgen`` makes it, with the
+selector added, keyword-only, to each dispatched function and to each dispatched
+class's ``__init__``; the host's own parameter types stay as written. Its
+``py.typed`` says ``partial``: type checkers read every other module from the
+host's own sources.
+
+The host ships the package in its wheel, beside the host package. In the host's
+repository the stubs stay apart from the sources (never ``core.pyi`` beside
+``core.py``, which mypy would read instead of the code), so the host's own type
+check reads its code. ``--check`` compares instead of writing (for CI).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ HEADER = (
     "# selector keyword `{keyword}` on dispatched functions and classes. Do not edit;\n"
     "# run it again after changing a signature (`--check` fails when it is stale).\n"
 )
+PARTIAL = "partial\n"  # py.typed of a stub-only package that covers some modules (PEP 561)
+DEFAULT_DIRECTORY = "stubs"  # under the project root of a source checkout
 
 
 class StubError(Exception):
@@ -54,7 +63,7 @@ def _stubgen(modules: Sequence[str], directory: str) -> None:
     try:
         from mypy.stubgen import main as stubgen  # noqa: PLC0415
     except ImportError as error:
-        msg = "turnout stubs uses mypy's stubgen, which is not installed: pip install mypy"
+        msg = "mypy's stubgen makes the stubs, and mypy is not installed: pip install mypy"
         raise StubError(msg) from error
     arguments = ["--include-private", "--quiet", "-o", directory]
     for module in modules:
@@ -154,10 +163,81 @@ def patch(
     return "".join(line for number, line in enumerate(lines, 1) if number not in dropped), notes
 
 
-def make_stubs(package: str, output: str | None = None) -> tuple[dict[Path, str], list[str]]:
-    """Return ``{stub path: text}`` for `package`'s modules with dispatched objects, and notes.
+def stub_path(module: str) -> Path:
+    """Return where `module`'s stub goes in its stub package: ``a.b.c`` -> ``a-stubs/b/c.pyi``.
 
-    Stubs go next to each module's source, or under `output` (as stubgen lays them out).
+    A package's stub is its ``__init__.pyi``; so is a single-module host's.
+    """
+    top, *rest = module.split(".")
+    return Path(f"{top}-stubs", *rest[:-1], f"{rest[-1]}.pyi" if rest else "__init__.pyi")
+
+
+def _location(package: str) -> Path:
+    """Return the directory `package`'s code is imported from."""
+    import importlib  # noqa: PLC0415
+
+    module = importlib.import_module(package)
+    paths = list(getattr(module, "__path__", ()))
+    if paths:
+        return Path(paths[0]).resolve()
+    source = getattr(module, "__file__", None)
+    if source is None:
+        msg = f"{package} has no source file (a built-in or frozen module); pass --out DIR"
+        raise StubError(msg)
+    return Path(source).resolve().parent
+
+
+def _installed_roots() -> list[Path]:
+    """Return the directories installed packages live in (site-packages and the like)."""
+    import site  # noqa: PLC0415
+    import sysconfig  # noqa: PLC0415
+
+    roots = [*site.getsitepackages(), site.getusersitepackages()]
+    paths = sysconfig.get_paths()
+    roots += [paths[key] for key in ("purelib", "platlib", "stdlib", "platstdlib") if key in paths]
+    return [Path(root).resolve() for root in roots if root]
+
+
+def default_output(package: str) -> Path:
+    """Return where the stubs go without ``--out``: ``stubs/`` of the host's source checkout.
+
+    A source checkout is a directory with a ``pyproject.toml`` above the
+    package's code (``src/`` layout or flat, an editable install or
+    ``PYTHONPATH``). An installed package (site-packages, or anywhere this
+    process cannot write) is refused: stubs are written into a project, never
+    into an environment.
+    """
+    import os  # noqa: PLC0415
+
+    location = _location(package)
+    where = f"{package} is imported from {location}"
+    installed = any(
+        location == root or root in location.parents for root in _installed_roots()
+    ) or any(part in ("site-packages", "dist-packages") for part in location.parts)
+    if installed:
+        msg = (
+            f"{where}, an installed package: stubs are never written there. Pass --out DIR, "
+            "e.g. the stubs/ directory of the host's source checkout"
+        )
+        raise StubError(msg)
+    root = next((path for path in location.parents if (path / "pyproject.toml").is_file()), None)
+    if root is None:
+        msg = f"{where}, with no pyproject.toml above it (not a source checkout): pass --out DIR"
+        raise StubError(msg)
+    if not os.access(root, os.W_OK):
+        msg = f"{where}, in {root}, which is not writable: pass --out DIR"
+        raise StubError(msg)
+    return root / DEFAULT_DIRECTORY
+
+
+def make_stubs(
+    package: str, output: str | Path | None = None
+) -> tuple[dict[Path, str], list[Path], list[str]]:
+    """Return the stub-only package's files ``{path: text}``, stale stubs to remove, and notes.
+
+    The package goes under `output`, as ``HOST-stubs/`` (by default, see
+    `default_output`). Stale stubs are stubs this command wrote there before
+    for modules that no longer define dispatched objects.
     """
     import importlib  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
@@ -166,36 +246,37 @@ def make_stubs(package: str, output: str | None = None) -> tuple[dict[Path, str]
     if not targets:
         msg = f"{package}'s dispatcher has no dispatched functions or classes at module level"
         raise StubError(msg)
-    stubs: dict[Path, str] = {}
-    with tempfile.TemporaryDirectory() as directory:
-        _stubgen(sorted(targets), directory)
+    directory = Path(output) if output is not None else default_output(package)
+    keyword = dispatcher.backend_keyword
+    header = HEADER.format(package=package, keyword=keyword)
+    files: dict[Path, str] = {}
+    with tempfile.TemporaryDirectory() as made:
+        _stubgen(sorted(targets), made)
         for module_name, (functions, classes) in sorted(targets.items()):
             relative = Path(*module_name.split("."))
-            made = Path(directory) / relative.with_suffix(".pyi")
-            if not made.exists():
-                made = Path(directory) / relative / "__init__.pyi"
-            text, more = patch(
-                made.read_text(encoding="utf-8"), functions, classes, dispatcher.backend_keyword
-            )
+            stub = Path(made) / relative.with_suffix(".pyi")
+            if not stub.exists():
+                stub = Path(made) / relative / "__init__.pyi"
+            text, more = patch(stub.read_text(encoding="utf-8"), functions, classes, keyword)
             notes += more
-            header = HEADER.format(package=package, keyword=dispatcher.backend_keyword)
-            if output is not None:
-                target = Path(output) / made.relative_to(directory)
-            else:
-                source = getattr(importlib.import_module(module_name), "__file__", None)
-                if source is None:
-                    msg = f"{module_name} has no source file to put a stub beside; use -o DIR"
-                    raise StubError(msg)
-                target = Path(source).with_suffix(".pyi")
-            stubs[target] = header + text
-    top = importlib.import_module(package)
-    marker = Path(getattr(top, "__file__", "") or ".").parent / "py.typed"
-    if output is None and not marker.exists():
-        notes.append(
-            f"{package} has no py.typed: add an empty {marker.name} so type checkers "
-            "read its types (and these stubs)"
-        )
-    return stubs, notes
+            files[directory / stub_path(module_name)] = header + text
+    for top in sorted({name.split(".")[0] for name in targets}):
+        files[directory / f"{top}-stubs" / "py.typed"] = PARTIAL
+        module = importlib.import_module(top)
+        if hasattr(module, "__path__") and not any(
+            (Path(path) / "py.typed").exists() for path in module.__path__
+        ):
+            notes.append(
+                f"{top} has no py.typed: add an empty one beside its __init__.py so type "
+                "checkers read the modules these stubs leave out"
+            )
+    stale = [
+        path
+        for top in sorted({name.split(".")[0] for name in targets})
+        for path in sorted((directory / f"{top}-stubs").rglob("*.pyi"))
+        if path not in files and path.read_text(encoding="utf-8").startswith(header)
+    ]
+    return files, stale, notes
 
 
 def main(argv: Sequence[str]) -> int:
@@ -205,42 +286,57 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="turnout stubs",
         description=(
-            "Write .pyi stubs for a host package so type checkers accept the selector "
-            "keyword (fn(x, backend='gpu')) with the host's own parameter types. Uses "
-            "mypy's stubgen."
+            "Write a stub-only package, DIR/HOST-stubs/, so type checkers accept the "
+            "selector keyword (fn(x, backend='gpu')) with the host's own parameter types. "
+            "Ship it in the host's wheel; see the typing guide. Uses mypy's stubgen."
         ),
-        epilog="Exit code 1 with --check when a stub is missing or stale; 2 on an error.",
+        epilog=(
+            "Without --out: <project>/stubs when HOST is imported from a source checkout "
+            "(a pyproject.toml above its code); an installed HOST is refused. "
+            "Exit code 1 with --check when a stub is missing, stale or left over; 2 on an error."
+        ),
     )
-    parser.add_argument("package", help="the host package, e.g. example_host")
-    parser.add_argument("-o", "--output", metavar="DIR", help="write under DIR instead")
+    parser.add_argument("package", metavar="HOST", help="the host package, e.g. example_host")
+    parser.add_argument(
+        "-o",
+        "--out",
+        metavar="DIR",
+        help="write HOST-stubs/ under DIR (default: the stubs/ directory of the source checkout)",
+    )
     parser.add_argument(
         "--check", action="store_true", help="compare with the stubs on disk; write nothing"
     )
     args = parser.parse_args(argv)
     try:
-        stubs, notes = make_stubs(args.package, args.output)
+        files, stale, notes = make_stubs(args.package, args.out)
     except (StubError, ImportError, LookupError) as error:
         print(f"turnout stubs: {error}", file=sys.stderr)
         return 2
     for note in notes:
         print(f"turnout stubs: note: {note}", file=sys.stderr)
-    stale = []
-    for path, text in stubs.items():
+    outdated = 0
+    for path, text in files.items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
             print(f"up to date: {path}")
         elif args.check:
-            stale.append(path)
+            outdated += 1
             print(f"{'stale' if current is not None else 'missing'}: {path}")
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"wrote: {path}")
-    if stale:
-        print(
-            f"turnout stubs: {len(stale)} stub(s) out of date: run "
-            f"`python -m turnout stubs {args.package}`",
-            file=sys.stderr,
-        )
+    for path in stale:
+        if args.check:
+            outdated += 1
+            print(f"left over: {path}")
+        else:
+            path.unlink()
+            print(f"removed: {path}")
+    if outdated:
+        command = f"python -m turnout stubs {args.package}"
+        if args.out is not None:
+            command += f" --out {args.out}"
+        print(f"turnout stubs: {outdated} file(s) out of date: run `{command}`", file=sys.stderr)
         return 1
     return 0

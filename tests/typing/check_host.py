@@ -1,7 +1,8 @@
 """Checked by mypy and pyright, never run: a typed host's functions take `backend=`.
 
-`example_host` ships the stubs `python -m turnout stubs example_host` writes,
-so the selector type-checks and every host parameter keeps its type.
+`example_host`'s wheel ships `example_host-stubs/`, the stub-only package
+`python -m turnout stubs example_host` writes, so the selector type-checks and
+every host parameter keeps its type.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ assert_type(mean(values), float)
 assert_type(mean(values, backend="example_accel"), float)
 assert_type(variance(values, ddof=1, backend="cpu"), float)
 assert_type(moving_average(values, 2, backend=["chunked", "example_accel"]), list[float])
+assert_type(moving_average(values, backend=("dask", "cpu")), list[float])
 assert_type(RunningStats(values, backend="accel"), RunningStats)
 assert_type(RunningStats(values).values, list[float])
 
