@@ -1,10 +1,11 @@
 """A walk through turnout as an end user sees it.
 
 Run it with ``python3 dev.py demo``: that installs turnout, ``example_host`` and
-four backend packages, ``example-host-accel``, ``example-host-arrays``,
-``example-host-dask`` and ``example-host-numpy`` (with NumPy from the package
-index), into a fresh virtual environment, and runs this script there, so the
-backends are found through their real entry points.
+its backend packages, ``example-host-accel``, ``example-host-arrays``,
+``example-host-dask``, ``example-host-numpy`` (with NumPy from the package
+index) and ``example-host-cupy`` (without CuPy, which is large: its step says
+why it is skipped), into a fresh virtual environment, and runs this script
+there, so the backends are found through their real entry points.
 """
 
 from __future__ import annotations
