@@ -44,6 +44,7 @@ def test_table_lists_every_entry_point_and_fails_on_a_broken_one(group_site, gro
     assert lines[0].split() == [
         "name",
         "aliases",
+        "trusted",
         "distribution",
         "version",
         "object_ref",
@@ -53,7 +54,9 @@ def test_table_lists_every_entry_point_and_fails_on_a_broken_one(group_site, gro
     assert lines[1].split()[0] == "broken"
     assert "failed" in lines[1]
     assert "RuntimeError: boom" in lines[1]
-    assert lines[2].split()[:3] == ["gpu", "g", "host-gpu"]
+    assert lines[2].split()[:2] == ["gpu", "g"]
+    assert "unknown (no host)  host-gpu" in lines[2]
+    assert "loaded" in lines[2]
 
 
 def test_json_output(group_site, group):
@@ -65,8 +68,9 @@ def test_json_output(group_site, group):
         "distribution": "host-gpu",
         "version": "1.0",
         "object_ref": "host_gpu:Backend",
-        "status": "ready",
+        "status": "loaded",  # no host owns the group: its trust is not known, so not "ready"
         "error": None,
+        "trusted": None,
     }
 
 
@@ -76,7 +80,7 @@ def test_two_claims_of_one_name_exit_1(install, site, group):
     result = run(site, group, "--json")
     assert result.returncode == 1
     rows = json.loads(result.stdout)
-    assert [row["status"] for row in rows] == ["ready", "rejected"]
+    assert [row["status"] for row in rows] == ["loaded", "rejected"]
     assert "also claimed by first-dist" in rows[1]["error"]
 
 
@@ -105,11 +109,18 @@ def test_host_report_applies_trust(group_site, group):
     assert rows["broken"]["status"] == "failed"
 
 
-def test_usage_errors(site):
+def test_usage_errors(site, group):
     assert run(site).returncode == 2
     result = run(site, "--host", "no_such_module_anywhere")
     assert result.returncode == 2
     assert "No module named" in result.stderr
+    both = run(site, "--host", "json", group)  # GROUP would be ignored: an error, not a guess
+    assert both.returncode == 2
+    assert both.stdout == ""
+    assert (
+        f"give a GROUP or --host MODULE, not both: --host json lists the backends of json's dispatcher, so {group!r} would be ignored"
+        in (both.stderr)
+    )
 
 
 def test_group_mode_never_imports_what_the_checks_refuse(install, site, group, import_log):
@@ -121,11 +132,11 @@ def test_group_mode_never_imports_what_the_checks_refuse(install, site, group, i
     install("twin-b", {"TWIN-X": "twin_b"}, {"twin_b.py": "name = 'TWIN-X'"})
     result = run(site, group, "--json")
     rows = {row["distribution"]: row for row in json.loads(result.stdout)}
-    assert rows["ok-dist"]["status"] == "ready"
+    assert rows["ok-dist"]["status"] == "loaded"
     for dist in ("cpu-dist", "bad-value", "bad-name"):
         assert rows[dist]["status"] == "rejected", rows[dist]
     # look-alikes: the first in the listing's order wins, the other is refused
-    assert rows["twin-b"]["status"] == "ready"
+    assert rows["twin-b"]["status"] == "loaded"
     assert rows["twin-a"]["status"] == "rejected"
     assert "also claimed by twin-b" in rows["twin-a"]["error"]
     assert sorted(import_log.read_text().split()) == ["ok_mod", "twin_b"]  # nothing refused
@@ -263,3 +274,127 @@ def test_progress_line_on_a_terminal_when_loading_is_slow(install, site, group):
     assert b"slow" in out
     # without a terminal: no progress line
     assert "loading" not in run(site, group).stderr
+
+
+def test_version_and_help_name_every_command(site):
+    from turnout._cli import version  # noqa: PLC0415
+
+    result = run(site, "--version")
+    assert result.returncode == 0
+    assert result.stdout == f"{version()}\n"
+    assert result.stdout.startswith("turnout ")
+    helped = run(site, "--help")
+    assert helped.returncode == 0
+    usage = helped.stdout.split("\n\n", 1)[0]
+    assert "turnout [-h] [--version] [--json] [--no-import] GROUP" in usage
+    assert "turnout [--json] [--no-import] --host MODULE" in usage
+    assert "turnout stubs [-h] [-o DIR] [--check] HOST" in usage
+    assert "stubs HOST" in helped.stdout.split("commands:", 1)[1]
+
+
+def owned_group_site(install, site, group, host_source=None):
+    """The test's group with a real, a fake and an untrusted backend, and a host that owns it.
+
+    The host is the module the group's name starts with, as ``example_host``
+    is for ``example_host.backends``.
+    """
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": GPU})
+    install("impostor-dist", {"graphics": "impostor_mod:Backend"}, {"impostor_mod.py": GPU})
+    untrusted = "class Backend:\n    name = 'fast'\n"
+    install("fast-dist", {"fast": "fast_mod:Backend"}, {"fast_mod.py": untrusted})
+    host = group.rpartition(".")[0]
+    top, _, inner = host.partition(".")
+    source = host_source or (
+        "from turnout import BackendDispatcher\n"
+        f"dispatcher = BackendDispatcher({group!r}, 'testhost', "
+        "trusted_backends={'gpu': {'package': 'host-gpu', 'aliases': ['graphics']}})\n"
+    )
+    site.add("owner", modules={f"{top}/__init__.py": "", f"{top}/{inner}/__init__.py": source})
+    return site
+
+
+def test_group_mode_applies_the_trust_of_the_host_that_owns_the_group(install, site, group):
+    owned_group_site(install, site, group)
+    result = run(site, group, "--json")
+    rows = {row["distribution"]: row for row in json.loads(result.stdout)}
+    assert rows["host-gpu"]["status"] == "ready"
+    assert rows["host-gpu"]["trusted"] is True
+    assert rows["impostor-dist"]["status"] == "rejected"  # claims the trusted alias 'graphics'
+    assert rows["impostor-dist"]["trusted"] is False
+    assert "expects distribution 'host-gpu'" in rows["impostor-dist"]["error"]
+    assert rows["fast-dist"]["status"] == "ready"
+    assert rows["fast-dist"]["trusted"] is False
+    assert result.returncode == 1  # a rejected entry point
+    assert "EntryPointRejectedWarning" in result.stderr
+    table = run(site, group).stdout.splitlines()
+    impostor = next(line for line in table if "impostor-dist" in line)
+    assert impostor.split()[:3] == ["graphics", "no", "impostor-dist"]
+    assert "rejected" in impostor
+    gpu = next(line for line in table if "host-gpu" in line)
+    assert gpu.split()[:4] == ["gpu", "graphics,", "g", "yes"]
+
+
+def test_group_mode_without_a_host_never_says_ready(install, site, group):
+    owned_group_site(install, site, group, host_source="dispatcher = None\n")
+    result = run(site, group, "--json")
+    rows = {row["distribution"]: row for row in json.loads(result.stdout)}
+    # the impostor imports fine, but nobody can say whether to trust it
+    assert rows["impostor-dist"]["status"] == "loaded"
+    assert {row["trusted"] for row in rows.values()} == {None}
+    assert {row["status"] for row in rows.values()} == {"loaded"}
+    host = group.rpartition(".")[0]
+    assert f"turnout: note: no host's dispatcher owns {group!r} here (tried {host}" in (
+        result.stderr
+    )
+    table = run(site, group).stdout.splitlines()
+    assert all("unknown (no host)" in line for line in table[1:])
+    assert not any(" ready" in line for line in table)
+
+
+def test_a_host_that_fails_to_import_is_noted(install, site, group):
+    owned_group_site(install, site, group, host_source="raise RuntimeError('host boom')\n")
+    result = run(site, group, "--json")
+    assert {row["trusted"] for row in json.loads(result.stdout)} == {None}
+    assert "failed (RuntimeError: host boom)" in result.stderr
+
+
+def test_narrow_tables_wrap_at_spaces_and_never_inside_a_word():
+    from turnout._cli import HOST_COLUMNS, render  # noqa: PLC0415
+
+    rows = [
+        {
+            "name": "chunked",
+            "aliases": ["chunks", "chunky", "blocks"],
+            "trusted": True,
+            "distribution": "example-host-arrays",
+            "version": "0.1.0",
+            "object_ref": "example_host_arrays.backend:ChunkedBackend",
+            "status": "ready",
+            "implements": ["pkg.mean", "pkg.variance", "pkg.moving_average", "pkg.RunningStats"],
+            "error": "example_host_arrays.backend:ChunkedBackend raised ValueError: no good",
+        }
+    ]
+    wide = render(rows, HOST_COLUMNS, "pkg")
+    assert len(wide.splitlines()) == 2
+    for width in (40, 60, 80, 100):
+        table = render(rows, HOST_COLUMNS, "pkg", width)
+        words = {word for line in table.splitlines() for word in line.split()}
+        for cell in (
+            "example_host_arrays.backend:ChunkedBackend",
+            "moving_average,",
+            "RunningStats",
+        ):
+            assert cell in words, (width, table)
+        assert "Ch" not in words
+        assert len(table.splitlines()) > 2  # it did wrap
+
+
+def test_the_examples_three_backends_show(site):
+    pytest.importorskip("example_host_dask", reason="the examples are not installed here")
+    result = run(site, "example_host.backends", "--json")
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert sorted(rows) == ["chunked", "dask", "example_accel"]
+    assert {row["status"] for row in rows.values()} == {"ready"}
+    assert {row["trusted"] for row in rows.values()} == {True}
+    table = run(site, "example_host.backends").stdout
+    assert "example_host_arrays.backend:ChunkedBackend" in table.split()
