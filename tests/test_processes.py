@@ -218,6 +218,26 @@ def test_dask_plugin_applies_the_choice_on_every_worker(dask_client):
     assert dask_client.gather(futures) == [CPU_RESULT, CPU_RESULT]
 
 
+def test_dask_register_leaves_the_drivers_settings_with_an_in_process_cluster():
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
+    import turnout.dask  # noqa: PLC0415
+
+    cluster = distributed.LocalCluster(
+        processes=False, n_workers=1, threads_per_worker=1, dashboard_address=":0"
+    )
+    try:
+        with distributed.Client(cluster) as client:
+            with settings.use_backend("example_accel"):
+                turnout.dask.register(client)
+                task = turnout.dask.bind(mean)
+            assert settings.backend == "cpu"  # the driver's own settings are as they were
+            assert mean(DATA) == CPU_RESULT
+            assert client.submit(task, DATA, pure=False).result() == ACCEL_RESULT
+            assert client.submit(mean, DATA, pure=False).result() == CPU_RESULT
+    finally:
+        cluster.close()
+
+
 def test_dask_bind_runs_one_task_under_the_snapshot(dask_client):
     import turnout.dask  # noqa: PLC0415
 

@@ -27,6 +27,8 @@ module carries the choice across:
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -58,13 +60,23 @@ class TurnoutPlugin(WorkerPlugin):
 
     def __init__(self, *taken: Snapshot) -> None:
         self.snapshots: tuple[Snapshot, ...] = taken or snapshots()
+        self.origin = os.getpid()  # the driver's process
 
     def setup(self, worker: Any) -> None:  # noqa: ARG002 - the hook's signature
         """Apply the snapshots process-wide on `worker`'s process (Dask calls this).
 
         A snapshot of a host the worker cannot import is skipped (said so at
-        ``DEBUG``): no task there can call that host.
+        ``DEBUG``): no task there can call that host. A worker in the driver's
+        own process (``LocalCluster(processes=False)``) is left alone: applying
+        there would change the driver's settings; its tasks see the driver's
+        process-wide settings, and a scope reaches them through `bind`.
         """
+        if os.getpid() == self.origin:
+            logging.getLogger("turnout").debug(
+                "turnout.dask: a worker in the driver's process: its settings are the "
+                "driver's own and are left as they are (use turnout.dask.bind for scopes)"
+            )
+            return
         apply_snapshot(*self.snapshots, strict=False)
 
     def __repr__(self) -> str:
