@@ -27,6 +27,11 @@ def scale(x):
 @dispatcher.backend_dispatch
 def negate(x):
     return ("cpu", -x)
+
+
+@dispatcher.backend_class
+class Model:
+    implementation = "cpu"
 """
 
 GPU = """
@@ -40,6 +45,9 @@ class Backend:
         if x < 0:
             raise NotImplementedError("negative values")
         return ("gpu", x * 2)
+
+    class Model:
+        implementation = "gpu"
 """
 
 SUITE = """
@@ -54,6 +62,9 @@ def test_scale():
 
 def test_negate():
     assert plughost.negate(1)[1] == -1
+
+def test_model():
+    assert plughost.Model().implementation in ("cpu", "gpu")
 """
 
 
@@ -75,7 +86,7 @@ def test_the_plugin_is_inert_without_its_options(suite):
     assert "turnout_conformance" not in result.stdout.str()
     assert "turnout:" not in result.stdout.str()
     result = suite.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     assert "turnout: backend" not in result.stdout.str()
 
 
@@ -87,7 +98,7 @@ def test_fixtures_on_request(suite):
 
 def test_a_whole_suite_on_one_backend_with_a_report(suite):
     result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--turnout-backend=gpu")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     out = result.stdout.str()
     assert "turnout: backend 'gpu'" in out
     assert "plughost.add: ran on gpu 1 time(s)" in out
@@ -95,3 +106,11 @@ def test_a_whole_suite_on_one_backend_with_a_report(suite):
     assert "declined 1 time(s): gpu: raised NotImplementedError: negative values" in out
     assert "plughost.negate: ran on gpu 0 time(s)" in out
     assert "fell back 1 time(s): gpu: does not implement it" in out
+    assert "plughost.Model: ran on gpu 1 time(s)" in out  # classes are counted too
+
+
+def test_a_misspelt_backend_is_a_usage_error_with_a_suggestion(suite):
+    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--turnout-backend=gpx")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "Did you mean 'gpu'?" in result.stderr.str()
+    result.assert_outcomes()  # nothing ran on the host's code instead

@@ -46,6 +46,7 @@ PUBLIC = [
     "TurnoutError",
     "TurnoutWarning",
     "UnknownBackendError",
+    "UnknownFunctionError",
     "UntrustedBackendError",
     "UntrustedBackendWarning",
     "apply_snapshot",

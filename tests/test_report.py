@@ -106,8 +106,9 @@ def test_explain_says_which_backend_and_why_without_running(dispatcher):
         assert "fallback" in str(fallback)
     settings.backend = "gpu"
     assert dispatcher.explain(dispatcher.score, 1).why == "settings.backend"
+    assert dispatcher.explain(dispatcher.score).backend == "gpu"  # no arguments: still answers
     with pytest.raises(TypeError):
-        dispatcher.explain(dispatcher.score)  # the host's own TypeError: data is missing
+        dispatcher.explain(dispatcher.score, 1, 2, 3, 4, 5, 6)  # the host's own TypeError
     with pytest.raises(DispatchDefinitionError, match="not a dispatched function"):
         dispatcher.explain(print, 1)
 

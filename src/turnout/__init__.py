@@ -17,6 +17,7 @@ from turnout._errors import (
     ReservedBackendError,
     TurnoutError,
     UnknownBackendError,
+    UnknownFunctionError,
     UntrustedBackendError,
 )
 from turnout._hosts import dispatcher_for
@@ -77,6 +78,7 @@ __all__ = [
     "TurnoutError",
     "TurnoutWarning",
     "UnknownBackendError",
+    "UnknownFunctionError",
     "UntrustedBackendError",
     "UntrustedBackendWarning",
     "apply_snapshot",

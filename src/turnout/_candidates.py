@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 
 from turnout import _lazytyping as t
 from turnout._codegen import Emitter
+from turnout._decision import Choice, Decision, decide, judge, owners_of, type_names
 from turnout._errors import TurnoutError
 from turnout._lazytyping import TYPE_CHECKING
-from turnout._selection import Choice, candidates, override_for, owners_of, type_names
 
 if TYPE_CHECKING:
     from turnout._dispatch import DispatchedFunction
@@ -135,7 +135,7 @@ def _gate(
     run: Route,
 ) -> Route:
     """Return `route` behind its hooks: one that says no (False, or a reason) runs `run`."""
-    pack, name = record.packer(), record.name
+    pack, key = record.packer(), record.key
 
     def gate(*args: t.Any) -> t.Any:
         call_args, call_kwargs = pack(*args)
@@ -144,15 +144,14 @@ def _gate(
                 verdict = (
                     hook(*call_args, **call_kwargs)
                     if per_function
-                    else hook(name, call_args, call_kwargs)
+                    else hook(key, call_args, call_kwargs)
                 )
             except NotImplementedError as error:
                 verdict = str(error) or "raised NotImplementedError"
-            if verdict is True:
+            said = judge(verdict)
+            if said is None:
                 continue
-            reason = f"{backend}: {kind} said " + (
-                repr(verdict) if isinstance(verdict, str) else "no"
-            )
+            reason = f"{backend}: {kind} said {said}"
             _log("%s: %s; next candidate", record.public_name, reason)
             if observer is not None:
                 observer.declined(record.public_name, backend, reason)
@@ -162,50 +161,70 @@ def _gate(
     return gate
 
 
-def choice_route(record: DispatchedFunction, choice: Choice) -> Route:
-    """Return the route for a priority list, automatic selection, or both."""
-    listed = choice.backends
-    if choice.per_function:
-        listed = override_for(record.state.overrides, (record.name, record.public_name)) or listed
-    if not choice.automatic or not record.dispatch_positions():
-        return list_route(record, listed)
-    return automatic_route(record, choice, listed)
+def choice_route(record: DispatchedFunction, selected: object) -> Route:
+    """Return the route for a selection: one label, a priority list, automatic, per-function."""
+    if isinstance(selected, Choice) and selected.automatic and record.dispatch_positions():
+        return automatic_route(record, selected)
+    state = record.state
+    return decision_route(record, decide(selected, "", keys=record.keys, overrides=state.overrides))
 
 
-def list_route(record: DispatchedFunction, listed: Sequence[str]) -> Route:
-    """Return the chain for a priority list (the host's code when it is empty)."""
-    if not listed:
+def decision_route(record: DispatchedFunction, decision: Decision) -> Route:
+    """Return the chain for a decision: its backends in order, then the host's code.
+
+    When the user closed the candidates with ``"cpu"`` (or chose nothing), the
+    host's code ends the chain as chosen; otherwise it ends it under the
+    fallback policy.
+    """
+    backends = decision.backends
+    if not backends:
         return record.host_route()
+    if decision.named:
+        return record.route(record.discovery.select(backends[0]))
     reasons: list[str] = []
-    run, skipped = chain(record, listed, record.fallback_route(", ".join(listed), reasons))
+    shown = ", ".join(backends)
+    final = record.host_route() if decision.closed else record.fallback_route(shown, reasons)
+    run, skipped = chain(record, backends, final)
     reasons.extend(skipped)
-    record.skipped[tuple(listed)] = skipped
     return run
 
 
-def automatic_route(record: DispatchedFunction, choice: Choice, listed: Sequence[str]) -> Route:
+def _owners(record: DispatchedFunction, names: list[str]) -> t.Any:
+    """Return how `decide` ranks the owners of `names` against a preference list."""
+    discovery, opted_in = record.discovery, record.state.opted_in
+
+    def rank(preference: tuple[str, ...]) -> tuple[list[str], list[str]]:
+        owned, reasons = owners_of(names, discovery.owners(), preference, opted_in)
+        if not reasons:
+            reasons = [f"no backend owns {names[0] if names else 'the arguments'}"]
+        return owned, reasons
+
+    return rank
+
+
+def automatic_route(record: DispatchedFunction, selected: Choice) -> Route:
     """Return a route that picks a chain by the types of the dispatch arguments, cached per type."""
     cache: dict[t.Any, Route] = {}
     positions = record.dispatch_positions()
-    state, discovery = record.state, record.discovery
+    state = record.state
 
     def resolve(key: t.Any) -> Route:
         types = key if isinstance(key, tuple) else (key,)
         names = [name for kind in types for name in type_names(kind)]
-        owned, reasons = owners_of(names, discovery.owners(), listed, state.opted_in)
-        order = candidates(choice, listed, owned)
-        if not order:
-            found = record.host_route()
-        else:
-            skipped: list[str] = []
-            found, more = chain(record, order, record.fallback_route(", ".join(order), skipped))
-            skipped.extend(more)
+        decision = decide(
+            selected,
+            "",
+            keys=record.keys,
+            overrides=state.overrides,
+            owners=_owners(record, names),
+        )
+        found = decision_route(record, decision)
         _log(
-            "%s: arguments of type %s: candidates %s%s",
+            "%s: arguments of type %s: candidates %s; %s",
             record.public_name,
             ", ".join(next(iter(type_names(kind)), "builtins:object") for kind in types),
-            ", ".join(order) or "none (the host's code runs)",
-            "".join(f"; {reason}" for reason in reasons),
+            ", ".join(decision.candidates) or "none (the host's code runs)",
+            "; ".join(decision.notes),
         )
         cache[key] = found
         return found
@@ -226,53 +245,59 @@ def automatic_route(record: DispatchedFunction, choice: Choice, listed: Sequence
     chooser: Route = emit.build(
         record.name, body, f"<turnout chooser of {record.name}>", route=True
     )
-    chooser.cache = cache  # type: ignore[attr-defined]  # for explain and tests
     return chooser
 
 
-def explain_choice(
+def explain_decision(
     record: DispatchedFunction,
-    choice: Choice,
+    selected: object,
+    why: str,
     args: tuple[t.Any, ...],
     kwargs: dict[str, t.Any],
-) -> tuple[str, list[str]]:
-    """Return the backend a choice would run for this call (``"cpu"``: none), and why.
+) -> tuple[Decision, str | None, list[str]]:
+    """Return what a call would do: the decision, the backend that would run, and why.
 
-    Candidates' ``can_run``/``should_run`` hooks are asked (they should be cheap
-    and without effects); nothing else runs.
+    The backend is None when none of the candidates would run it. Candidates'
+    ``can_run``/``should_run`` hooks are asked when the call's arguments are
+    all given (they should be cheap and without effects); nothing else runs.
     """
     import inspect  # noqa: PLC0415 - explain only
 
-    from turnout._names import CPU  # noqa: PLC0415
-
-    listed = choice.backends
+    signature = inspect.signature(record.host)
+    params = signature.parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    named = kwargs if takes_any else {k: v for k, v in kwargs.items() if k in params}
+    bound = signature.bind_partial(*args, **named).arguments
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    complete = all(
+        name in bound
+        for name, param in params.items()
+        if param.default is param.empty and param.kind not in variadic
+    )
+    owners = None
     notes: list[str] = []
-    if choice.per_function:
-        override = override_for(record.state.overrides, (record.name, record.public_name))
-        if override is not None:
-            listed = override
-            notes.append(f"settings.priority for {record.name}: {list(override)}")
-    owned: list[str] = []
-    if choice.automatic:
-        bound = inspect.signature(record.host).bind_partial(*args, **kwargs).arguments
-        params = list(record.route_parameter_names()[:-1])
-        names = [
-            name
-            for index in record.dispatch_positions()
-            if params[index] in bound
-            for name in type_names(type(bound[params[index]]))
-        ]
-        owned, reasons = owners_of(names, record.discovery.owners(), listed, record.state.opted_in)
-        notes += reasons or [f"no backend owns {names[0] if names else 'the arguments'}"]
-    order = candidates(choice, listed, owned)
-    if order:
-        notes.append(f"candidates, in order: {', '.join(order)}")
-    for label in order:
-        found = verdict(record, label, args, kwargs)
+    if isinstance(selected, Choice) and selected.automatic and record.dispatch_positions():
+        route_names = record.route_parameter_names()[:-1]
+        wanted = [route_names[index] for index in record.dispatch_positions()]
+        missing = [name for name in wanted if name not in bound]
+        if missing:
+            notes.append(
+                f"automatic selection depends on the type of {', '.join(missing)}, not given"
+            )
+        names = [name for key in wanted if key in bound for name in type_names(type(bound[key]))]
+        owners = _owners(record, names)
+    decision = decide(
+        selected, why, keys=record.keys, overrides=record.state.overrides, owners=owners
+    )
+    notes = [*notes, *decision.notes]
+    if not complete and decision.backends:
+        notes.append("hooks (can_run, should_run) not asked: the call's arguments are incomplete")
+    for label in decision.backends:
+        found = verdict(record, label, args, kwargs, explicit=decision.named, ask=complete)
         if found is None:
-            return record.discovery.require(label).name, notes
+            return decision, record.discovery.require(label).name, notes
         notes.append(found)
-    return CPU, notes
+    return decision, None, notes
 
 
 def verdict(
@@ -282,11 +307,12 @@ def verdict(
     kwargs: dict[str, t.Any],
     *,
     explicit: bool = False,
+    ask: bool = True,
 ) -> str | None:
     """Return why `label` would not run this call, or None if it would.
 
     An `explicit` choice asks only ``can_run``; a list or automatic selection
-    also ``should_run``.
+    also ``should_run``. Without `ask`, no hook is asked.
     """
     try:
         entry = record.discovery.require(label)
@@ -295,11 +321,14 @@ def verdict(
     plan = record.plan(entry)
     if plan is None:
         return f"{entry.name}: does not implement it"
+    if not ask:
+        return None
     for kind, hook, per_function in _hooks(entry, plan.implementation, explicit=explicit):
         try:
-            said = hook(*args, **kwargs) if per_function else hook(record.name, args, kwargs)
+            said = hook(*args, **kwargs) if per_function else hook(record.key, args, kwargs)
         except NotImplementedError as error:
             said = str(error) or "raised NotImplementedError"
-        if said is not True:
-            return f"{entry.name}: {kind} said " + (repr(said) if isinstance(said, str) else "no")
+        reason = judge(said)
+        if reason is not None:
+            return f"{entry.name}: {kind} said {reason}"
     return None

@@ -6,16 +6,23 @@ import copyreg
 import threading
 from collections.abc import Callable, Iterable
 
+from turnout import _candidates
 from turnout import _lazytyping as t
+from turnout._decision import Choice, Decision, choose, decide
 from turnout._discovery import Discovery
-from turnout._dispatch import documented_names, keyword_taken, public_name, qualified_name
+from turnout._dispatch import (
+    attribute,
+    documented_names,
+    keyword_taken,
+    public_name,
+    qualified_name,
+)
 from turnout._docstrings import DocMerge, selector_entry
 from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
-from turnout._selection import Choice, priority_from
-from turnout._state import SelectionState, apply_fallback, environment_label
+from turnout._state import PENDING, SelectionState, apply_fallback
 
 if TYPE_CHECKING:
     import inspect
@@ -40,9 +47,12 @@ class DispatchedClass:
         "_signature",
         "_state",
         "_warned",
+        "backend_of",
         "fallbacks",
         "host",
         "implementations",
+        "key",
+        "keys",
         "merged",
         "name",
         "original_init",
@@ -65,11 +75,14 @@ class DispatchedClass:
         self._settle = settle
         self._host_name = host_name
         self.name = host.__name__
+        self.key = self.name  # what a backend implements
+        self.keys = (self.key,)
         self.qualified_name = qualified_name(host)
         self._discovery = discovery
         self._keyword = keyword
         self.implementations: dict[object, type] = {CPU: host}
         self.fallbacks: dict[object, str] = {}  # label -> backend that lacks the class
+        self.backend_of: dict[type, str] = {}  # a backend's class -> that backend's name
         self._warned: set[str] = set()
         self._signature: inspect.Signature | None = None
         self._doc = DocMerge()
@@ -89,65 +102,68 @@ class DispatchedClass:
         return public_name(self.host, self.qualified_name)
 
     def implementation(self, label: object) -> type:
-        """Return the class to construct for `label` (the backend's or the host's).
+        """Return the class to construct for `label`: a keyword's value or a selection.
 
-        For a priority list, the first of its backends that provides the class;
-        automatic selection does not apply to classes.
+        The first candidate of the decision that provides the class builds it;
+        automatic selection does not apply to classes (there are no dispatch
+        arguments to look at).
         """
         if self._state.forced:
             return self.host
-        if isinstance(label, list):
-            label = tuple(label)
-        label = environment_label(self._state, self._settle, label)
-        backends = priority_from(label) if not isinstance(label, str) or "," in label else None
-        if isinstance(label, Choice) or backends is not None:
-            return self._from_list(label, backends)
-        if label == CPU:
-            return self.host
-        entry = self._discovery.select(label)
-        found = getattr(entry.obj, self.name, None)
-        if found is None or found is self.host:
-            found = self.host
-            if isinstance(label, str):
-                self.fallbacks[label] = entry.name
-            self.check_fallback(entry.name)
-        elif not isinstance(found, type):
-            raise DispatchDefinitionError(
-                target=self.public_name,
-                problem=(
-                    f"backend {entry.name!r} ({entry.describe_source()}) has an "
-                    f"attribute {self.name!r} of type {type(found).__name__}, which is not a class"
-                ),
-                action="the backend must expose a class under that name, or none at all",
-            )
-        if found is not self.host and issubclass(found, self.host):
-            guard_init(found)  # it inherits the host's __new__: see already_built
-        if isinstance(label, str):
-            self.implementations[label] = found
-        return found
-
-    def _from_list(self, key: object, backends: tuple[str, ...] | None) -> type:
-        """Return the class the first backend of a priority list provides, else the host's."""
-        if isinstance(key, Choice):
-            backends = key.backends
-            if key.per_function:
-                backends = self._state.overrides.get(self.name, backends)
-        found = None
-        for label in backends or ():
-            entry = self._discovery.select(label)
-            candidate = getattr(entry.obj, self.name, None)
-            if isinstance(candidate, type) and candidate is not self.host:
-                found = self.implementation(entry.name)
-                break
+        key = tuple(label) if isinstance(label, list) else label
+        if key is PENDING:  # <HOST>_BACKEND, resolved on this first use
+            self._settle()
+            key = self._state.var.get().name
+        selected = key if isinstance(key, Choice) else choose(key, self.resolve, self._host_name)
+        decision = decide(selected, "", keys=self.keys, overrides=self._state.overrides)
+        found, backend = self._first(decision)
         if found is None:
             found = self.host
-            if backends:
-                if isinstance(key, (str, Choice, tuple)):
-                    self.fallbacks[key] = ", ".join(backends)
-                self.check_fallback(", ".join(backends))
-        if isinstance(key, (str, Choice, tuple)):
+            if not decision.closed:
+                shown = ", ".join(decision.backends)
+                if self._cacheable(key):
+                    self.fallbacks[key] = shown
+                self.check_fallback(shown)
+        else:
+            self.backend_of[found] = str(backend)
+            if issubclass(found, self.host):
+                guard_init(found)  # it inherits the host's __new__: see already_built
+        if self._cacheable(key):
             self.implementations[key] = found
         return found
+
+    def resolve(self, label: str) -> str:
+        """Return the canonical name of a label a caller chose (importing its backend)."""
+        return self._discovery.select(label).name
+
+    @staticmethod
+    def _cacheable(key: object) -> bool:
+        return isinstance(key, (str, Choice)) or (
+            isinstance(key, tuple) and all(isinstance(k, str) for k in key)
+        )
+
+    def _first(self, decision: Decision) -> tuple[type | None, str | None]:
+        """Return the first candidate's class and its backend (None, None: none has one)."""
+        for label in decision.backends:
+            entry = self._discovery.select(label)
+            found = attribute(entry.obj, self.key)
+            if found is None or found is self.host or found is self.cpu_class():
+                continue  # it lacks the class, or re-exports the host's own
+            if not isinstance(found, type):
+                raise DispatchDefinitionError(
+                    target=self.public_name,
+                    problem=(
+                        f"backend {entry.name!r} ({entry.describe_source()}) has an attribute "
+                        f"{self.key!r} of type {type(found).__name__}, which is not a class"
+                    ),
+                    action="the backend must expose a class under that name, or none at all",
+                )
+            return found, entry.name
+        return None, None
+
+    def cpu_class(self) -> object:
+        """Return the host class's undispatched alias (``__scverse_backends_cpu_class__``)."""
+        return self.host.__dict__.get(SCVERSE_CPU_CLASS)
 
     def check_fallback(self, backend: str) -> None:
         """Apply the fallback policy in effect for a backend that lacks the class."""
@@ -162,7 +178,7 @@ class DispatchedClass:
                 implemented_by=[
                     entry.name
                     for entry in self._discovery.loaded_entries()
-                    if isinstance(getattr(entry.obj, self.name, None), type)
+                    if isinstance(attribute(entry.obj, self.key), type)
                 ],
             ),
             lambda: (
@@ -211,54 +227,37 @@ class DispatchedClass:
         self.implementations.clear()
         self.implementations[CPU] = self.host
         self.fallbacks.clear()
+        self.backend_of.clear()
 
     def explain(
-        self, label: t.Any, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+        self, selected: object, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> Explanation:
-        """Return an `Explanation` of constructing the class with `label`."""
+        """Return an `Explanation` of constructing the class under `selected`."""
         del args, kwargs  # construction arguments do not change which class is built
         from turnout._report import Explanation  # noqa: PLC0415
 
-        if isinstance(label, Choice):
-            chosen = self.implementation(label)
-            backend = (
-                CPU
-                if chosen is self.host
-                else next(
-                    (
-                        entry.name
-                        for entry in self._discovery.loaded_entries()
-                        if getattr(entry.obj, self.name, None) is chosen
-                    ),
-                    CPU,
-                )
-            )
-            return Explanation(
-                self.public_name,
-                backend,
-                why,
-                f"{chosen.__module__}.{chosen.__qualname__}()",
-                fallback=bool(label.backends) and chosen is self.host,
-            )
-        if label == CPU:
-            chosen, backend = self.host, CPU
-        else:
-            entry = self._discovery.require(label)
-            backend = entry.name
-            found = getattr(entry.obj, self.name, None)
-            chosen = found if isinstance(found, type) else self.host
+        if self._state.forced:
+            selected = CPU
+        decision = decide(selected, why, keys=self.keys, overrides=self._state.overrides)
+        found, backend = self._first(decision)
+        chosen = found if found is not None else self.host
+        shown = backend or CPU
+        fallback = found is None and not decision.closed
+        if fallback:
+            shown = decision.backends[0] if decision.named else ", ".join(decision.backends)
         return Explanation(
             self.public_name,
-            backend,
-            why,
+            shown,
+            decision.why,
             f"{chosen.__module__}.{chosen.__qualname__}()",
-            fallback=label != CPU and chosen is self.host,
+            fallback=fallback,
+            notes=decision.notes,
         )
 
     def support(self, entries: Iterable[Entry]) -> dict[str, tuple[str, ...] | None]:
         """Return, per backend, ``()`` if it provides this class, else None."""
         return {
-            entry.name: () if isinstance(getattr(entry.obj, self.name, None), type) else None
+            entry.name: () if isinstance(attribute(entry.obj, self.key), type) else None
             for entry in entries
         }
 
@@ -371,7 +370,7 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     """
     cls: t.Any = record.host  # t.Any: its __new__ and __init__ are replaced below
     host_new, host_init = record.original_new, record.original_init
-    new = _make_new(cls, host_new, _chooser(record, state), keyword)
+    new = _make_new(cls, host_new, _chooser(record, state), keyword, record)
     init = _make_init(host_init, keyword)
     new.__qualname__ = f"{cls.__qualname__}.__new__"
     init.__qualname__ = f"{cls.__qualname__}.__init__"
@@ -418,7 +417,11 @@ def _chooser(record: DispatchedClass, state: SelectionState) -> Callable[[object
 
 
 def _make_new(
-    cls: t.Any, host_new: t.Any, choose: Callable[[object], type], keyword: str
+    cls: t.Any,
+    host_new: t.Any,
+    choose: Callable[[object], type],
+    keyword: str,
+    record: DispatchedClass,
 ) -> Callable[..., t.Any]:
     def __new__(klass: type, *args: t.Any, **kwargs: t.Any) -> t.Any:  # noqa: N807
         label = kwargs.pop(keyword, None)
@@ -426,6 +429,8 @@ def _make_new(
             chosen = choose(label)
             if chosen is not cls:
                 built = chosen(*args, **kwargs)
+                if _candidates.observer is not None:  # a test session counts what ran where
+                    _candidates.observer.ran(record.public_name, record.backend_of.get(chosen, "?"))
                 if isinstance(built, cls):  # a backend class that subclasses the host's:
                     _built.instance = built  # Python will call __init__ again; skip that
                 return built

@@ -136,22 +136,20 @@ def _is_module_name(name: object) -> bool:
 class Environment:
     """The process-wide choices users make through environment variables."""
 
-    __slots__ = ("automatic", "backend", "fallback", "forced", "priority", "untrusted")
+    __slots__ = ("automatic", "backend", "fallback", "forced", "untrusted")
 
     def __init__(
         self,
         untrusted: str,
         fallback: str,
-        backend: str | None,
+        backend: str | tuple[str, ...] | None,
         *,
-        priority: tuple[str, ...] | None = None,
         automatic: bool | None = None,
         forced: bool = False,
     ) -> None:
         self.untrusted = untrusted
         self.fallback = fallback
-        self.backend = backend
-        self.priority = priority
+        self.backend = backend  # a label or a priority list, resolved on first use
         self.automatic = automatic
         self.forced = forced
 
@@ -185,7 +183,7 @@ def read_environment(host_name: str, untrusted: str, fallback: str) -> Environme
             fallback = value
         else:
             _ignored(name, value, FALLBACK_POLICIES)
-    backend, priority = _backend(f"{prefix}_BACKEND")
+    backend = _backend(f"{prefix}_BACKEND")
     automatic = _switch(f"{prefix}_AUTOMATIC")
     strict = _switch(f"{prefix}_STRICT")
     forced = bool(strict) and backend == CPU
@@ -193,28 +191,20 @@ def read_environment(host_name: str, untrusted: str, fallback: str) -> Environme
         _ignored(
             f"{prefix}_STRICT", os.environ[f"{prefix}_STRICT"], (f"set with {prefix}_BACKEND=cpu",)
         )
-    return Environment(
-        untrusted,
-        fallback,
-        None if backend == CPU else backend,
-        priority=priority,
-        automatic=automatic,
-        forced=forced,
-    )
+    return Environment(untrusted, fallback, backend, automatic=automatic, forced=forced)
 
 
-def _backend(name: str) -> tuple[str | None, tuple[str, ...] | None]:
+def _backend(name: str) -> str | tuple[str, ...] | None:
+    """Return the label, or the priority list (``"cpu"`` kept where it stands), of a variable."""
     value = os.environ.get(name, "").strip()
     if not value:
-        return None, None
+        return None
     labels = [part.strip() for part in value.split(",") if part.strip()]
     bad = [label for label in labels if label_problem(label) is not None]
     if bad or not labels:
         _ignored(name, value, ("cpu", "the name or alias of an installed backend", "a,b"))
-        return None, None
-    if len(labels) == 1:
-        return labels[0], None
-    return None, tuple(label for label in labels if label != CPU)
+        return None
+    return labels[0] if "," not in value else tuple(labels)
 
 
 def _switch(name: str) -> bool | None:

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 
 from turnout import _lazytyping as t
+from turnout._decision import type_names
 from turnout._params import OMITTED
-from turnout._selection import type_names
 
 # (backend id, object id) -> (weak reference to the object, converted value), in a scope
 _cache: ContextVar[dict[tuple[int, int], tuple[t.Any, t.Any]] | None] = ContextVar(
@@ -56,21 +56,76 @@ def _converted(convert: Callable[..., t.Any], value: object, key: int, **names: 
     return result
 
 
+class _Declined(Exception):  # noqa: N818 - a signal inside a converting route, never seen
+    """The backend declined after its arguments were converted."""
+
+    def __init__(self, error: NotImplementedError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def declined(error: NotImplementedError, *args: t.Any) -> t.Any:
+    """Hand a decline out of a route that `converting` wraps (its decline handler)."""
+    del args  # the converted values: the next candidate gets the caller's own
+    raise _Declined(error)
+
+
 def converting(
     route: Callable[..., t.Any],
     backend: object,
+    decline: Callable[..., t.Any],
     *,
     function: str,
     positions: Sequence[tuple[int, str]],
     owned: frozenset[str],
     is_async: bool,
 ) -> Callable[..., t.Any]:
-    """Return `route` converting the arguments at `positions` (route convention) first."""
+    """Return `route` converting the arguments at `positions` (route convention) first.
+
+    `route` must decline through `declined`; a decline, or a conversion that
+    raises `NotImplementedError`, goes to `decline` with the caller's own
+    arguments, so the next candidate never sees a converted object.
+    """
     to_backend = getattr(backend, "convert_from_host", None)
     if to_backend is None or not positions:
         return route
     to_host = getattr(backend, "convert_to_host", None)
-    key = id(backend)
+    convert = _converter(to_backend, id(backend), function, positions, owned)
+
+    def back(result: t.Any, changed: bool) -> t.Any:
+        return to_host(result, function=function) if changed and to_host else result
+
+    if is_async:
+
+        async def run_async(*args: t.Any) -> t.Any:
+            try:
+                values, changed = convert(args)
+                result = await route(*values)
+            except (NotImplementedError, _Declined) as error:
+                return await decline(_cause(error), *args)
+            return back(result, changed)
+
+        return run_async
+
+    def run(*args: t.Any) -> t.Any:
+        try:
+            values, changed = convert(args)
+            result = route(*values)
+        except (NotImplementedError, _Declined) as error:
+            return decline(_cause(error), *args)
+        return back(result, changed)
+
+    return run
+
+
+def _converter(
+    to_backend: Callable[..., t.Any],
+    key: int,
+    function: str,
+    positions: Sequence[tuple[int, str]],
+    owned: frozenset[str],
+) -> Callable[[tuple[t.Any, ...]], tuple[list[t.Any], bool]]:
+    """Return ``convert(args) -> (values, changed)`` for the arguments at `positions`."""
 
     def convert(args: tuple[t.Any, ...]) -> tuple[list[t.Any], bool]:
         values, changed = list(args), False
@@ -84,18 +139,9 @@ def converting(
             changed = True
         return values, changed
 
-    if is_async:
+    return convert
 
-        async def run_async(*args: t.Any) -> t.Any:
-            values, changed = convert(args)
-            result = await route(*values)
-            return to_host(result, function=function) if changed and to_host else result
 
-        return run_async
-
-    def run(*args: t.Any) -> t.Any:
-        values, changed = convert(args)
-        result = route(*values)
-        return to_host(result, function=function) if changed and to_host else result
-
-    return run
+def _cause(error: Exception) -> t.Any:
+    """Return the backend's own `NotImplementedError` behind a decline."""
+    return error.error if isinstance(error, _Declined) else error

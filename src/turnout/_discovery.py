@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 
 from turnout import _lazytyping as t
 from turnout._admission import KEEP, SHADOWED, Admission, inspect_backend
+from turnout._decision import Owner
 from turnout._errors import (
     BackendLoadError,
     BackendNotInstalledError,
@@ -23,7 +24,6 @@ from turnout._info import StaticInfo, read_info, version_problem
 from turnout._metadata import debug, entry_points, load_reference, verify
 from turnout._names import CPU, fold_label, label_problem, suggest
 from turnout._registry import BackendStatus, Entry, Origin, Registry
-from turnout._selection import Owner
 from turnout._trust import Provider, TrustRule
 from turnout._warnings import BackendLoadWarning, DeprecatedBackendWarning, warn
 
@@ -48,6 +48,16 @@ class _Candidate:
         self.state = _PENDING
         self.shadowed: str | None = None  # the name an in-process backend hid it under
         self.info: t.Any = _UNREAD  # its static metadata, read when first needed
+
+
+def _distribution_version(package: str) -> str | None:
+    """Return the installed version of the distribution named like `package`, if any."""
+    import importlib.metadata  # noqa: PLC0415 - only when a backend declares host versions
+
+    try:
+        return importlib.metadata.version(package)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
 
 
 class Discovery:
@@ -79,12 +89,14 @@ class Discovery:
         untrusted: str = "warn",
         deprecated: Mapping[str, str] | None = None,
         host_version: str | None = None,
+        host_package: str = "",
     ) -> None:
         self.group = group
         self.host_name = host_name
         self._deprecated = dict(deprecated or {})
         self._warned_deprecated: set[str] = set()
         self._host_version = host_version
+        self._host_package = host_package  # the top-level package of the dispatcher's module
         self._registry = registry
         self._package = package
         self._admission = Admission(
@@ -100,6 +112,11 @@ class Discovery:
         self.on_ready: Callable[[], None] | None = None  # called after each backend loads
         self.on_reset: Callable[[], None] | None = None  # called when discovery starts over
         self._fresh = False  # the next scan reads from disk, not from the cache
+
+    @property
+    def deprecated(self) -> Mapping[str, str]:
+        """Deprecated labels and the labels that replace them."""
+        return self._deprecated
 
     def rule_for(self, label: str) -> TrustRule | None:
         """Return the trust rule `label` belongs to, if the host trusts it."""
@@ -525,10 +542,17 @@ class Discovery:
         return candidate.info  # type: ignore[no-any-return]
 
     def host_version(self) -> str | None:
-        """Return the host's version: given to the dispatcher, else the host's ``__version__``."""
-        if self._host_version is None:
-            module = sys.modules.get(self.host_name)
+        """Return the host's version: given to the dispatcher, else its package's.
+
+        The package is the top-level package of the module that created the
+        dispatcher (not `host_name`, which is a display name): its
+        ``__version__``, else the version of the distribution of that name.
+        """
+        if self._host_version is None and self._host_package:
+            module = sys.modules.get(self._host_package)
             version = getattr(module, "__version__", None)
+            if not isinstance(version, str):
+                version = _distribution_version(self._host_package)
             if isinstance(version, str):
                 self._host_version = version
         return self._host_version

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from turnout import _candidates
 from turnout import _lazytyping as t
-from turnout._candidates import chain, choice_route, noted
+from turnout._candidates import chain, choice_route, explain_decision, noted
 from turnout._codegen import (
     FIRST_CALL,
     Emitter,
@@ -22,6 +22,7 @@ from turnout._codegen import (
     specialised_code,
     wrapper_names,
 )
+from turnout._decision import Choice, choose
 from turnout._discovery import Discovery
 from turnout._docstrings import DocEntry, DocMerge, selector_entry
 from turnout._errors import DispatchDefinitionError, MissingImplementationError
@@ -29,8 +30,7 @@ from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._params import OMITTED, Shape, code_shape, is_plain_function, shape_of
 from turnout._registry import Entry
-from turnout._selection import Choice, priority_from
-from turnout._state import SelectionState, apply_fallback, environment_label
+from turnout._state import PENDING, SelectionState, apply_fallback
 from turnout._warnings import (
     BackendSignatureWarning,
     IgnoredArgumentWarning,
@@ -42,6 +42,18 @@ if TYPE_CHECKING:
 
     from turnout._report import Explanation
     from turnout._routing import CallPlan
+
+
+def attribute(obj: object, key: str) -> t.Any:
+    """Return what `obj` holds under a dispatch key (``"mean"``, or a path ``"sub.mean"``)."""
+    if "." not in key:
+        return getattr(obj, key, None)
+    found: t.Any = obj
+    for part in key.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            return None
+    return found
 
 
 def qualified_name(obj: t.Any) -> str:
@@ -142,6 +154,20 @@ def check_options(
     return checked[0], checked[1] or ()
 
 
+def check_key(host: object, name: object) -> str | None:
+    """Return a dispatch key given with ``backend_dispatch(name=...)``, checked."""
+    if name is None:
+        return None
+    parts = name.split(".") if isinstance(name, str) else [""]
+    if not all(part.isidentifier() for part in parts):
+        raise DispatchDefinitionError(
+            target=f"{qualified_name(host)}()",
+            problem=f"name= must be an identifier or a dotted path of them, not {name!r}",
+            action="pass the attribute name backends implement it under, e.g. name='sub_mean'",
+        )
+    return str(name)
+
+
 def keyword_taken(target: str, keyword: str) -> DispatchDefinitionError:
     """Return the error for a host function or class that already takes the selector."""
     return DispatchDefinitionError(
@@ -222,16 +248,18 @@ class DispatchedFunction:
         selector: DocEntry | None = None,
         dispatch_args: tuple[str, ...] | None = None,
         convert: tuple[str, ...] = (),
+        key: str | None = None,
     ) -> None:
         self.host = host
         self._settle = settle
         self.name: str = host.__name__
+        self.key = key if key is not None else self.name  # what a backend implements
+        self.keys = (self.key,)
         self.qualified_name = qualified_name(host)
         self.discovery = self._discovery = discovery
         self.state = self._state = state
         self.dispatch_args = dispatch_args  # None: the first parameter
         self.convert = convert
-        self.skipped: dict[tuple[str, ...], list[str]] = {}  # why a list's backends did not run
         self._packer: Callable[..., t.Any] | None = None
         self._keyword = keyword
         self._host_name = host_name
@@ -335,34 +363,35 @@ class DispatchedFunction:
     # -- slow paths the wrapper calls ---------------------------------------------------
 
     def miss(self, key: object) -> Callable[..., t.Any]:
-        """Return what to call for `key` (a label or a choice), made on first use."""
+        """Return what to call for `key` (a keyword's value or a selection), made on first use."""
         if key == FIRST_CALL and self.plain and self.wrapper.__code__.co_name != self.name:
             return self._specialise()
-        if isinstance(key, list):  # a priority list as the call's keyword: cached as a tuple
+        if key is PENDING:  # <HOST>_BACKEND, resolved on this first use
+            self._settle()
+            key = self._state.var.get().name
+        elif isinstance(key, list):  # a priority list as the call's keyword: cached as a tuple
             key = tuple(key)
-            found = self.plans.get(key)
+            found = self.plans.get(key) if all(isinstance(k, str) for k in key) else None
             if found is not None:
                 return found
         route = self._route_for(key)
         if not self.plain:  # its wrapper passes the caller's arguments as they came
             route = self.bind(route)
-        if isinstance(key, (str, Choice, tuple)):
+        if isinstance(key, (str, Choice)) or (
+            isinstance(key, tuple) and all(isinstance(k, str) for k in key)
+        ):
             self.plans[key] = route
         return route
 
     def _route_for(self, key: object) -> Callable[..., t.Any]:
         if self._state.forced:  # the kill switch: whatever the code selects
             return self.host_route()
-        if isinstance(key, Choice):
-            return choice_route(self, key)
-        backends = priority_from(key) if not isinstance(key, str) or "," in key else None
-        if backends is not None:  # a priority list passed as the call's keyword
-            resolved = tuple(self._discovery.select(label).name for label in backends)
-            return choice_route(self, Choice.of(resolved))
-        label = environment_label(self._state, self._settle, key)
-        if isinstance(label, Choice):
-            return choice_route(self, label)
-        return self.host_route() if label == CPU else self.route(self._discovery.select(label))
+        selected = key if isinstance(key, Choice) else choose(key, self.resolve, self._host_name)
+        return choice_route(self, selected)
+
+    def resolve(self, label: str) -> str:
+        """Return the canonical name of a label a caller chose (importing its backend)."""
+        return self._discovery.select(label).name
 
     def bind(self, route: Callable[..., t.Any]) -> Callable[..., t.Any]:
         """Return `route` taking the caller's arguments as they came (non-plain hosts)."""
@@ -401,18 +430,22 @@ class DispatchedFunction:
     def backend_route(
         self, entry: Entry, plan: CallPlan, decline: Callable[..., t.Any]
     ) -> Callable[..., t.Any]:
-        """Return the route calling `entry`'s function by `plan`, converting if both declared."""
-        route = plan.route(self.name, decline, is_async=self.is_async)
+        """Return the route calling `entry`'s function by `plan`, converting if both declared.
+
+        A converting route that declines hands the next candidate the caller's
+        own arguments, not the converted ones.
+        """
         if not self.convert or getattr(entry.obj, "convert_from_host", None) is None:
-            return route
-        from turnout._conversion import converting  # noqa: PLC0415
+            return plan.route(self.name, decline, is_async=self.is_async)
+        from turnout._conversion import converting, declined  # noqa: PLC0415
         from turnout._info import StaticInfo  # noqa: PLC0415
 
         params = self.route_parameter_names()
         positions = [(params.index(name), name) for name in self.convert if name in params]
         return converting(
-            route,
+            plan.route(self.name, declined, is_async=self.is_async),
             entry.obj,
+            decline,
             function=self.public_name,
             positions=positions,
             owned=frozenset(StaticInfo.of(entry.obj).types),
@@ -461,13 +494,13 @@ class DispatchedFunction:
 
     def implementation(self, entry: Entry) -> Callable[..., t.Any] | None:
         """Return `entry`'s function for this host function, None if it has none."""
-        implementation = getattr(entry.obj, self.name, None)
+        implementation: Callable[..., t.Any] | None = attribute(entry.obj, self.key)
         if implementation is not None and not callable(implementation):
             raise DispatchDefinitionError(
                 target=f"{self.public_name}()",
                 problem=(
                     f"backend {entry.name!r} ({entry.describe_source()}) has an attribute "
-                    f"{self.name!r} of type {type(implementation).__name__}, which is not callable"
+                    f"{self.key!r} of type {type(implementation).__name__}, which is not callable"
                 ),
                 action="the backend must expose a callable under that name, or none at all",
             )
@@ -577,7 +610,6 @@ class DispatchedFunction:
         self.plans.clear()
         self.routes.clear()
         self.call_plans.clear()
-        self.skipped.clear()
 
     def forget_choices(self) -> None:
         """Forget the routes of priority lists and automatic selection (a backend loaded)."""
@@ -587,69 +619,48 @@ class DispatchedFunction:
     # -- explain ---------------------------------------------------------------------------
 
     def explain(
-        self, label: t.Any, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+        self, selected: object, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> Explanation:
-        """Return an `Explanation` of a call to `label` (or a choice), without running it."""
+        """Return an `Explanation` of a call under `selected`, without running it."""
         import inspect  # noqa: PLC0415
 
         from turnout._report import Explanation  # noqa: PLC0415
-
-        if isinstance(label, Choice):
-            from turnout._candidates import explain_choice  # noqa: PLC0415
-
-            backend, notes = explain_choice(self, label, args, dict(kwargs))
-            if backend == CPU:
-                return Explanation(
-                    self.public_name, CPU, why, f"{self.public_name}()", notes=tuple(notes)
-                )
-            explained = self.explain(backend, why, args, kwargs)
-            return Explanation(
-                explained.function,
-                explained.backend,
-                why,
-                explained.runs,
-                forwarded=explained.forwarded,
-                dropped=explained.dropped,
-                added=explained.added,
-                notes=(*notes, *explained.notes),
-            )
+        from turnout._routing import describe_callable, is_default  # noqa: PLC0415
 
         host = inspect.signature(self.host)
         extra = {key: kwargs.pop(key) for key in list(kwargs) if key not in host.parameters}
-        if host.parameters and any(p.kind is p.VAR_KEYWORD for p in host.parameters.values()):
+        if any(p.kind is p.VAR_KEYWORD for p in host.parameters.values()):
             kwargs.update(extra)
             extra = {}
-        given = host.bind(*args, **kwargs).arguments
-        if label == CPU:
-            return Explanation(self.public_name, CPU, why, f"{self.public_name}()")
-        entry = self._discovery.require(label)
-        plan = self.plan(entry)
-        from turnout._candidates import verdict  # noqa: PLC0415
-
-        declined = (
-            f"backend {entry.name!r} does not implement it"
-            if plan is None
-            else verdict(self, entry.name, args, dict(kwargs, **extra), explicit=True)
-        )
-        if declined is not None or plan is None:
+        given = host.bind_partial(*args, **kwargs).arguments
+        if self._state.forced:
+            selected = CPU
+        decision, chosen, notes = explain_decision(self, selected, why, args, dict(kwargs, **extra))
+        why = decision.why
+        if chosen is None:
+            if decision.closed:  # nothing chosen, or "cpu" where the user placed it
+                return Explanation(
+                    self.public_name, CPU, why, f"{self.public_name}()", notes=tuple(notes)
+                )
             policy = self._state.fallback_var.get().name
+            shown = decision.backends[0] if decision.named else ", ".join(decision.backends)
             return Explanation(
                 self.public_name,
-                entry.name,
+                shown,
                 why,
                 f"{self.public_name}()",
                 fallback=True,
-                notes=(declined or "", f"fallback policy {policy!r}"),
+                notes=(*notes, f"fallback policy {policy!r}"),
             )
-        from turnout._routing import describe_callable, is_default  # noqa: PLC0415
-
+        plan = self.plan(self._discovery.require(chosen))
+        assert plan is not None  # noqa: S101 - explain_decision checked it
         shape = self.shape()
         dropped = tuple(
             name
             for name in plan.host_only
             if name in given and not is_default(given[name], shape.by_name[name].default)
         )
-        notes = [
+        notes += [
             f"{name!r} left out: the backend's own default applies"
             for name in plan.shared
             if name not in given and shape.by_name[name].has_default
@@ -662,7 +673,7 @@ class DispatchedFunction:
         ]
         return Explanation(
             self.public_name,
-            entry.name,
+            chosen,
             why,
             describe_callable(plan.implementation),
             forwarded=tuple(name for name in plan.shared if name in given),

@@ -11,16 +11,15 @@ from turnout import _lazytyping as t
 from turnout._backend import Backend, make_base
 from turnout._classes import DispatchedClass, check_class, install
 from turnout._config import check_configuration, read_environment
+from turnout._decision import KEYWORD, choose, requested
 from turnout._discovery import Discovery
-from turnout._dispatch import DispatchedFunction, check_function, check_options
+from turnout._dispatch import DispatchedFunction, check_function, check_key, check_options
 from turnout._docstrings import selector_entry
 from turnout._errors import DispatchDefinitionError
 from turnout._hosts import creator_module
 from turnout._hosts import live as _live
-from turnout._names import CPU
 from turnout._registration import Registrar, Registration
 from turnout._registry import Registry
-from turnout._selection import Choice, priority_from
 from turnout._settings import Settings
 from turnout._state import SelectionState, select_for_session
 from turnout._view import BackendsView
@@ -105,7 +104,10 @@ class BackendDispatcher:
         with a `DeprecatedBackendWarning`.
     host_version
         The version backends' declared ``host_versions`` are checked against;
-        default: the host module's ``__version__``.
+        default: the ``__version__`` of the top-level package of the module that
+        creates the dispatcher (``hostlib`` for ``hostlib._backends``), else the
+        installed version of the distribution of that name (never `host_name`,
+        which is only shown to users).
 
     Notes
     -----
@@ -192,6 +194,7 @@ class BackendDispatcher:
             untrusted=environment.untrusted,
             deprecated=config.deprecated,
             host_version=host_version,
+            host_package=self.module.partition(".")[0],
         )
         self._discovery.on_ready = self._merge_all
         self._discovery.on_reset = self._invalidate
@@ -200,16 +203,16 @@ class BackendDispatcher:
             host_name,
             environment.fallback,
             environment.backend,
-            env_priority=environment.priority,
             automatic=automatic if environment.automatic is None else environment.automatic,
             forced=environment.forced,
         )
         self._state.on_change = self._invalidate
         if _session:
             select_for_session(self._state, _session[0])
-        self._settings = Settings(self._discovery, self._state, self.module)
+        self._settings = Settings(self._discovery, self._state, self.module, self._names)
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
         self._records: dict[object, DispatchedFunction | DispatchedClass] = {}
+        self._by_key: dict[str, DispatchedFunction | DispatchedClass] = {}
         # Merges run under the discovery lock (one lock: no lock-order deadlock);
         # each has a number, so a record never takes an older merge over a newer one.
         self._merge_version = 0
@@ -337,7 +340,9 @@ class BackendDispatcher:
         """
         return [record.wrapper for record in self._dispatched]
 
-    def support(self, *, load: bool = True) -> dict[str, dict[str, tuple[str, ...] | None]]:
+    def support(
+        self, *, load: bool = True, keys: bool = False
+    ) -> dict[str, dict[str, tuple[str, ...] | None]]:
         """Return which backend implements what.
 
         .. versionadded:: 0.1
@@ -349,31 +354,32 @@ class BackendDispatcher:
             loaded yet is described by the ``functions`` its distribution declares
             in static metadata (its backend-only parameters are then unknown: ``()``),
             and left out if it declares nothing.
+        keys
+            Key the rows by dispatch key (the attribute a backend implements, see
+            ``backend_dispatch(name=...)``) instead of by public name.
 
         Returns
         -------
         dict
-            ``{public name of a dispatched function or class: {backend name:
-            the backend-only parameters it adds, or None if it lacks it}}``,
-            in decoration order and backend-name order. The public name is the
-            shortest path the host's packages expose it by (``pkg.mean``).
+            ``{public name (or dispatch key) of a dispatched function or class:
+            {backend name: the backend-only parameters it adds, or None if it lacks
+            it}}``, in decoration order and backend-name order. The public name is
+            the shortest path the host's packages expose it by (``pkg.mean``).
         """
         if load:
             self.discover()
         entries = self._discovery.loaded_entries()
-        table = {record.public_name: record.support(entries) for record in self._dispatched}
+        rows = [(record, record.support(entries)) for record in self._dispatched]
         if not load:
             for entry, info in self._discovery.unloaded():
                 if info is None or info.functions is None:
                     continue
-                for record in self._dispatched:
-                    cell = () if record.name in info.functions else None
-                    table[record.public_name][entry.name] = cell
-            for cells in table.values():
-                ordered = dict(sorted(cells.items()))
-                cells.clear()
-                cells.update(ordered)
-        return table
+                for record, cells in rows:
+                    cells[entry.name] = () if record.key in info.functions else None
+        return {
+            (record.key if keys else record.public_name): dict(sorted(cells.items()))
+            for record, cells in rows
+        }
 
     @property
     def backends(self) -> BackendsView:
@@ -494,19 +500,17 @@ class BackendDispatcher:
             self.discover()
         infos = []
         for entry in self._discovery.loaded_entries():
-            implements = tuple(
-                record.public_name
+            implemented = [
+                record
                 for record in self._dispatched
                 if record.support([entry])[entry.name] is not None
-            )
-            infos.append(info_of(entry, implements))
+            ]
+            infos.append(info_of(entry, implemented))
         if not load:
             for entry, info in self._discovery.unloaded():
                 functions = info.functions if info is not None and info.functions else ()
-                implements = tuple(
-                    record.public_name for record in self._dispatched if record.name in functions
-                )
-                infos.append(info_of(entry, implements))
+                implemented = [record for record in self._dispatched if record.key in functions]
+                infos.append(info_of(entry, implemented))
             infos.sort(key=lambda info: info.name)
         infos.extend(info_of(entry) for entry in self._registry.refused())
         return infos
@@ -538,24 +542,45 @@ class BackendDispatcher:
                 problem=f"it is not a dispatched function or class of {self.host_name}",
                 action="pass a function decorated with this dispatcher's backend_dispatch",
             )
-        label = kwargs.pop(self.backend_keyword, None)
-        state = self._state
-        if state.forced:
-            label, why = CPU, "forced by the environment (<HOST>_STRICT)"
-        elif label is not None:
-            why = "call keyword"
-        elif state.var.get() is not state.default:
-            label, why = state.var.get().name, "use_backend scope"
-        else:
-            label = state.default.name
-            why = _default_why(label, state.default.explicit)
-        backends = priority_from(label) if not isinstance(label, str) or "," in label else None
-        if backends is not None:
-            label = Choice.of(self._settings.resolve_list(backends))
-        if isinstance(label, Choice):
-            return record.explain(label, why, args, kwargs)
-        canonical = CPU if label == CPU else self._discovery.require(label).name
-        return record.explain(canonical, why, args, kwargs)
+        keyword = kwargs.pop(self.backend_keyword, None)
+        if self._state.pending is not None:
+            self._settings.settle()
+        value, why = requested(keyword, self._state.var.get(), self._state.forced)
+        selected = choose(value, self._explained_label, self.host_name) if why == KEYWORD else value
+        return record.explain(selected, why, args, kwargs)
+
+    def _explained_label(self, label: str) -> str:
+        """Resolve a label as a call would, without its warnings (explain runs nothing)."""
+        return self._discovery.require(self._discovery.deprecated.get(label, label)).name
+
+    def _names(self) -> dict[str, str]:
+        """Return every name a dispatched function or class goes by, and its dispatch key."""
+        names: dict[str, str] = {}
+        for record in self._dispatched:
+            for name in (record.qualified_name, record.public_name, record.key):
+                names[name] = record.key
+        return names
+
+    def _add(self, record: DispatchedFunction | DispatchedClass) -> None:
+        """Record a dispatched function or class under its dispatch key (unique per host)."""
+        held = self._by_key.get(record.key)
+        if held is not None:
+            if held.qualified_name != record.qualified_name:
+                raise DispatchDefinitionError(
+                    target=record.qualified_name,
+                    problem=(
+                        f"its dispatch key {record.key!r} is already {held.qualified_name}'s, "
+                        "so a backend's same-named attribute would serve both"
+                    ),
+                    action=(
+                        "give one of them a key of its own: "
+                        "backend_dispatch(name='<module>_<function>')"
+                    ),
+                )
+            self._dispatched.remove(held)  # the same function decorated again (a reload)
+        self._by_key[record.key] = record
+        self._dispatched.append(record)
+        self._records[record.wrapper] = record
 
     def _invalidate(self) -> None:
         """Forget every plan after backends were replaced, removed or rediscovered."""
@@ -581,13 +606,15 @@ class BackendDispatcher:
         *,
         dispatch_args: Sequence[str] | None = None,
         convert: Sequence[str] = (),
+        name: str | None = None,
     ) -> t.Any:
         if host is None:  # used with options: @backend_dispatch(dispatch_args=("data",))
             return lambda function: self._dispatch_function(
-                function, dispatch_args=dispatch_args, convert=convert
+                function, dispatch_args=dispatch_args, convert=convert, name=name
             )
         check_function(host, self.backend_keyword)
         options = check_options(host, dispatch_args, convert)
+        key = check_key(host, name)
         record = DispatchedFunction(
             host,
             discovery=self._discovery,
@@ -598,9 +625,9 @@ class BackendDispatcher:
             selector=self._selector,
             dispatch_args=options[0],
             convert=options[1],
+            key=key,
         )
-        self._dispatched.append(record)
-        self._records[record.wrapper] = record
+        self._add(record)
         if self._discovery.has_loaded():  # show them now; without the lock (see merge)
             version = self._merge_version
             record.merge(self._discovery.loaded_entries(), version)
@@ -616,8 +643,7 @@ class BackendDispatcher:
             settle=self._settings.settle,
             host_name=self.host_name,
         )
-        self._dispatched.append(record)
-        self._records[host] = record
+        self._add(record)
         install(record, self._state, self.backend_keyword)
         return host
 
@@ -626,14 +652,6 @@ class BackendDispatcher:
             f"<turnout.BackendDispatcher host_name={self.host_name!r} "
             f"entrypoint_group={self.entrypoint_group!r}>"
         )
-
-
-def _default_why(label: object, explicit: bool) -> str:
-    if isinstance(label, Choice):
-        if label.per_function:
-            return "settings.priority, else settings.backend"
-        return "settings.backend" if label.backends else "automatic selection"
-    return "settings.backend" if explicit else "default"
 
 
 BackendDispatcher.__module__ = "turnout"

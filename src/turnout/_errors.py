@@ -276,6 +276,47 @@ class MissingImplementationError(TurnoutError, NotImplementedError):
         )
 
 
+class UnknownFunctionError(TurnoutError, KeyError):
+    """A name that no dispatched function or class of the host goes by.
+
+    Raised by ``settings.priority[name]``; a `KeyError`, as a mapping raises.
+
+    Attributes
+    ----------
+    function
+        The name as given.
+    host_name
+        The host library.
+    suggestions
+        Close matches among the dispatched names.
+    known
+        The dispatch keys of the host's functions and classes.
+    """
+
+    def __init__(
+        self,
+        *,
+        function: object,
+        host_name: str,
+        suggestions: Sequence[str] = (),
+        known: Sequence[str] = (),
+    ) -> None:
+        self.function = function
+        self.host_name = host_name
+        self.suggestions = tuple(suggestions)
+        self.known = tuple(known)
+        hint = f" Did you mean {_quoted(self.suggestions)}?" if self.suggestions else ""
+        listing = ", ".join(self.known) or "none yet (import the host's modules first)"
+        super().__init__(
+            f"{host_name} has no dispatched function or class {function!r}.{hint} "
+            f"Dispatched: {listing}.",
+            function=function,
+            host_name=host_name,
+            suggestions=self.suggestions,
+            known=self.known,
+        )
+
+
 class HostNotFoundError(TurnoutError, LookupError):
     """No `BackendDispatcher` was found for a host (a module name or an entry-point group).
 
@@ -312,6 +353,7 @@ for _cls in (
     ConfigurationError,
     DispatchDefinitionError,
     MissingImplementationError,
+    UnknownFunctionError,
 ):
     _cls.__module__ = "turnout"
 del _cls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,9 @@ class BackendInfo:
     reason
         Why it was refused, in a sentence.
     implements
-        The dispatched functions and classes it provides (qualified names).
+        The dispatched functions and classes it provides (public names).
+    keys
+        Their dispatch keys: the attributes it implements them under.
     distribution
         The providing distribution, for an entry point.
     version
@@ -48,6 +51,7 @@ class BackendInfo:
     error: BaseException | None = None
     reason: str | None = None
     implements: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
     distribution: str | None = None
     version: str | None = None
     object_ref: str | None = None
@@ -71,11 +75,12 @@ class BackendInfo:
             "trusted": self.trusted,
             "source": self.source,
             "implements": list(self.implements),
+            "keys": list(self.keys),
         }
 
 
-def info_of(entry: Entry, implements: tuple[str, ...] = ()) -> BackendInfo:
-    """Build the record of one registry entry."""
+def info_of(entry: Entry, implemented: Sequence[Any] = ()) -> BackendInfo:
+    """Build the record of one registry entry (`implemented`: records of what it provides)."""
     provider = entry.provider
     return BackendInfo(
         name=entry.name,
@@ -85,7 +90,8 @@ def info_of(entry: Entry, implements: tuple[str, ...] = ()) -> BackendInfo:
         status=entry.status,
         error=entry.error,
         reason=entry.reason,
-        implements=implements,
+        implements=tuple(record.public_name for record in implemented),
+        keys=tuple(record.key for record in implemented),
         distribution=provider.distribution if provider else None,
         version=provider.version if provider else None,
         object_ref=provider.value if provider else None,

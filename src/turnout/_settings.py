@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from functools import wraps
 
 import turnout  # `turnout.Snapshot` in annotations: resolved lazily
 from turnout import _lazytyping as t
+from turnout._decision import FORCED, GLOBAL, SCOPE, Choice, choose, labels_in
 from turnout._discovery import Discovery
-from turnout._errors import ConfigurationError, UnknownBackendError
+from turnout._errors import ConfigurationError, UnknownBackendError, UnknownFunctionError
 from turnout._lazytyping import TYPE_CHECKING
-from turnout._names import CPU, env_prefix, label_problem
-from turnout._selection import Choice, priority_from
+from turnout._names import CPU, env_prefix, label_problem, suggest
 from turnout._state import (
     FALLBACK_POLICIES,
     Flag,
     Selection,
     SelectionState,
-    key_of,
     settle_environment,
 )
 
@@ -98,12 +97,18 @@ class BackendScope(_Scoped[V]):
             )
             return self._value
         if self._kind == "unchosen":  # as if nothing were chosen (a snapshot's None)
-            automatic = state.automatic_var.get().value and not state.forced
-            name = key_of((), automatic, per_function=bool(state.overrides))
-            self._tokens.append([state.var.set(Selection(name))])
+            self._tokens.append([state.var.set(state.unchosen())])
             return None
+        if self._kind == "process-wide":  # a snapshot's process-wide choice, here only
+            selected = choose(self._value, self._settings.resolve, self._settings.host_name)
+            base = selected.labels if isinstance(selected, Choice) else selected
+            made = state.process_wide(base, state.automatic_var.get().value)
+            if state.forced:
+                made = Selection(CPU, FORCED)
+            self._tokens.append([state.var.set(made)])
+            return made.name
         name, shown = self._settings.selection_for(self._value)
-        self._tokens.append([state.var.set(Selection(name, explicit=True))])
+        self._tokens.append([state.var.set(Selection(name, SCOPE))])
         return shown
 
     def __exit__(self, *exc_info: object) -> None:
@@ -155,8 +160,7 @@ class _Applied:
         state = settings.state
         settings._discovery.tighten_untrusted(snapshot.untrusted)  # noqa: SLF001 - its own
         if snapshot.priority and not state.overrides:
-            for function, backends in snapshot.priority:
-                settings.priority[function] = list(backends)
+            settings.restore_priorities(snapshot.priority)
         if snapshot.opted_in and not state.opted_in:
             settings.opt_in(*snapshot.opted_in)
         scopes: list[BackendScope[t.Any]] = [
@@ -165,9 +169,9 @@ class _Applied:
         ]
         if snapshot.backend is not None:
             backend = snapshot.backend
-            scopes.append(
-                BackendScope(settings, list(backend) if isinstance(backend, tuple) else backend)
-            )
+            value = list(backend) if isinstance(backend, tuple) else backend
+            kind = "backend" if snapshot.scoped else "process-wide"
+            scopes.append(BackendScope(settings, value, kind=kind))
         else:
             scopes.append(BackendScope(settings, None, kind="unchosen"))
         entered: list[BackendScope[t.Any]] = []
@@ -204,29 +208,29 @@ class _Applied:
 class PriorityMap(MutableMapping[str, list[str]]):
     """Per-function priority lists: ``settings.priority["mean"] = ["rapids", "numba"]``.
 
-    Keyed by a dispatched function's name (``"mean"``) or public name
-    (``"example_host.mean"``). A function's list replaces ``settings.backend``
-    for it; a call's ``backend=`` and a `Settings.use_backend` scope still win.
+    Keyed by a dispatched function's or class's dispatch key (``"mean"``; see
+    ``backend_dispatch(name=...)``), or by its public or qualified name
+    (``"example_host.mean"``); it is stored, and read back, under its dispatch
+    key. A function's list replaces ``settings.backend`` for it; a call's
+    ``backend=`` and a `Settings.use_backend` scope still win. ``"cpu"`` in a
+    list means the host's code at that position.
     """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
     def __getitem__(self, name: str) -> list[str]:
-        return list(self._settings.state.overrides[name])
+        return list(self._settings.state.overrides[self._settings.function_key(name)])
 
     def __setitem__(self, name: str, backends: Sequence[str]) -> None:
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError(
-                problems=[f"a per-function priority is keyed by a function's name, not {name!r}"],
-                host_name=self._settings.host_name,
-                subject="setting",
-            )
-        self._settings.state.overrides[name] = self._settings.resolve_list(backends)
+        key = self._settings.function_key(name)
+        selected = choose(backends, self._settings.resolve, self._settings.host_name)
+        labels = selected.labels if isinstance(selected, Choice) else (selected,)
+        self._settings.state.overrides[key] = labels
         self._settings.state.changed()
 
     def __delitem__(self, name: str) -> None:
-        del self._settings.state.overrides[name]
+        del self._settings.state.overrides[self._settings.function_key(name)]
         self._settings.state.changed()
 
     def __iter__(self) -> Iterator[str]:
@@ -252,11 +256,18 @@ class Settings:
     .. versionadded:: 0.1
     """
 
-    def __init__(self, discovery: Discovery, state: SelectionState, module: str = "") -> None:
+    def __init__(
+        self,
+        discovery: Discovery,
+        state: SelectionState,
+        module: str = "",
+        functions: Callable[[], Mapping[str, str]] = dict,
+    ) -> None:
         self._discovery = discovery
         self.state = state
         self._priority = PriorityMap(self)
         self._module = module  # the module that created the dispatcher (for snapshots)
+        self._functions = functions  # every name a dispatched object goes by -> its key
 
     @property
     def host_name(self) -> str:
@@ -292,13 +303,13 @@ class Settings:
         BackendLoadError
             The backend's package raised when it was imported.
         """
-        if self.state.env_backend is not None:
+        if self.state.pending is not None:
             self.settle()
         if self.state.forced:
             return CPU
         name = self.state.var.get().name
         if isinstance(name, Choice):
-            return list(name.backends) if name.backends else CPU
+            return name.shown()
         return str(name)
 
     @backend.setter
@@ -310,17 +321,15 @@ class Settings:
                 value,
             )
             return
-        backends = priority_from(value)
-        self.state.base = (
-            self.resolve_list(backends) if backends is not None else self.resolve(value)
-        )
-        self.state.env_backend = None
+        selected = choose(value, self.resolve, self.host_name)
+        self.state.base = selected.labels if isinstance(selected, Choice) else selected
+        self.state.pending = None
         self.state.recompute()
 
     @backend.deleter
     def backend(self) -> None:
         self.state.base = None
-        self.state.env_backend = None
+        self.state.pending = None
         self.state.recompute()
 
     def use_backend(self, backend: str | Sequence[str]) -> BackendScope[str | list[str]]:
@@ -347,8 +356,7 @@ class Settings:
         ...     name
         'cpu'
         """
-        backends = priority_from(backend)
-        for label in backends if backends is not None else (backend,):
+        for label in labels_in(backend, self.host_name)[0]:
             check_label(label, self.host_name)
         return BackendScope(self, backend)
 
@@ -356,12 +364,10 @@ class Settings:
         """Return the selection name for a scope's value, and what entering it gives."""
         if self.state.forced:
             return CPU, CPU
-        backends = priority_from(value)
-        if backends is None:
-            name = self.resolve(value)
-            return name, name
-        resolved = self.resolve_list(backends)
-        return key_of(resolved, self.state.automatic_var.get().value), list(resolved)
+        selected = choose(value, self.resolve, self.host_name)
+        if isinstance(selected, Choice):
+            return selected, list(selected.labels)
+        return selected, selected
 
     @property
     def priority(self) -> PriorityMap:
@@ -467,7 +473,7 @@ class Settings:
         from turnout._snapshot import Snapshot  # noqa: PLC0415
 
         state = self.state
-        if state.env_backend is not None:
+        if state.pending is not None:
             self.settle()
         selection = state.var.get()
         name = selection.name
@@ -475,9 +481,12 @@ class Settings:
         if state.forced:
             backend = CPU
         elif isinstance(name, Choice):
-            backend = name.backends or None
+            if not name.labels:
+                backend = None
+            else:
+                backend = tuple(name.labels) if name.listed else name.labels[0]
         else:
-            backend = name if name != CPU or selection.explicit else None
+            backend = None if name == CPU and selection.why not in (GLOBAL, SCOPE) else name
         return Snapshot(
             entrypoint_group=self._discovery.group,
             module=self._module,
@@ -486,6 +495,8 @@ class Settings:
             fallback=self.fallback,
             untrusted=self._discovery.untrusted,
             automatic=self.automatic,
+            # where it came from matters only when per-function priorities could replace it
+            scoped=selection.why == SCOPE and bool(state.overrides) and not state.forced,
             priority=tuple(sorted(state.overrides.items())),
             opted_in=tuple(sorted(state.opted_in)),
         )
@@ -527,8 +538,8 @@ class Settings:
             )
         self.fallback = snapshot.fallback
         self.automatic = snapshot.automatic
-        for function, backends in snapshot.priority:
-            self.priority[function] = list(backends)
+        if not snapshot.scoped:  # under a scope, per-function priorities did not apply there
+            self.restore_priorities(snapshot.priority)
         if snapshot.opted_in:
             self.opt_in(*snapshot.opted_in)
 
@@ -566,16 +577,38 @@ class Settings:
             return CPU
         return self._discovery.select(label).name
 
-    def resolve_list(self, labels: Sequence[str]) -> tuple[str, ...]:
-        """Return the canonical names of a priority list (``"cpu"`` may close it)."""
-        if isinstance(labels, str) or not isinstance(labels, (list, tuple)) or not labels:
-            raise ConfigurationError(
-                problems=[f"a priority list is a non-empty list of backend labels, not {labels!r}"],
-                host_name=self.host_name,
-                subject="setting",
-            )
-        resolved = [self.resolve(label) for label in labels]
-        return tuple(dict.fromkeys(label for label in resolved if label != CPU))
+    def restore_priorities(self, priorities: Iterable[tuple[str, Sequence[str]]]) -> None:
+        """Set per-function priorities taken elsewhere (a snapshot): keys as they were there.
+
+        A key this process does not know yet (a module of the host not imported
+        here) is kept as it is, rather than refused.
+        """
+        known = self._functions()
+        for key, backends in priorities:
+            selected = choose(list(backends), self.resolve, self.host_name)
+            labels = selected.labels if isinstance(selected, Choice) else (selected,)
+            self.state.overrides[known.get(key, key)] = labels
+        self.state.changed()
+
+    def function_key(self, name: object) -> str:
+        """Return the dispatch key of the dispatched function or class `name` names.
+
+        Raises
+        ------
+        UnknownFunctionError
+            No dispatched function or class of the host goes by `name`.
+        """
+        known = self._functions()
+        if isinstance(name, str) and name in known:
+            return known[name]
+        keys = sorted(set(known.values()))
+        shown = name if isinstance(name, str) else ""
+        raise UnknownFunctionError(
+            function=name,
+            host_name=self.host_name,
+            suggestions=suggest(shown, known) if shown else (),
+            known=keys,
+        )
 
     def available_backends(self) -> list[str]:
         """Return the canonical names of the installed backends, sorted (no ``"cpu"``).

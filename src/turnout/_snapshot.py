@@ -35,6 +35,10 @@ class Snapshot:
     backend
         ``None`` (nothing chosen: automatic selection, where on, else the host's
         code), ``"cpu"``, a canonical backend name, or a priority list (a tuple).
+    scoped
+        Whether `backend` came from a ``use_backend`` scope (which wins over
+        per-function priorities) rather than the process-wide setting (which
+        they replace); applied the same way.
     fallback
         The fallback policy in effect.
     untrusted
@@ -57,6 +61,7 @@ class Snapshot:
         "module",
         "opted_in",
         "priority",
+        "scoped",
         "untrusted",
     )
 
@@ -72,6 +77,7 @@ class Snapshot:
         automatic: bool = False,
         priority: tuple[tuple[str, tuple[str, ...]], ...] = (),
         opted_in: tuple[str, ...] = (),
+        scoped: bool = False,
     ) -> None:
         self.entrypoint_group = entrypoint_group
         self.module = module
@@ -82,6 +88,7 @@ class Snapshot:
         self.automatic = automatic
         self.priority = priority
         self.opted_in = opted_in
+        self.scoped = scoped
 
     def as_dict(self) -> dict[str, t.Any]:
         """Return the fields as a dictionary (for logs and JSON)."""

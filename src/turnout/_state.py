@@ -1,9 +1,10 @@
 """The selection state: what the hot path reads, and how settings and scopes change it.
 
 The dispatch wrapper reads ``state.var.get().name``: one ContextVar read and
-one attribute. The name is ``"cpu"``, one label, or a `Choice` (a priority
-list, automatic selection, or per-function priorities). Everything else here
-runs when a setting changes, never per call.
+one attribute. The name is what `turnout._decision.decide` takes: ``"cpu"``,
+one canonical label, or a `Choice` (a priority list, automatic selection,
+per-function priorities), or `PENDING` while ``<HOST>_BACKEND`` waits to be
+resolved. Everything else here runs when a setting changes, never per call.
 """
 
 from __future__ import annotations
@@ -12,26 +13,36 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from turnout import _lazytyping as t
+from turnout._decision import DEFAULT, FORCED, GLOBAL, KEYWORD, SCOPE, Choice
 from turnout._names import CPU
-from turnout._selection import Choice
 from turnout._warnings import ConfigurationWarning, FallbackWarning, warn
 
 FALLBACK_POLICIES = ("silent", "warn", "error")
-Key = "str | Choice"  # what a selection's name is: a label, "cpu", or a Choice
+
+
+class _Pending:
+    """The process-wide selection while ``<HOST>_BACKEND`` is not resolved yet."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<pending <HOST>_BACKEND>"
+
+
+PENDING: t.Any = _Pending()
 
 
 class Selection:
     """A backend selection: the process-wide default, or one scope.
 
-    `explicit` tells a ``"cpu"`` the user chose (which automatic selection
-    never overrides) from the default one.
+    `name` is what the wrapper reads; `why` is what selected it (for `explain`).
     """
 
-    __slots__ = ("explicit", "name")
+    __slots__ = ("name", "why")
 
-    def __init__(self, name: t.Any, explicit: bool = False) -> None:
+    def __init__(self, name: t.Any, why: str = SCOPE) -> None:
         self.name = name
-        self.explicit = explicit
+        self.why = why
 
 
 class Flag:
@@ -43,13 +54,6 @@ class Flag:
         self.value = value
 
 
-def key_of(backends: tuple[str, ...], automatic: bool, per_function: bool = False) -> t.Any:
-    """Return the selection name for a priority list (``"cpu"`` when it selects nothing)."""
-    if not backends and not automatic and not per_function:
-        return CPU
-    return Choice.of(backends, automatic=automatic, per_function=per_function)
-
-
 class SelectionState:
     """The state `Settings` manages and `backend_dispatch` reads on every call.
 
@@ -59,10 +63,8 @@ class SelectionState:
         For the ContextVars' names.
     fallback
         The initial fallback policy.
-    env_backend
-        A label from ``<HOST>_BACKEND``, resolved on first use.
-    env_priority
-        A priority list from ``<HOST>_BACKEND=a,b``.
+    pending
+        A label or priority list from ``<HOST>_BACKEND``, resolved on first use.
     automatic
         Whether automatic (type-based) selection starts on.
     forced
@@ -74,14 +76,14 @@ class SelectionState:
         "automatic_var",
         "base",
         "default",
-        "env_backend",
-        "env_quiet",
         "fallback_default",
         "fallback_var",
         "forced",
         "on_change",
         "opted_in",
         "overrides",
+        "pending",
+        "quiet",
         "var",
     )
 
@@ -89,15 +91,14 @@ class SelectionState:
         self,
         host_name: str,
         fallback: str = "silent",
-        env_backend: str | None = None,
+        pending: str | tuple[str, ...] | None = None,
         *,
-        env_priority: tuple[str, ...] | None = None,
         automatic: bool = False,
         forced: bool = False,
     ) -> None:
         # The defaults are mutable objects shared by every thread: a ContextVar's
         # default is seen by threads started later, a value set in it is not.
-        self.default = Selection(CPU)
+        self.default = Selection(CPU, DEFAULT)
         self.var: ContextVar[Selection] = ContextVar(
             f"turnout:{host_name}:backend", default=self.default
         )
@@ -110,37 +111,43 @@ class SelectionState:
             f"turnout:{host_name}:fallback", default=self.fallback_default
         )
         self.forced = forced
-        self.overrides: dict[str, tuple[str, ...]] = {}
+        self.overrides: dict[str, tuple[str, ...]] = {}  # dispatch key -> canonical labels
         self.opted_in: set[str] = set()
         self.on_change: Callable[[], None] | None = None  # routes to forget
-        # The user's process-wide choice: None (nothing set), a label, or a list.
-        # <HOST>_BACKEND: a label resolved (or reported) on first use.
-        self.env_backend = env_backend
-        self.env_quiet = False  # a test session's choice: a host without it runs its own code
-        self.base: str | tuple[str, ...] | None = env_priority or env_backend
+        # The user's process-wide choice: None (nothing), a canonical label, or a list.
+        self.base: str | tuple[str, ...] | None = CPU if pending == CPU else None
+        self.pending = None if pending == CPU else pending  # <HOST>_BACKEND, until first use
+        self.quiet = False  # a test session's choice: a host without it runs its own code
         self.recompute()
 
     def recompute(self) -> None:
         """Derive the process-wide selection from the settings (after any of them changes)."""
         default = self.default
         if self.forced:
-            default.name, default.explicit = CPU, True
-            return
-        base = self.base
-        backends: tuple[str, ...]
-        if base == CPU:
-            backends, automatic = (), False
-        elif isinstance(base, str):
-            backends, automatic = (base,), False
+            default.name, default.why = CPU, FORCED
+        elif self.pending is not None:
+            default.name, default.why = PENDING, GLOBAL
         else:
-            backends, automatic = base or (), self.automatic.value
-        if self.overrides:
-            default.name = key_of(backends, automatic, per_function=True)
-        elif isinstance(base, str):
-            default.name = base
-        else:
-            default.name = key_of(backends, automatic)
-        default.explicit = base is not None
+            made = self.process_wide(self.base, self.automatic.value)
+            default.name, default.why = made.name, made.why
+
+    def process_wide(self, base: str | tuple[str, ...] | None, automatic: bool) -> Selection:
+        """Return the selection a process-wide choice `base` makes (a label, a list, or None).
+
+        Per-function priorities may replace it, and automatic selection adds to a
+        list or to nothing; a label stands alone.
+        """
+        per_function = bool(self.overrides)
+        if base is None:
+            if not automatic and not per_function:
+                return Selection(CPU, DEFAULT)
+            choice = Choice.of((), automatic=automatic, per_function=per_function)
+            return Selection(choice, DEFAULT)
+        if isinstance(base, str):
+            if not per_function:
+                return Selection(base, GLOBAL)
+            return Selection(Choice.of((base,), listed=False, per_function=True), GLOBAL)
+        return Selection(Choice.of(base, automatic=automatic, per_function=per_function), GLOBAL)
 
     def changed(self) -> None:
         """Recompute, and tell the dispatcher its routes for choices are stale."""
@@ -149,15 +156,23 @@ class SelectionState:
             self.on_change()
 
     def with_automatic(self, selection: Selection, automatic: bool) -> Selection:
-        """Return `selection` with automatic selection switched (an explicit label stays)."""
-        name = selection.name
-        if self.forced or (isinstance(name, str) and (name != CPU or selection.explicit)):
+        """Return `selection` with automatic selection switched (a label or a scope stays)."""
+        if self.forced or selection.why in (SCOPE, KEYWORD):
             return selection
-        if isinstance(name, Choice):
-            return Selection(
-                key_of(name.backends, automatic, name.per_function), selection.explicit
-            )
-        return Selection(key_of((), automatic), selection.explicit)
+        name = selection.name
+        if selection.why == DEFAULT:  # nothing chosen: automatic selection decides, or nothing
+            return self.unchosen(automatic)
+        if not isinstance(name, Choice):
+            return selection
+        return Selection(name.switched(automatic), selection.why)
+
+    def unchosen(self, automatic: bool | None = None) -> Selection:
+        """Return a selection as if nothing were chosen here (a snapshot's None)."""
+        if self.forced:
+            return Selection(CPU, FORCED)
+        if automatic is None:
+            automatic = self.automatic_var.get().value
+        return self.process_wide(None, automatic)
 
 
 def apply_fallback(
@@ -177,38 +192,56 @@ def apply_fallback(
 
 
 def settle_environment(state: SelectionState, resolve: Callable[[str], str], variable: str) -> None:
-    """Resolve the default a ``<HOST>_BACKEND`` variable set, once; report it if unusable."""
-    label = state.env_backend
-    if label is None:
+    """Resolve what ``<HOST>_BACKEND`` chose, once; report each label that is unusable.
+
+    An unusable label is reported with a `ConfigurationWarning` (unless a test
+    session chose it: a host without it quietly runs its own code) and left out.
+    """
+    value = state.pending
+    if value is None:
         return
-    state.env_backend = None
-    if state.base != label:
-        return  # the program assigned settings.backend since
-    try:
-        state.base = resolve(label)
-    except (ValueError, ImportError) as error:
+    state.pending = None
+    listed = not isinstance(value, str)
+    labels = value if not isinstance(value, str) else (value,)
+    kept: list[str] = []
+    for label in labels:
+        name, error = _resolved(label, resolve)
+        if name is not None:
+            kept.append(name)
+        elif not state.quiet:
+            if listed:
+                shown = ",".join(labels)
+                what = f"{variable}={shown!r}: label {label!r} is ignored: {error}"
+            else:
+                what = f"{variable}={label!r} is ignored: {error} Using 'cpu' (the host's code)."
+            warn(f"Environment variable {what}", ConfigurationWarning)
+    canonical = tuple(dict.fromkeys(kept))
+    if not canonical:
         state.base = None
-        if state.env_quiet:
-            state.recompute()
-            return
-        warn(
-            f"Environment variable {variable}={label!r} is ignored: {error} "
-            "Using 'cpu' (the host's own code).",
-            ConfigurationWarning,
-        )
+        if listed and not state.quiet:
+            warn(
+                f"Environment variable {variable} selects no usable backend; using 'cpu' "
+                "(the host's own code).",
+                ConfigurationWarning,
+            )
+    else:
+        state.base = canonical if listed else canonical[0]
     state.recompute()
 
 
-def environment_label(state: SelectionState, settle: Callable[[], None], label: object) -> object:
-    """Return `label`, or, when it is the ``<HOST>_BACKEND`` choice, what that resolves to."""
-    if state.env_backend is None or label != state.env_backend:
-        return label
-    settle()  # resolves once (or reports it and falls back to cpu)
-    return state.default.name
+def _resolved(label: str, resolve: Callable[[str], str]) -> tuple[str | None, Exception | None]:
+    """Return the canonical name of `label`, or why it has none."""
+    if label == CPU:
+        return CPU, None
+    try:
+        return resolve(label), None
+    except (ValueError, ImportError) as error:
+        return None, error
 
 
 def select_for_session(state: SelectionState, label: str) -> None:
     """Select `label` process-wide, resolved on first use; quietly the host's code if absent."""
-    state.env_backend = state.base = label
-    state.env_quiet = True
+    state.pending = label
+    state.base = None
+    state.quiet = True
     state.recompute()

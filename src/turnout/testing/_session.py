@@ -6,7 +6,19 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from turnout import _lazytyping as t
 from turnout._candidates import Observer
+
+
+def _refusal(dispatcher: t.Any, label: str) -> Exception | None:
+    """Return why `dispatcher` cannot select `label`, or None if it can (importing it)."""
+    from turnout._errors import TurnoutError  # noqa: PLC0415
+
+    try:
+        dispatcher.settings.resolve(label)
+    except TurnoutError as error:
+        return error
+    return None
 
 
 class BackendSession(Observer):
@@ -36,6 +48,39 @@ class BackendSession(Observer):
     def fell_back(self, function: str, backends: str, reason: str) -> None:  # noqa: ARG002
         """Count a call the host's code ran instead."""
         self._fell_back[function][reason] += 1
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Refuse the session when no host the suite imported has the backend asked for.
+
+        By now the suite's modules have imported their hosts. A label no host
+        resolves is a usage error (did-you-mean included), not a suite that
+        quietly runs the hosts' own code.
+        """
+        del session
+        from turnout._errors import UnknownBackendError  # noqa: PLC0415
+        from turnout._hosts import live  # noqa: PLC0415
+        from turnout._names import suggest  # noqa: PLC0415
+
+        dispatchers = sorted(live, key=lambda dispatcher: dispatcher.serial)
+        problems = [problem for d in dispatchers if (problem := _refusal(d, self.name))]
+        if len(problems) < len(dispatchers):
+            return  # a host resolves it
+        if not dispatchers:
+            message = "the suite imported no host that dispatches with turnout"
+        elif all(isinstance(error, UnknownBackendError) for error in problems):
+            labels = sorted({label for d in dispatchers for label in d.available_backend_names()})
+            close = suggest(self.name, labels)
+            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+            hosts = ", ".join(d.host_name for d in dispatchers)
+            message = (
+                f"no host imported by this suite ({hosts}) has a backend {self.name!r}.{hint} "
+                f"Installed: {', '.join(labels) or 'none'}"
+            )
+        else:
+            message = "; ".join(
+                str(error) for error in problems if not isinstance(error, UnknownBackendError)
+            )
+        raise pytest.UsageError(f"--turnout-backend={self.name}: {message}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
