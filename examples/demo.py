@@ -235,6 +235,7 @@ def errors_and_report() -> None:
 
     step("What is installed, as the host sees it: python -m turnout --host example_host")
     command = [sys.executable, "-m", "turnout", "--host", "example_host"]
+    sys.stdout.flush()  # another process writes the table: what this one printed goes first
     status = subprocess.run(command, check=False).returncode
     if status:  # it exits 1 when a backend failed to load, as cupy does without CuPy or a GPU
         print(f"(exit status {status}: a backend above failed to load; its error says why)")

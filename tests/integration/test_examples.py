@@ -130,6 +130,8 @@ def test_demo_walkthrough():
         check=True,
         capture_output=True,
         text=True,
+        # to a pipe, without COLUMNS, the closing table keeps each backend on one line
+        env={name: value for name, value in os.environ.items() if name != "COLUMNS"},
     ).stdout
     vectorized = importlib.util.find_spec("example_host_numpy") is not None
     canonical = ["chunked", "dask", "example_accel", *(["numpy"] if vectorized else [])]
