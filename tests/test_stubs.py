@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from turnout._stubs import SELECTOR_TYPE, patch
+from turnout._stubs import SELECTOR_TYPE, patch, stub_path
 
 pytest.importorskip("mypy.stubgen", reason="turnout stubs uses mypy's stubgen")
 
@@ -94,6 +94,14 @@ def test_classes_take_it_in_init_and_need_one():
     patched, notes = patch(source, set(), {"A", "B"}, "engine")
     assert f"def __init__(self, x: int, *, engine: {SELECTOR_TYPE} = None) -> None: ..." in patched
     assert notes == ["class B has no __init__ of its own: give it one so its stub can take engine="]
+
+
+def test_where_each_stub_goes_in_the_stub_package():
+    assert stub_path(Path("host/_core.pyi")) == Path("host-stubs/_core.pyi")
+    assert stub_path(Path("host/sub/_core.pyi")) == Path("host-stubs/sub/_core.pyi")
+    assert stub_path(Path("host/sub/__init__.pyi")) == Path("host-stubs/sub/__init__.pyi")
+    assert stub_path(Path("host/__init__.pyi")) == Path("host-stubs/__init__.pyi")
+    assert stub_path(Path("single.pyi")) == Path("single-stubs/__init__.pyi")
 
 
 def test_a_parameter_of_that_name_is_left_alone():

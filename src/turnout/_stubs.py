@@ -163,17 +163,21 @@ def patch(
     return "".join(line for number, line in enumerate(lines, 1) if number not in dropped), notes
 
 
-def stub_path(module: str) -> Path:
-    """Return where `module`'s stub goes in its stub package: ``a.b.c`` -> ``a-stubs/b/c.pyi``.
+def stub_path(made: Path) -> Path:
+    """Return where the stub stubgen wrote at `made` goes in the stub-only package.
 
-    A package's stub is its ``__init__.pyi``; so is a single-module host's.
+    `made` is relative to stubgen's output: ``a/b/c.pyi`` goes to
+    ``a-stubs/b/c.pyi`` (``a/b/__init__.pyi`` to ``a-stubs/b/__init__.pyi``), and a
+    single-module host's ``a.pyi`` to ``a-stubs/__init__.pyi``.
     """
-    top, *rest = module.split(".")
-    return Path(f"{top}-stubs", *rest[:-1], f"{rest[-1]}.pyi" if rest else "__init__.pyi")
+    top, *rest = made.parts
+    if not rest:
+        return Path(f"{Path(top).stem}-stubs", "__init__.pyi")
+    return Path(f"{top}-stubs", *rest)
 
 
 def _location(package: str) -> Path:
-    """Return the directory `package`'s code is imported from."""
+    """Return where `package`'s code is imported from: its directory, or a module's file."""
     import importlib  # noqa: PLC0415
 
     module = importlib.import_module(package)
@@ -184,7 +188,7 @@ def _location(package: str) -> Path:
     if source is None:
         msg = f"{package} has no source file (a built-in or frozen module); pass --out DIR"
         raise StubError(msg)
-    return Path(source).resolve().parent
+    return Path(source).resolve()
 
 
 def _installed_roots() -> list[Path]:
@@ -259,7 +263,7 @@ def make_stubs(
                 stub = Path(made) / relative / "__init__.pyi"
             text, more = patch(stub.read_text(encoding="utf-8"), functions, classes, keyword)
             notes += more
-            files[directory / stub_path(module_name)] = header + text
+            files[directory / stub_path(stub.relative_to(made))] = header + text
     for top in sorted({name.split(".")[0] for name in targets}):
         files[directory / f"{top}-stubs" / "py.typed"] = PARTIAL
         module = importlib.import_module(top)
