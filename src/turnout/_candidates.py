@@ -18,6 +18,7 @@ from turnout._codegen import Emitter
 from turnout._decision import Choice, Decision, decide, judge, owners_of, type_names
 from turnout._errors import TurnoutError
 from turnout._lazytyping import TYPE_CHECKING
+from turnout._log import debug
 
 if TYPE_CHECKING:
     from turnout._dispatch import DispatchedFunction
@@ -41,14 +42,6 @@ class Observer:
 
 
 observer: Observer | None = None  # set by turnout's pytest plugin before routes are made
-
-
-def _log(message: str, *args: object) -> None:
-    import sys  # noqa: PLC0415
-
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger("turnout").debug(message, *args)
 
 
 def _pass_on(reason: str, run: Route, args: tuple[t.Any, ...]) -> t.Any:
@@ -105,7 +98,7 @@ def _decliner(record: DispatchedFunction, backend: str, run: Route) -> Route:
         if isinstance(error, TurnoutError):  # MissingImplementationError from deeper down
             raise error
         reason = f"{backend}: raised NotImplementedError" + (f": {error}" if str(error) else "")
-        _log("%s: %s; next candidate", record.public_name, reason)
+        debug("%s: %s; next candidate", record.public_name, reason)
         if observer is not None:
             observer.declined(record.public_name, backend, reason)
         return _pass_on(reason, run, args)
@@ -152,7 +145,7 @@ def _gate(
             if said is None:
                 continue
             reason = f"{backend}: {kind} said {said}"
-            _log("%s: %s; next candidate", record.public_name, reason)
+            debug("%s: %s; next candidate", record.public_name, reason)
             if observer is not None:
                 observer.declined(record.public_name, backend, reason)
             return _pass_on(reason, run, args)
@@ -219,7 +212,7 @@ def automatic_route(record: DispatchedFunction, selected: Choice) -> Route:
             owners=_owners(record, names),
         )
         found = decision_route(record, decision)
-        _log(
+        debug(
             "%s: arguments of type %s: candidates %s; %s",
             record.public_name,
             ", ".join(next(iter(type_names(kind)), "builtins:object") for kind in types),

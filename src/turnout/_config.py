@@ -9,11 +9,9 @@ from keyword import iskeyword
 from turnout import _lazytyping as t
 from turnout._errors import ConfigurationError
 from turnout._names import CPU, env_prefix, label_problem
-from turnout._state import FALLBACK_POLICIES
+from turnout._policy import Fallback, Untrusted, listing, member, stricter
 from turnout._trust import TrustRule, parse_reserved, parse_trusted
 from turnout._warnings import ConfigurationWarning, warn
-
-UNTRUSTED_POLICIES = ("allow", "warn", "error")  # from loosest to strictest
 
 
 class Config:
@@ -87,12 +85,10 @@ def check_configuration(
 def _check_options(problems: list[str], **options: object) -> None:
     """Append a problem for each dispatcher option of the wrong kind."""
     fallback, untrusted, package = options["fallback"], options["untrusted"], options["package"]
-    if fallback not in FALLBACK_POLICIES:
-        allowed = ", ".join(map(repr, FALLBACK_POLICIES))
-        problems.append(f"fallback must be one of {allowed}, not {fallback!r}")
-    if untrusted not in UNTRUSTED_POLICIES:
-        allowed = ", ".join(map(repr, UNTRUSTED_POLICIES))
-        problems.append(f"untrusted must be one of {allowed}, not {untrusted!r}")
+    if member(Fallback, fallback) is None:
+        problems.append(f"fallback must be one of {listing(Fallback)}, not {fallback!r}")
+    if member(Untrusted, untrusted) is None:
+        problems.append(f"untrusted must be one of {listing(Untrusted)}, not {untrusted!r}")
     if package is not None and not _is_module_name(package):
         problems.append(
             f"discover_package must be a module name such as 'host.backends', not {package!r}"
@@ -172,17 +168,17 @@ def read_environment(host_name: str, untrusted: str, fallback: str) -> Environme
     name = f"{prefix}_UNTRUSTED_BACKENDS"
     value = os.environ.get(name, "").strip().lower()
     if value:
-        if value in UNTRUSTED_POLICIES:
-            untrusted = max(untrusted, value, key=UNTRUSTED_POLICIES.index)
+        if member(Untrusted, value) is not None:
+            untrusted = stricter(Untrusted(untrusted), Untrusted(value))
         else:
-            _ignored(name, value, UNTRUSTED_POLICIES)
+            _ignored(name, value, tuple(Untrusted))
     name = f"{prefix}_FALLBACK"
     value = os.environ.get(name, "").strip().lower()
     if value:
-        if value in FALLBACK_POLICIES:
+        if member(Fallback, value) is not None:
             fallback = value
         else:
-            _ignored(name, value, FALLBACK_POLICIES)
+            _ignored(name, value, tuple(Fallback))
     backend = _backend(f"{prefix}_BACKEND")
     automatic = _switch(f"{prefix}_AUTOMATIC")
     strict = _switch(f"{prefix}_STRICT")

@@ -18,15 +18,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from turnout import _lazytyping as t
 from turnout._errors import ConfigurationError, UnknownBackendError
 from turnout._names import CPU
+from turnout._policy import Source
 
-# Why a selection is in effect: the words `explain` shows.
-FORCED = "forced by the environment (<HOST>_STRICT)"
-KEYWORD = "call keyword"
-SCOPE = "use_backend scope"
-PER_FUNCTION = "settings.priority"
-GLOBAL = "settings.backend"
-AUTOMATIC = "automatic selection"
-DEFAULT = "default"
+# Why a selection is in effect (`Source`, ordered by precedence): what `explain` shows.
+FORCED, KEYWORD, SCOPE = Source.FORCED, Source.KEYWORD, Source.SCOPE
+PER_FUNCTION, GLOBAL = Source.PER_FUNCTION, Source.GLOBAL
+AUTOMATIC, DEFAULT = Source.AUTOMATIC, Source.DEFAULT
 
 
 class Choice:

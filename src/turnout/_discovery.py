@@ -23,6 +23,7 @@ from turnout._errors import (
 from turnout._info import StaticInfo, read_info, version_problem
 from turnout._metadata import debug, entry_points, load_reference, verify
 from turnout._names import CPU, fold_label, label_problem, suggest
+from turnout._policy import Untrusted, stricter
 from turnout._registry import BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
 from turnout._warnings import BackendLoadWarning, DeprecatedBackendWarning, warn
@@ -151,9 +152,7 @@ class Discovery:
 
     def tighten_untrusted(self, policy: str) -> None:
         """Make the untrusted policy `policy` if that is stricter; start over if it changed."""
-        from turnout._snapshot import stricter  # noqa: PLC0415
-
-        new = stricter(self._admission.untrusted, policy)
+        new = stricter(Untrusted(self._admission.untrusted), Untrusted(policy))
         if new != self._admission.untrusted:
             with self.lock:
                 self._admission.untrusted = new

@@ -27,6 +27,7 @@ from turnout._discovery import Discovery
 from turnout._docstrings import DocEntry, DocMerge, selector_entry
 from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
+from turnout._log import debug
 from turnout._names import CPU
 from turnout._params import OMITTED, Shape, code_shape, is_plain_function, shape_of
 from turnout._registry import Entry
@@ -175,17 +176,6 @@ def keyword_taken(target: str, keyword: str) -> DispatchDefinitionError:
         problem=f"parameter {keyword!r} is reserved by turnout to select a backend",
         action="rename it, or choose another selector with BackendDispatcher(backend_keyword=...)",
     )
-
-
-def _debug(message: str, *args: object) -> None:
-    """Log a dispatch decision on the ``turnout`` logger, if the program uses logging.
-
-    A program that never imported `logging` has configured no handler, so its
-    import (milliseconds, on the first backend call) is skipped.
-    """
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger("turnout").debug(message, *args)
 
 
 def _counted(implementation: t.Any, function: str, backend: str) -> t.Any:
@@ -511,7 +501,7 @@ class DispatchedFunction:
 
         implementation = self.implementation(entry)
         if implementation is None:
-            _debug("%s: backend %r lacks it; the host's code runs", self.public_name, entry.name)
+            debug("%s: backend %r lacks it; the host's code runs", self.public_name, entry.name)
             return None
         if self.is_async and not is_coroutine_function(
             getattr(implementation, "__func__", implementation)
@@ -541,7 +531,7 @@ class DispatchedFunction:
             forward_unknown=not self.plain,
             known=lambda: self.known_extras,
         )
-        _debug(
+        debug(
             "%s: backend %r runs %s (%s)",
             self.public_name,
             entry.name,

@@ -11,9 +11,10 @@ from turnout._decision import FORCED, GLOBAL, SCOPE, Choice, choose, labels_in
 from turnout._discovery import Discovery
 from turnout._errors import ConfigurationError, UnknownBackendError, UnknownFunctionError
 from turnout._lazytyping import TYPE_CHECKING
+from turnout._log import debug
 from turnout._names import CPU, env_prefix, label_problem, suggest
+from turnout._policy import Fallback, parse
 from turnout._state import (
-    FALLBACK_POLICIES,
     Flag,
     Selection,
     SelectionState,
@@ -23,16 +24,9 @@ from turnout._state import (
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 
 
-def check_fallback(policy: object, host_name: str = "") -> str:
-    """Return `policy` if it is a fallback policy, else raise `ConfigurationError`."""
-    if not isinstance(policy, str) or policy not in FALLBACK_POLICIES:
-        allowed = ", ".join(map(repr, FALLBACK_POLICIES))
-        raise ConfigurationError(
-            problems=[f"Fallback policy must be one of {allowed}, not {policy!r}"],
-            host_name=host_name,
-            subject="setting",
-        )
-    return policy
+def check_fallback(policy: object, host_name: str = "") -> Fallback:
+    """Return `policy` as a fallback policy, else raise `ConfigurationError`."""
+    return Fallback(parse(Fallback, policy, "Fallback policy", host_name))
 
 
 def check_label(label: object, host_name: str) -> None:
@@ -315,7 +309,7 @@ class Settings:
     @backend.setter
     def backend(self, value: str | Sequence[str]) -> None:
         if self.state.forced:
-            _debug(
+            debug(
                 "%s: settings.backend = %r ignored: the host's code is forced",
                 self.host_name,
                 value,
@@ -435,7 +429,7 @@ class Settings:
         Reading gives the innermost `use_fallback` scope, else the process-wide
         value; assigning sets the process-wide value. The host chooses the initial one.
         """
-        return str(self.state.fallback_var.get().name)
+        return str(self.state.fallback_var.get().name)  # the word, not the enum member
 
     @fallback.setter
     def fallback(self, policy: str) -> None:
@@ -635,14 +629,6 @@ class Settings:
 
     def __repr__(self) -> str:
         return f"<turnout.Settings backend={self.backend!r}>"
-
-
-def _debug(message: str, *args: object) -> None:
-    import sys  # noqa: PLC0415
-
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger("turnout").debug(message, *args)
 
 
 Settings.__module__ = "turnout"

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from turnout import _lazytyping as t
-
-UNTRUSTED_ORDER = ("allow", "warn", "error")  # loosest first
+from turnout._log import debug
 
 
 class Snapshot:
@@ -158,7 +157,7 @@ def apply_snapshot(*snapshots: Snapshot, strict: bool = True) -> None:
         except HostNotFoundError as error:
             if strict:
                 raise
-            _debug("skipping the snapshot of %s here: %s", snapshot.host_name, error)
+            debug("skipping the snapshot of %s here: %s", snapshot.host_name, error)
             continue
         dispatcher.settings.apply(snapshot)
 
@@ -210,7 +209,7 @@ class Bound:
                 except HostNotFoundError as error:
                     if self.strict:
                         raise
-                    _debug("skipping the snapshot of %s here: %s", snapshot.host_name, error)
+                    debug("skipping the snapshot of %s here: %s", snapshot.host_name, error)
                     continue
                 stack.enter_context(dispatcher.settings.applied(snapshot))
             return self.__wrapped__(*args, **kwargs)
@@ -226,12 +225,6 @@ class Bound:
 
 def _rebuild_bound(function: object, taken: tuple[Snapshot, ...], strict: bool) -> Bound:
     return Bound(function, taken, strict=strict)
-
-
-def _debug(message: str, *args: object) -> None:
-    import logging  # noqa: PLC0415 - only when something is worth saying
-
-    logging.getLogger("turnout").debug(message, *args)
 
 
 def snapshots() -> tuple[Snapshot, ...]:
@@ -273,8 +266,3 @@ def submit(
 
         return executor.submit(copy_context().run, function, *args, **kwargs)
     return executor.submit(Bound(function, snapshots(), strict=False), *args, **kwargs)
-
-
-def stricter(current: str, proposed: str) -> str:
-    """Return the stricter of two untrusted policies."""
-    return max(current, proposed, key=UNTRUSTED_ORDER.index)

@@ -15,9 +15,8 @@ from contextvars import ContextVar
 from turnout import _lazytyping as t
 from turnout._decision import DEFAULT, FORCED, GLOBAL, KEYWORD, SCOPE, Choice
 from turnout._names import CPU
+from turnout._policy import Fallback
 from turnout._warnings import ConfigurationWarning, FallbackWarning, warn
-
-FALLBACK_POLICIES = ("silent", "warn", "error")
 
 
 class _Pending:
@@ -106,7 +105,7 @@ class SelectionState:
         self.automatic_var: ContextVar[Flag] = ContextVar(
             f"turnout:{host_name}:automatic", default=self.automatic
         )
-        self.fallback_default = Selection(fallback)
+        self.fallback_default = Selection(Fallback(fallback))
         self.fallback_var: ContextVar[Selection] = ContextVar(
             f"turnout:{host_name}:fallback", default=self.fallback_default
         )
@@ -184,9 +183,9 @@ def apply_fallback(
 ) -> None:
     """Apply the fallback policy in effect: nothing, a warning once per `key`, or `error()`."""
     policy = state.fallback_var.get().name
-    if policy == "error":
+    if policy is Fallback.ERROR:
         raise error()
-    if policy == "warn" and key not in warned:
+    if policy is Fallback.WARN and key not in warned:
         warn(message(), FallbackWarning)
         warned.add(key)
 
