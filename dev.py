@@ -27,6 +27,8 @@ EXAMPLES = [
     ROOT / "examples" / "example_host_accel",
     ROOT / "examples" / "example_host_arrays",
     ROOT / "examples" / "example_host_dask",
+    ROOT / "examples" / "example_host_numpy",
+    ROOT / "examples" / "example_host_cupy",  # installed --no-deps: no CuPy; the demo says why
 ]
 
 
@@ -70,6 +72,7 @@ def demo() -> None:
     python = fresh_env(ROOT / ".venv" / f"demo-{TAG}")
     run(python, "-m", "pip", "install", "--quiet", "packaging")
     run(python, "-m", "pip", "install", "--quiet", "dask[distributed]")  # the Dask step
+    run(python, "-m", "pip", "install", "--quiet", "numpy")  # the NumPy backend's step
     install_project(python)
     run(python, ROOT / "examples" / "demo.py")
 

@@ -12,8 +12,10 @@ _dispatcher = BackendDispatcher(
         },
         "chunked": {"aliases": ["chunks"], "package": "example-host-arrays"},
         "dask": {"aliases": ["distributed"], "package": "example-host-dask"},
+        "numpy": {"aliases": ["vectorized"], "package": "example-host-numpy"},
+        "cupy": {"aliases": ["gpu"], "package": "example-host-cupy"},
     },
-    reserved_backends={"cuda": "reserved for the CUDA backend; use 'example_accel'"},
+    reserved_backends={"cuda": "reserved for the CUDA backend; use 'cupy'"},
     # A call whose first argument is of a type a trusted backend owns runs
     # there when nobody chose a backend (users switch it off with
     # settings.automatic = False or EXAMPLE_HOST_AUTOMATIC=0).
