@@ -9,7 +9,7 @@ import pytest
 
 from turnout import DispatchDefinitionError, IgnoredArgumentWarning
 from turnout._codegen import binder_factory
-from turnout._params import shape_of
+from turnout._shape import shape_of
 from turnout._routing import CallPlan, is_default
 
 

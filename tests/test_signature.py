@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from turnout._params import shape_of
+from turnout._shape import shape_of
 from turnout._signature import (
     backend_only_shape_parameters,
     collect_additions,

@@ -42,7 +42,7 @@ from turnout._warnings import (
 
 if TYPE_CHECKING:
     from turnout._report import BackendInfo, Explanation
-    from turnout._trusted import TrustedBackend
+    from turnout._typeddict import TrustedBackend
 
 __all__ = [
     "Backend",
@@ -103,7 +103,7 @@ del _public
 _LAZY = {
     "BackendInfo": "turnout._report",
     "Explanation": "turnout._report",
-    "TrustedBackend": "turnout._trusted",
+    "TrustedBackend": "turnout._typeddict",
 }
 
 

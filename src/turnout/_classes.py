@@ -12,7 +12,6 @@ from turnout._decision import Choice, Decision, choose, decide
 from turnout._discovery import Discovery
 from turnout._dispatch import (
     attribute,
-    documented_names,
     keyword_taken,
     public_name,
     qualified_name,
@@ -22,6 +21,7 @@ from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
+from turnout._shape import documented_names
 from turnout._state import PENDING, SelectionState, apply_fallback
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from types import CellType, CodeType, FunctionType
 
 from turnout import _lazytyping as t
 from turnout._names import CPU
-from turnout._params import (
+from turnout._shape import (
     KEYWORD_ONLY,
     OMITTED,
     POSITIONAL_ONLY,

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from turnout import _lazytyping as t
 from turnout._decision import type_names
-from turnout._params import OMITTED
+from turnout._shape import OMITTED
 
 # (backend id, object id) -> (weak reference to the object, converted value), in a scope
 _cache: ContextVar[dict[tuple[int, int], tuple[t.Any, t.Any]] | None] = ContextVar(

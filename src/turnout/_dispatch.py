@@ -29,8 +29,16 @@ from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._log import debug
 from turnout._names import CPU
-from turnout._params import OMITTED, Shape, code_shape, is_plain_function, shape_of
 from turnout._registry import Entry
+from turnout._shape import (
+    OMITTED,
+    Shape,
+    code_parameter_names,
+    code_shape,
+    documented_names,
+    is_plain_function,
+    shape_of,
+)
 from turnout._state import PENDING, SelectionState, apply_fallback
 from turnout._warnings import (
     BackendSignatureWarning,
@@ -82,28 +90,6 @@ def public_name(obj: t.Any, fallback: str) -> str:
         if package is not None and getattr(package, name, None) is obj:
             return f"{prefix}.{name}"
     return fallback
-
-
-def code_parameter_names(func: Callable[..., t.Any]) -> tuple[str, ...]:
-    """Return every parameter name of a function's code, ``*args``/``**kwargs`` included."""
-    code = getattr(func, "__code__", None)
-    if code is None:
-        return ()
-    count = code.co_argcount + code.co_kwonlyargcount
-    count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)
-    return tuple(code.co_varnames[:count])
-
-
-def documented_names(func: Callable[..., t.Any]) -> tuple[str, ...]:
-    """Parameter names of `func` and of every function it wraps (``__wrapped__``)."""
-    names: list[str] = []
-    seen: set[int] = set()
-    current: t.Any = func
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        names.extend(code_parameter_names(current))
-        current = getattr(current, "__wrapped__", None)
-    return tuple(names)
 
 
 def check_function(host: object, keyword: str) -> None:

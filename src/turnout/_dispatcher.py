@@ -8,13 +8,14 @@ from itertools import count
 
 import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on first use
 from turnout import _lazytyping as t
+from turnout._arguments import check_configuration
 from turnout._backend import Backend, make_base
 from turnout._classes import DispatchedClass, check_class, install
-from turnout._config import check_configuration, read_environment
 from turnout._decision import KEYWORD, choose, requested
 from turnout._discovery import Discovery
 from turnout._dispatch import DispatchedFunction, check_function, check_key, check_options
 from turnout._docstrings import selector_entry
+from turnout._environment import read_environment
 from turnout._errors import DispatchDefinitionError
 from turnout._hosts import creator_module
 from turnout._hosts import live as _live

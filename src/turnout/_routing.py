@@ -23,7 +23,7 @@ from turnout import _lazytyping as t
 from turnout._codegen import Emitter, compile_factory
 from turnout._errors import DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
-from turnout._params import (
+from turnout._shape import (
     EMPTY,
     KEYWORD_ONLY,
     POSITIONAL,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from turnout import _lazytyping as t
 from turnout._docstrings import DocEntry
 from turnout._lazytyping import TYPE_CHECKING
-from turnout._params import EMPTY, POSITIONAL_ONLY, VARIADIC, Param, Shape, signature_shape
+from turnout._shape import EMPTY, POSITIONAL_ONLY, VARIADIC, Param, Shape, signature_shape
 
 if TYPE_CHECKING:
     import inspect

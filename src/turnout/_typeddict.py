@@ -1,7 +1,7 @@
-"""`TrustedBackend`: how a host describes a backend it trusts (a TypedDict).
+"""The public TypedDicts (`TrustedBackend`), loaded on first use: building one needs `typing`.
 
-Kept apart and loaded on first use: building a TypedDict needs `typing`, which
-`import turnout` avoids.
+`import turnout` avoids `typing`; the package's ``__getattr__`` imports this
+module when ``turnout.TrustedBackend`` is first asked for.
 """
 
 # No `from __future__ import annotations`: TypedDict would turn each string

@@ -9,7 +9,7 @@ code object and ``__defaults__``/``__kwdefaults__`` hold. Anything else (builtin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import FunctionType, MethodType
 
 from turnout import _lazytyping as t
@@ -179,6 +179,28 @@ def shape_of(func: object) -> Shape:
     import inspect  # noqa: PLC0415 - only for callables that are not plain functions
 
     return signature_shape(inspect.signature(func))  # type: ignore[arg-type]
+
+
+def code_parameter_names(func: Callable[..., t.Any]) -> tuple[str, ...]:
+    """Return every parameter name of a function's code, ``*args``/``**kwargs`` included."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return ()
+    count = code.co_argcount + code.co_kwonlyargcount
+    count += bool(code.co_flags & _CO_VARARGS) + bool(code.co_flags & _CO_VARKEYWORDS)
+    return tuple(code.co_varnames[:count])
+
+
+def documented_names(func: Callable[..., t.Any]) -> tuple[str, ...]:
+    """Parameter names of `func` and of every function it wraps (``__wrapped__``)."""
+    names: list[str] = []
+    seen: set[int] = set()
+    current: t.Any = func
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        names.extend(code_parameter_names(current))
+        current = getattr(current, "__wrapped__", None)
+    return tuple(names)
 
 
 class _Omitted:
