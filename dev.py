@@ -98,8 +98,10 @@ def test() -> None:
     run(bin_dir / "ruff", "check", ".")
     run(bin_dir / "ruff", "format", "--check", ".")
     run(python, "-m", "mypy")
-    # a typed host's `backend=` under mypy and pyright, through the stubs turnout writes
-    run(python, "-m", "turnout", "stubs", "example_host", "--check")
+    # a typed host's `backend=` under mypy and pyright, through the stub-only package
+    # turnout writes: made from the example host's checkout, as its stubs/ must be
+    checkout = {**os.environ, "PYTHONPATH": str(ROOT / "examples" / "example_host" / "src")}
+    run(python, "-m", "turnout", "stubs", "example_host", "--check", env=checkout)
     run(python, "-m", "mypy", "--config-file", "tests/typing/mypy.ini", "tests/typing")
     run(bin_dir / "basedpyright", "--project", "tests/typing", "--pythonpath", python)
     env = {**os.environ, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}

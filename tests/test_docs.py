@@ -84,7 +84,9 @@ def test_api_page_signatures_enums_and_exceptions(built):
     html = (built / "api.html").read_text(encoding="utf-8")
     mean = html[html.index('id="example_host.mean"') :]
     mean = text_of(mean[: mean.index("</dt>")])
-    assert "backend: str | None = None" in mean  # the selector, from decoration on
+    assert (
+        "backend: str | list[str] | tuple[str, ...] | None = None" in mean
+    )  # the selector, from decoration on
     status = section(html, "turnout.BackendStatus").strip()
     assert status.startswith("class turnout.BackendStatus¶")  # no Enum(value, names, ...)
     for member in ("READY", "FAILED", "REJECTED", "SHADOWED", "NOT_LOADED"):

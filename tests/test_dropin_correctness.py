@@ -180,7 +180,7 @@ def test_selector_is_visible_from_decoration_on(dispatcher, install):
     assert list(params) == ["data", "method", "backend"]
     assert params["backend"].kind is inspect.Parameter.KEYWORD_ONLY
     text = pydoc.render_doc(embed, renderer=pydoc.plaintext)
-    assert "backend: str | None = None" in text
+    assert "backend: str | list[str] | tuple[str, ...] | None = None" in text
     assert "Backend to run this call" in text
     assert install.imported() == []
 

@@ -88,7 +88,7 @@ def test_discover_merges_signature_and_docstring(dispatcher, discover_first):
     if not discover_first:
         dispatcher.discover()
     assert str(inspect.signature(score)) == (
-        "(data, scale=1.0, *, backend: str | None = None, device=0, method='fast', parallel=False)"
+        "(data, scale=1.0, *, backend: str | list[str] | tuple[str, ...] | None = None, device=0, method='fast', parallel=False)"
     )
     doc = inspect.getdoc(score)
     assert doc.index("scale") < doc.index("backend") < doc.index("device") < doc.index("method")
@@ -185,9 +185,15 @@ def test_class_signature_gains_the_selector(dispatcher):
             pass
 
     # from decoration on, before anything loads
-    assert str(inspect.signature(Model)) == "(size, *, scale=1, backend: str | None = None)"
+    assert (
+        str(inspect.signature(Model))
+        == "(size, *, scale=1, backend: str | list[str] | tuple[str, ...] | None = None)"
+    )
     dispatcher.discover()
-    assert str(inspect.signature(Model)) == "(size, *, scale=1, backend: str | None = None)"
+    assert (
+        str(inspect.signature(Model))
+        == "(size, *, scale=1, backend: str | list[str] | tuple[str, ...] | None = None)"
+    )
 
 
 def test_support_lists_what_each_backend_implements(dispatcher):

@@ -9,8 +9,8 @@ import pytest
 
 from turnout import DispatchDefinitionError, IgnoredArgumentWarning
 from turnout._codegen import binder_factory
-from turnout._shape import shape_of
 from turnout._routing import CallPlan, is_default
+from turnout._shape import shape_of
 
 
 def plan(host, backend, known=(), mapping=None, forward_unknown=False):

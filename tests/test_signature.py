@@ -48,7 +48,7 @@ def test_merged_signature_keeps_host_order_and_adds_keyword_only_parameters():
     merged = merged_signature(signature, "backend", additions)
     assert (
         str(merged)
-        == "(a, /, b, *args, c=1, backend: str | None = None, method='fast', tol=0.001, **kwargs)"
+        == "(a, /, b, *args, c=1, backend: str | list[str] | tuple[str, ...] | None = None, method='fast', tol=0.001, **kwargs)"
     )
     entry = additions["method"].doc_entry()
     assert entry.description == (

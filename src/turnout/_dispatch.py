@@ -28,7 +28,7 @@ from turnout._docstrings import DocEntry, DocMerge, selector_entry
 from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._log import debug
-from turnout._names import CPU
+from turnout._names import CPU, SELECTOR
 from turnout._registry import Entry
 from turnout._shape import (
     OMITTED,
@@ -153,6 +153,19 @@ def check_key(host: object, name: object) -> str | None:
             action="pass the attribute name backends implement it under, e.g. name='sub_mean'",
         )
     return str(name)
+
+
+def with_selector(annotations: dict[str, t.Any], keyword: str) -> dict[str, t.Any]:
+    """Return a copy of a host's annotations with the selector's type, before ``return``.
+
+    `typing.get_type_hints` then includes the selector, and the host function's
+    own annotations stay as they are.
+    """
+    merged = {name: value for name, value in annotations.items() if name != "return"}
+    merged[keyword] = SELECTOR
+    if "return" in annotations:
+        merged["return"] = annotations["return"]
+    return merged
 
 
 def keyword_taken(target: str, keyword: str) -> DispatchDefinitionError:
@@ -289,7 +302,7 @@ class DispatchedFunction:
         wrapper.__module__ = host.__module__
         wrapper.__qualname__ = host.__qualname__
         wrapper.__doc__ = host.__doc__
-        wrapper.__annotations__ = getattr(host, "__annotations__", {})
+        wrapper.__annotations__ = with_selector(getattr(host, "__annotations__", {}), self._keyword)
         if host.__dict__:
             wrapper.__dict__.update(host.__dict__)
         type_params = getattr(host, "__type_params__", None)
@@ -740,7 +753,9 @@ class DispatchedFunction:
         additions = doc_additions(host, self._keyword, implementations, mapped=mapped)
         selector = self._selector
         if renames:
-            selector = DocEntry(selector.name, [*selector.description, "", *renames])
+            selector = DocEntry(
+                selector.name, [*selector.description, "", *renames], selector.annotation
+            )
         with self._lock:
             if version < self._version:
                 return

@@ -19,11 +19,44 @@ from turnout._environment import read_environment
 from turnout._errors import DispatchDefinitionError
 from turnout._hosts import creator_module
 from turnout._hosts import live as _live
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._registration import Registrar, Registration
 from turnout._registry import Registry
 from turnout._settings import Settings
 from turnout._state import SelectionState, select_for_session
 from turnout._view import BackendsView
+
+if TYPE_CHECKING:
+    from typing import Protocol, overload
+
+    class DispatchDecorator(Protocol):
+        """`BackendDispatcher.backend_dispatch`: bare or with options, it keeps the type."""
+
+        @overload
+        def __call__(self, host: Callable[t.P, t.R], /) -> Callable[t.P, t.R]: ...
+        @overload
+        def __call__(
+            self,
+            host: None = None,
+            /,
+            *,
+            dispatch_args: Sequence[str] | None = None,
+            convert: Sequence[str] = (),
+            name: str | None = None,
+        ) -> Callable[[Callable[t.P, t.R]], Callable[t.P, t.R]]: ...
+
+else:
+
+    class DispatchDecorator:
+        """``@backend_dispatch``, or ``@backend_dispatch(dispatch_args=..., convert=...)``.
+
+        Either way the function keeps its own type. For type checkers this is a
+        protocol with one overload per form; at runtime it only gives
+        `typing.get_type_hints` something to resolve (`typing` stays unimported).
+        """
+
+        __slots__ = ()
+
 
 DEFAULT_KEYWORD = "backend"
 _serials = count()  # creation order: the newest dispatcher of a host wins a lookup
@@ -236,13 +269,18 @@ class BackendDispatcher:
             record.after_fork()
 
     @property
-    def backend_dispatch(self) -> Callable[[Callable[t.P, t.R]], Callable[t.P, t.R]]:
+    def backend_dispatch(self) -> DispatchDecorator:
         """Decorator that lets backends replace a host function.
 
         The decorated function accepts one more keyword, ``backend=`` (see
         `backend_keyword`), to select a backend for that call. Without it, the
         innermost `Settings.use_backend` scope, then `Settings.backend`, decide.
         A backend without a same-named function falls back to the host's code.
+
+        Use it bare, ``@backend_dispatch``, or with options,
+        ``@backend_dispatch(dispatch_args=("data",), convert=("data",))``; either
+        way type checkers see the function's own signature (``backend=`` comes
+        from the host's stubs, see ``python -m turnout stubs``).
 
         Raises
         ------

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from turnout._names import SELECTOR
+
 PARAMETERS = "Parameters"
+SELECTOR_TEXT = repr(SELECTOR)  # "str | list[str] | tuple[str, ...] | None"
 
 
 def selector_entry(keyword: str, host_name: str) -> DocEntry:
@@ -20,17 +23,25 @@ def selector_entry(keyword: str, host_name: str) -> DocEntry:
             f'``"cpu"`` for {host_name}\'s own code. Default: the innermost',
             f"``{host_name}.settings.use_backend()`` scope, else ``settings.backend``.",
         ],
+        SELECTOR_TEXT,
     )
 
 
 class DocEntry:
-    """One parameter to document: its name and description lines (dedented)."""
+    """One parameter to document: its name, description lines (dedented) and type.
 
-    __slots__ = ("description", "name")
+    The type shows only in a section whose entries carry theirs (NumPy style,
+    ``name : type``); in one whose entries do not (scanpy style), the name alone.
+    """
 
-    def __init__(self, name: str, description: Sequence[str]) -> None:
+    __slots__ = ("annotation", "description", "name")
+
+    def __init__(
+        self, name: str, description: Sequence[str], annotation: str | None = None
+    ) -> None:
         self.name = name
         self.description = tuple(description)
+        self.annotation = annotation
 
     def __repr__(self) -> str:
         return f"DocEntry({self.name!r}, {self.description!r})"
@@ -122,10 +133,11 @@ def _margin(lines: Sequence[str]) -> int:
     return min((_indent_of(line) for line in lines[1:] if line.strip()), default=0)
 
 
-def _render(entries: Sequence[DocEntry], indent: str) -> list[str]:
+def _render(entries: Sequence[DocEntry], indent: str, typed: bool = False) -> list[str]:
     rendered: list[str] = []
     for entry in entries:
-        rendered.append(f"{indent}{entry.name}")
+        header = f"{entry.name} : {entry.annotation}" if typed and entry.annotation else entry.name
+        rendered.append(indent + header)
         rendered.extend(f"{indent}    {line}" if line else "" for line in entry.description)
     return rendered
 
@@ -172,10 +184,11 @@ def insert_parameters(doc: str | None, entries: Sequence[DocEntry]) -> tuple[str
         start, end = span
         first = next((line for line in lines[start:end] if line.strip()), lines[start - 2])
         indent = " " * _indent_of(first)
+        typed = " : " in first  # the first entry's header: NumPy style gives its type
         last = end
         while last > start and not lines[last - 1].strip():
             last -= 1
-        block = "\n" + "\n".join(_render(missing, indent))
+        block = "\n" + "\n".join(_render(missing, indent, typed))
         head = "\n".join(lines[:last])
         return head + block + text[len(head) :], block
     indent = " " * (_indent_of(lines[sections[0][1]]) if sections else _margin(lines))

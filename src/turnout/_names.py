@@ -7,6 +7,13 @@ from collections.abc import Iterable
 CPU = "cpu"
 """The label that always means the host's own code."""
 
+SELECTOR = str | list[str] | tuple[str, ...] | None
+"""The selector keyword's type: a label, labels in order of preference, or None.
+
+The merged signature, the wrapper's annotations, NumPy-style docstrings and the
+stubs ``python -m turnout stubs`` writes all show this one type.
+"""
+
 MAX_LABEL_LENGTH = 128
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _INNER = _ALNUM | frozenset("._-")

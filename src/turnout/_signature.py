@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from turnout import _lazytyping as t
 from turnout._docstrings import DocEntry
 from turnout._lazytyping import TYPE_CHECKING
+from turnout._names import SELECTOR
 from turnout._shape import EMPTY, POSITIONAL_ONLY, VARIADIC, Param, Shape, signature_shape
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def merged_signature(
     params = [p for p in host.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     params.append(
         inspect.Parameter(
-            keyword, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None
+            keyword, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=SELECTOR
         )
     )
     values = additions.values() if isinstance(additions, Mapping) else additions

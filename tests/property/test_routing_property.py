@@ -11,8 +11,8 @@ from strategies import host_signatures, make_function
 
 from turnout import DispatchDefinitionError, TurnoutWarning
 from turnout._codegen import binder_factory
-from turnout._shape import shape_of
 from turnout._routing import CallPlan
+from turnout._shape import shape_of
 from turnout._signature import collect_additions, merged_signature
 
 
