@@ -6,8 +6,10 @@ import importlib.abc
 import importlib.metadata
 import os
 import pathlib
+import shutil
 import stat
 import sys
+import time
 import zipfile
 
 import pytest
@@ -431,3 +433,95 @@ def test_default_cache_location(monkeypatch, tmp_path):
     monkeypatch.delenv("TURNOUT_NO_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_directory() == str(tmp_path / "turnout")
+
+
+# -- what a warm scan checks (docs: entry-points) ------------------------------------------
+
+
+def settle(directory):
+    """Date a directory's last change an hour back: its listing can be trusted."""
+    then = time.time_ns() - 3600 * 10**9
+    os.utime(directory, ns=(then, then))
+    return then
+
+
+def test_an_upgrade_that_leaves_the_directory_mtime_unchanged_is_seen(
+    install, site, group, cache_dir
+):
+    install("hxup", {"hx": "hxup_mod"}, {"hxup_mod.py": ""}, version="1.0")
+    stamp = settle(site.root)
+    entry_points(group)  # fills the cache
+    (warm,) = entry_points(group)
+    assert (warm.version, warm.cached) == ("1.0", True)
+    shutil.rmtree(site.root / "hxup-1.0.dist-info")
+    install("hxup", {"hx": "hxup_mod"}, {"hxup_mod.py": ""}, version="2.0")
+    os.utime(site.root, ns=(stamp, stamp))  # coarse timestamps: the directory looks unchanged
+    assert [(p.name, p.version) for p in entry_points(group)] == [("hx", "2.0")]
+
+
+def test_a_second_install_within_the_same_timestamp_is_seen(install, site, group, cache_dir):
+    install("first", {"one": "one_mod"}, {"one_mod.py": ""})
+    stamp = site.root.stat().st_mtime_ns
+    assert [p.name for p in entry_points(group)] == ["one"]  # listed within the same tick
+    install("second", {"two": "two_mod"}, {"two_mod.py": ""})
+    os.utime(site.root, ns=(stamp, stamp))  # the second install did not move the mtime
+    assert sorted(p.name for p in entry_points(group)) == ["one", "two"]
+
+
+def test_a_warm_scan_looks_only_at_the_providers_files(site, group, cache_dir, monkeypatch):
+    for i in range(200):
+        site.add(f"unrelated-{i}", entry_points={"console_scripts": {f"t{i}": "x:main"}})
+    site.add("provider-a", entry_points={group: {"a": "a_mod"}})
+    site.add("provider-b", entry_points={group: {"b": "b_mod"}})
+    settle(site.root)
+    entry_points(group)  # fills the cache
+    looked_at = []
+    real_stat = os.stat
+
+    def counting_stat(path, *args, **kwargs):
+        if str(path).startswith(str(site.root)):
+            looked_at.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting_stat)
+    assert sorted(p.name for p in entry_points(group)) == ["a", "b"]
+    # the directory, and entry_points.txt and METADATA of each provider
+    assert len(looked_at) == 5, looked_at
+
+
+def test_a_reinstall_of_the_same_version_is_seen(site, group, cache_dir):
+    site.add("quiet", entry_points={"console_scripts": {"q": "quiet:main"}})
+    settle(site.root)
+    assert entry_points(group) == []
+    shutil.rmtree(site.root / "quiet-1.0.dist-info")  # pip install --force-reinstall
+    site.add("quiet", entry_points={group: {"loud": "quiet_mod"}})
+    settle(site.root)  # the directory changed (an hour ago, as far as the scan can tell)
+    assert [p.name for p in entry_points(group)] == ["loud"]
+
+
+def test_an_egg_info_rewritten_in_place_is_seen(tmp_path, group, cache_dir, monkeypatch):
+    project = tmp_path / "project"  # a legacy editable install: setup.py develop
+    info = project / "mybackend.egg-info"
+    write(info / "PKG-INFO", metadata("mybackend"))
+    write(info / "entry_points.txt", "[console_scripts]\nmb = mybackend:main\n")
+    stamp = settle(project)
+    monkeypatch.setattr(sys, "path", [str(project), *sys.path])
+    assert entry_points(group) == []
+    (info / "entry_points.txt").write_text(f"[{group}]\nmb = mybackend:Backend\n")  # egg_info
+    os.utime(project, ns=(stamp, stamp))
+    assert [(p.name, p.distribution) for p in entry_points(group)] == [("mb", "mybackend")]
+
+
+def test_refresh_sees_an_in_place_edit_of_a_distribution_that_did_not_provide(
+    site, group, cache_dir
+):
+    # A *.dist-info is written whole by its installer: a cached scan does not
+    # look at one that did not provide the group (docs: entry-points); a fresh
+    # one (``refresh()``) reads every file.
+    info = site.add("quiet", entry_points={"console_scripts": {"q": "quiet:main"}})
+    stamp = settle(site.root)
+    assert entry_points(group) == []
+    (info / "entry_points.txt").write_text(f"[{group}]\nedited = quiet_mod\n")
+    os.utime(site.root, ns=(stamp, stamp))
+    assert [p.name for p in entry_points(group, fresh=True)] == ["edited"]
+    assert [p.name for p in entry_points(group)] == ["edited"]  # and the cache now knows

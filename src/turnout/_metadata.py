@@ -1,39 +1,25 @@
-"""Installed entry-point metadata, read as `importlib.metadata` reads it, cached on disk.
-
-Reading a group's entry points through `importlib.metadata` costs its import
-(tens of milliseconds) plus a parse of every distribution. This module reads
-the same files directly, with the same rules: for each directory on
-``sys.path``, every ``*.dist-info`` / ``*.egg-info`` folder (any case), and
-``EGG-INFO`` inside an ``.egg`` directory; the first distribution of each name
-wins; ``Name`` and ``Version`` come from the first such header of ``METADATA``
-(else ``PKG-INFO``), whatever its case. Zip files on ``sys.path``, and any
-``sys.meta_path`` finder besides the standard one that provides distributions,
-go through `importlib.metadata` itself.
-
-The result is cached on disk, per directory and per distribution: a warm read
-costs one ``stat`` per directory and per ``entry_points.txt``, and any change
-(an install, an uninstall, an in-place rewrite, an upgrade within the same
-second) is seen because size, ``mtime_ns`` and inode are compared. A cached row
-is only a hint: before a backend is imported its row is read again from its own
-files (`verify`). A missing, damaged, foreign or unwritable cache only costs
-speed. ``TURNOUT_NO_CACHE=1`` disables it, ``TURNOUT_CACHE_DIR`` moves it.
-"""
+"""Installed entry-point metadata, read as `importlib.metadata` reads it, cached on disk."""
 
 from __future__ import annotations
 
 import os
 import stat
 import sys
+import time
 from collections.abc import Iterable, Sequence
 
 from turnout import _lazytyping as t
 from turnout._names import normalize_distribution
 from turnout._trust import Provider
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 MAX_CACHE_BYTES = 32 * 1024 * 1024  # a bigger file is not ours: ignore it
+SETTLE_NS = 2_000_000_000
+"""How long after a change a directory's mtime may still hide another (FAT counts in 2 s)."""
 _SUFFIXES = (".dist-info", ".egg-info")
 _METADATA_FILES = ("METADATA", "PKG-INFO")
+_PREFIX = "entry-points-"
+_SEP = "\x1f"  # between the items of a list field; `_escape` keeps it out of items
 
 
 def search_path(paths: Iterable[object] | None = None) -> list[str]:
@@ -106,7 +92,7 @@ def entry_points(
     if stats is not None:
         stats.update(
             paths=len(paths),
-            distributions=sum(len(entry["dists"]) for entry in reader.state.values()),
+            distributions=sum(entry["count"] for entry in reader.state.values()),
             read=reader.read,
             source="the disk cache"
             if previous is not None
@@ -162,12 +148,35 @@ def _first(meta: t.Any, header: str) -> str:
     return str(values[0]) if values else ""
 
 
+# What a scan with a cache checks, and why that is enough (docs: entry-points):
+#
+# - each directory's mtime_ns: an install or an uninstall adds or removes a
+#   metadata folder, which changes it; a directory listed less than SETTLE_NS
+#   after its mtime is listed again next time, since a second change within
+#   the same timestamp would not show;
+# - the files of the folders that provide the group, and of every *.egg-info
+#   (setuptools rewrites those in place): size, mtime_ns and inode of
+#   entry_points.txt and METADATA. A provider's folder that vanished (an upgrade
+#   within one timestamp) lists the directory again;
+# - nothing of the other folders: a *.dist-info is written whole by its
+#   installer and removed whole by an uninstall, so a new entry point arrives
+#   with a new listing. A new listing compares every entry_points.txt with its
+#   signature (a reinstall of the same version keeps the folder's name).
+#
+# A cached row is still only a hint: before a backend is imported, `verify`
+# reads its row again from its own files.
+
+
 class Reader:
     """One scan of ``sys.path`` for one group, reusing what a previous scan found.
 
-    `state` is what the cache stores: per directory, its ``mtime_ns`` and its
-    metadata folders; per folder, the signature of its ``entry_points.txt``
-    and, when it provides the group, its rows and where its name came from.
+    `state` is what the cache stores, per directory: ``mtime`` (None while a
+    change may hide in the same timestamp), ``count`` metadata folders, their
+    dedupe ``keys``, their names (``folders``) and the signatures of their
+    ``entry_points.txt`` (``points``; these two are read only to list the
+    directory again), each joined by `_SEP`; and ``dists``: the record of each
+    folder checked on every scan (providers of the group, ``*.egg-info``), with
+    its rows and where its name came from.
     """
 
     def __init__(self, group: str, previous: dict[str, t.Any] | None) -> None:
@@ -181,78 +190,200 @@ class Reader:
     def scan(self, paths: Sequence[str]) -> list[Provider]:
         """Return the providers found on `paths`, first distribution of each name winning."""
         providers: list[Provider] = []
-        seen: set[str] = set()
+        seen = _Seen()
         for path in paths:
             try:
-                mode = os.stat(path).st_mode
+                info = os.stat(path)
             except (OSError, ValueError):
                 continue
-            if stat.S_ISDIR(mode):
-                providers.extend(self._directory(path, seen))
+            if stat.S_ISDIR(info.st_mode):
+                providers.extend(self._directory(path, info.st_mtime_ns, seen))
             else:
-                providers.extend(_other(self.group, path, seen))
+                providers.extend(_other(self.group, path, seen.as_set()))
         if set(self.state) != set(self._previous):
             self.changed = True
         return providers
 
-    def _directory(self, path: str, seen: set[str]) -> Iterable[Provider]:
-        try:
-            mtime = os.stat(path).st_mtime_ns
-        except OSError:
-            return
+    def _directory(self, path: str, mtime: int, seen: _Seen) -> list[Provider]:
         old = self._previous.get(path)
-        if type(old) is not dict:
-            old = None
-        folders = old.get("folders") if old is not None and old.get("mtime") == mtime else None
-        if not _valid_folders(folders):
-            folders = _metadata_folders(path)
-            self.changed = True
-        known = old.get("dists") if old is not None else None
-        if type(known) is not dict:
-            known = {}
-        dists: dict[str, t.Any] = {}
-        self.state[path] = {"mtime": mtime, "folders": folders, "dists": dists}
+        if old is not None and self._holds(path, mtime, old):
+            entry = old
+        else:
+            entry = self._list(path, mtime, old)
+        self.state[path] = entry
+        providers: list[Provider] = []
         prefix = path if path.endswith(os.sep) else path + os.sep
-        for folder, key in folders:  # type: ignore[union-attr]
-            if key is not None and key in seen:
-                continue  # an earlier entry of sys.path provides this distribution
-            location = prefix + folder
-            record, cached = self._folder(location, key, known.get(folder))
-            dists[folder] = record
-            dedupe = key if key is not None else normalize_distribution(record["name"] or "")
-            if dedupe in seen:
-                continue
-            if dedupe:  # a folder whose name and metadata give no name is never a duplicate
-                seen.add(dedupe)
+        for folder, record in entry["dists"].items():
+            if not record["rows"] or (record["key"] and record["key"] in seen.as_set()):
+                continue  # provides nothing, or an earlier entry of sys.path has it
             name = record["name"] if record["name"] is not None else fallback_name(folder)
-            for entry_name, value in record["rows"]:
-                yield Provider(
-                    entry_name, value, name, record["version"], path=location, cached=cached
-                )
+            cached = old is not None and old["dists"].get(folder) is record
+            providers.extend(
+                Provider(n, value, name, record["version"], path=prefix + folder, cached=cached)
+                for n, value in record["rows"]
+            )
+        seen.add(entry["keys"])
+        return providers
 
-    def _folder(self, folder: str, key: str | None, old: object) -> tuple[dict[str, t.Any], bool]:
-        """Return the record of one metadata folder, and whether it came from the cache.
+    def _holds(self, path: str, mtime: int, old: dict[str, t.Any]) -> bool:
+        """Whether a cached directory still holds: its mtime, and its watched folders' files."""
+        if old["mtime"] != mtime:
+            return False
+        prefix = path if path.endswith(os.sep) else path + os.sep
+        return all(
+            file_signature(prefix + folder + os.sep + "entry_points.txt") == record["points"]
+            and metadata_signature(prefix + folder) == record["meta"]
+            for folder, record in old["dists"].items()
+        )
+
+    def _list(self, path: str, mtime: int, old: dict[str, t.Any] | None) -> dict[str, t.Any]:
+        """List a directory, reading only the folders whose ``entry_points.txt`` changed."""
+        self.changed = True
+        listed_at = time.time_ns()
+        try:
+            children = sorted(os.listdir(path))
+        except OSError:
+            children = []
+        before = _unpack(old)
+        old_dists: dict[str, t.Any] = old["dists"] if old is not None else {}
+        is_egg = os.path.basename(path).lower().endswith(".egg")
+        prefix = path if path.endswith(os.sep) else path + os.sep
+        folders: list[str] = []
+        keys: list[str] = []
+        points: list[str] = []
+        dists: dict[str, t.Any] = {}
+        first: set[str] = set()
+        for child in children:
+            kind = _classify(child, is_egg)
+            if kind is None:
+                continue
+            key, watched = kind
+            signature = ""
+            if key is None or key not in first:  # importlib reads the first of a name only
+                signature = file_signature(prefix + child + os.sep + "entry_points.txt")
+                key, record = self._folder(
+                    prefix + child,
+                    key,
+                    signature,
+                    watched,
+                    before=before.get(child),
+                    old=old_dists.get(child),
+                )
+                if record is not None and not (key and key in first):
+                    dists[child] = record
+                if key:
+                    first.add(key)
+            folders.append(child)
+            keys.append(key)
+            points.append(signature)
+        settled = listed_at - mtime >= SETTLE_NS
+        return {
+            "mtime": mtime if settled else None,
+            "count": len(folders),
+            "keys": _SEP.join(keys),
+            "folders": _SEP.join(map(_escape, folders)),
+            "points": _SEP.join(points),
+            "dists": dists,
+        }
+
+    def _folder(
+        self,
+        folder: str,
+        key: str | None,
+        signature: str,
+        watched: bool,
+        *,
+        before: tuple[str, str] | None,
+        old: dict[str, t.Any] | None,
+    ) -> tuple[str, dict[str, t.Any] | None]:
+        """Return a folder's dedupe key and its record (None: not a provider, not watched).
 
         Its files are read again only if their signatures changed; its metadata
-        matters (and is checked) only when it provides the group, or when its
-        name must come from it. A cached record of the wrong shape is read again.
+        is read when it provides the group, is watched, or its name must come
+        from it (the key is then its normalised ``Name``, "" for none).
         """
-        points = file_signature(folder + os.sep + "entry_points.txt")
-        if type(old) is dict and old.get("points") == points and _valid_record(old):
-            if not old["rows"] and key is not None:
-                return old, True
-            if old["meta"] == metadata_signature(folder):
-                return old, True
-        self.changed = True
+        if before is not None and before[1] == signature:
+            if old is None and not watched:
+                return before[0], None
+            if old is not None and old["meta"] == metadata_signature(folder):
+                return old["key"], old
         self.read += 1
-        text = _read(folder + os.sep + "entry_points.txt") if points is not None else None
+        text = _read(folder + os.sep + "entry_points.txt") if signature else None
         rows = parse_section(text, self.group) if text and self._header in text else []
-        name, version, meta = None, "", None
-        if rows or key is None:
+        name, version, meta = None, "", ""
+        if rows or watched or key is None:
             meta = metadata_signature(folder)
             name, version = read_name_and_version(folder)
-        record = {"points": points, "meta": meta, "rows": rows, "name": name, "version": version}
-        return record, False
+        if key is None:
+            key = _escape(normalize_distribution(name or ""))
+        if not rows and not watched:
+            return key, None
+        record = {
+            "key": key,
+            "points": signature,
+            "meta": meta,
+            "rows": rows,
+            "name": name,
+            "version": version,
+        }
+        return key, record
+
+
+class _Seen:
+    """The dedupe keys of the directories scanned so far, made a set when first asked.
+
+    Providers usually sit in the last directory that has any, so the set of
+    the keys before it (0.3 ms for 5,000) is seldom built.
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._pending: list[str] = []
+
+    def add(self, keys: str) -> None:
+        self._pending.append(keys)
+
+    def as_set(self) -> set[str]:
+        if self._pending:
+            for keys in self._pending:
+                self._keys.update(keys.split(_SEP))
+            self._pending.clear()
+            self._keys.discard("")  # a folder with no name is never a duplicate
+        return self._keys
+
+
+def _classify(child: str, is_egg: bool) -> tuple[str | None, bool] | None:
+    """Return ``(dedupe key, watched)`` of a metadata folder's name, None for other names.
+
+    As `importlib.metadata`: ``*.dist-info``/``*.egg-info`` in any case, and
+    ``EGG-INFO`` when the directory itself is an ``.egg``. The key is the
+    normalised name from the folder's name, or None when that gives none
+    (a suffix not in lower case, ``EGG-INFO``, no name before the ``-``) and
+    the metadata must. ``*.egg-info`` folders are watched: rewritten in place.
+    """
+    low = child.lower()
+    if low.endswith(_SUFFIXES):
+        stem = child.rpartition(".")[0].partition("-")[0]
+        named = stem and child.endswith(_SUFFIXES)  # importlib: an exact suffix only
+        return (_escape(normalize_distribution(stem)) if named else None), low.endswith(".egg-info")
+    if is_egg and low == "egg-info":
+        return None, True
+    return None
+
+
+def _unpack(old: dict[str, t.Any] | None) -> dict[str, tuple[str, str]]:
+    """Return ``{folder: (dedupe key, entry_points.txt signature)}`` of a cached listing.
+
+    Empty when there is none or it is damaged: then every folder is read.
+    """
+    if old is None or not old["count"]:
+        return {}
+    try:
+        folders = [_unescape(folder) for folder in old["folders"].split(_SEP)]
+    except (ValueError, UnicodeError):
+        return {}
+    keys, points = old["keys"].split(_SEP), old["points"].split(_SEP)
+    return {folder: (key, point) for folder, key, point in zip(folders, keys, points, strict=True)}
 
 
 def fallback_name(folder: str) -> str:
@@ -261,40 +392,16 @@ def fallback_name(folder: str) -> str:
     return base.rpartition(".")[0].partition("-")[0] or base
 
 
-def _metadata_folders(path: str) -> list[list[t.Any]]:
-    """Return ``[folder, dedupe key or None]`` for the metadata folders in one directory.
-
-    As `importlib.metadata`: ``*.dist-info``/``*.egg-info`` in any case, and
-    ``EGG-INFO`` when the directory itself is an ``.egg``. The key is the
-    normalised name from the folder's name, or None when the folder's name
-    does not give one (upper-case suffix, ``EGG-INFO``) and its metadata must.
-    """
-    try:
-        children = sorted(os.listdir(path))
-    except OSError:
-        return []
-    is_egg = os.path.basename(path).lower().endswith(".egg")
-    folders: list[list[t.Any]] = []
-    for child in children:
-        low = child.lower()
-        if low.endswith(_SUFFIXES):
-            exact = child.endswith(_SUFFIXES)  # importlib takes the name from an exact suffix only
-            stem = child.rpartition(".")[0].partition("-")[0]
-            folders.append([child, normalize_distribution(stem) if exact else None])
-        elif is_egg and low == "egg-info":
-            folders.append([child, None])
-    return folders
-
-
 def _other(group: str, path: str, seen: set[str]) -> Iterable[Provider]:
     """Read a sys.path entry that is not a directory (a zip) through importlib.metadata."""
     import importlib.metadata  # noqa: PLC0415 - rare: only for zipped distributions
 
     for dist in importlib.metadata.distributions(path=[path]):
         name = dist.metadata["Name"] or ""
-        if not name or normalize_distribution(name) in seen:
+        key = _escape(normalize_distribution(name))
+        if not name or key in seen:
             continue
-        seen.add(normalize_distribution(name))
+        seen.add(key)
         for point in dist.entry_points:
             if point.group == group:
                 yield Provider(point.name, point.value, name, dist.version or "")
@@ -355,24 +462,24 @@ def _headers(text: str) -> dict[str, str]:
     return found
 
 
-def metadata_signature(folder: str) -> list[int] | None:
-    """Return the signature of the metadata file `importlib.metadata` would read."""
+def metadata_signature(folder: str) -> str:
+    """Return the signature of the metadata file `importlib.metadata` would read ("" if none)."""
     for filename in _METADATA_FILES:
         signature = file_signature(os.path.join(folder, filename))
-        if signature is not None and signature[0]:
+        if signature and not signature.startswith("0,"):
             return signature
-    return None
+    return ""
 
 
-def file_signature(path: str) -> list[int] | None:
-    """Return ``[size, mtime_ns, inode]`` of a file, None if there is none."""
+def file_signature(path: str) -> str:
+    """Return ``size,mtime_ns,inode`` of a regular file, "" if there is none."""
     try:
         info = os.stat(path)
-    except OSError:
-        return None
+    except (OSError, ValueError):
+        return ""
     if not stat.S_ISREG(info.st_mode):
-        return None
-    return [info.st_size, info.st_mtime_ns, info.st_ino]
+        return ""
+    return f"{info.st_size},{info.st_mtime_ns},{info.st_ino}"
 
 
 def verify(provider: Provider, group: str) -> bool:
@@ -442,29 +549,24 @@ class Cache:
         directory = cache_directory()
         if directory is None:
             return None
-        import zlib  # noqa: PLC0415 - cheaper than hashlib; the file holds the full key
-
         interpreter = sys.executable or sys.prefix or ""
         key = [str(CACHE_FORMAT), interpreter, sys.version, group, *paths]
         blob = "\0".join(key).encode("utf-8", "surrogatepass")
-        digest = f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}"
-        return cls(os.path.join(directory, f"entry-points-{digest}.txt"), key)
+        # The hash of ints is the same in every process (a str's is salted), and
+        # needs no import (zlib's costs 0.4 ms); the file holds the full key, so
+        # two keys of one name only take turns.
+        digest = f"{hash(tuple(blob)) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+        return cls(os.path.join(directory, f"{_PREFIX}{digest}.txt"), key)
 
     def read(self) -> dict[str, t.Any] | None:
-        """Return the cached state, or None if it is missing, damaged, foreign or stale.
-
-        Its parts are checked where they are used (`Reader`): a part of the wrong
-        shape is read again from disk.
-        """
+        """Return the cached state, or None if it is missing, damaged, foreign or stale."""
         data = self._load()
-        if type(data) is not dict or data.get("format") != CACHE_FORMAT:
-            return None
-        if data.get("key") != self.key or type(data.get("dirs")) is not dict:
+        if data is None or data["key"] != self.key:
             return None
         dirs: dict[str, t.Any] = data["dirs"]
         return dirs
 
-    def _load(self) -> object:
+    def _load(self) -> dict[str, t.Any] | None:
         """Read the file: a regular file of ours, of bounded size (see `decode`)."""
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
@@ -486,9 +588,11 @@ class Cache:
                 size += len(chunk)
             if size != info.st_size:
                 return None  # it changed while read, or is bigger than allowed
-            return decode(b"".join(chunks))
+            data = decode(b"".join(chunks))
         except OSError:
             return None
+        else:
+            return data
         finally:
             os.close(handle)
 
@@ -509,10 +613,14 @@ class Cache:
                 stream.write(blob)
             os.replace(temporary, self.path)
         except OSError:
-            try:  # noqa: SIM105 - contextlib would cost import time
-                os.remove(temporary)
-            except OSError:
-                pass
+            _remove(temporary)
+
+
+def _remove(path: str) -> None:
+    try:  # noqa: SIM105 - contextlib would cost import time
+        os.remove(path)
+    except OSError:
+        pass  # gone already, or in use (Windows): it only costs speed or space
 
 
 def _foreign(info: os.stat_result) -> str | None:
@@ -548,74 +656,82 @@ def _own_directory(directory: str) -> bool:
     return True
 
 
-def _valid_folders(folders: object) -> bool:
-    """Check the shape of a cached directory listing."""
-    return type(folders) is list and all(
-        type(folder) is list
-        and len(folder) == 2  # noqa: PLR2004 - [folder, key]
-        and type(folder[0]) is str
-        and (folder[1] is None or type(folder[1]) is str)
-        for folder in folders
-    )
-
-
-def _valid_record(record: dict[str, t.Any]) -> bool:
-    """Check the shape of a cached folder record before it is used."""
-    rows, name, version = record.get("rows"), record.get("name"), record.get("version")
-    return (
-        type(rows) is list
-        and all(
-            type(row) is list and len(row) == 2 and type(row[0]) is str and type(row[1]) is str  # noqa: PLR2004
-            for row in rows
-        )
-        and (name is None or type(name) is str)
-        and type(version) is str
-    )
-
-
 # -- the cache file format ---------------------------------------------------------------
 #
-# One record per line, fields separated by tabs, each field escaped with the
-# ``unicode_escape`` codec (so no field holds a tab or a newline) and tagged:
-# ``S`` text, ``N`` None, ``L`` a signature ``size,mtime_ns,inode``. Lines:
+# One record per line, fields separated by tabs. A text field is escaped (see
+# `_escape`: no tab, newline or separator in it) and tagged: ``S`` text, ``N``
+# None. Lines:
 #
 #     turnout-cache <format>        K <key part>...
-#     D <directory> <mtime_ns>      F <folder> <dedupe key>
-#     R <folder> <points> <meta> <name> <version>
+#     D <directory> <mtime_ns or N> <count> <keys> <folders> <points>
+#     R <folder> <key> <points> <meta> <name> <version>
 #     E <entry point name> <value>  (a row of the R line above)
 #
-# Reading it is linear, needs no import (`json` imports `re`, milliseconds on a
-# first backend call) and cannot be made to allocate more than the file holds,
-# which `marshal` and deep nesting could.
+# ``keys``, ``folders`` and ``points`` hold ``count`` escaped items joined by
+# `_SEP`, kept as they are until a new listing needs them; a signature is
+# ``size,mtime_ns,inode`` ("" for no file). Reading it is linear, needs no
+# import (`json` imports `re`, milliseconds on a first backend call; a listing
+# of 5,000 folders as lines would cost milliseconds more), and cannot be made
+# to allocate much more than the file holds, which `marshal` and deep nesting
+# could.
+
+
+def _escape(text: str) -> str:
+    """Return `text` without tabs, newlines, separators or non-ASCII (``unicode_escape``)."""
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text  # most names: no copy
+    return text.encode("unicode_escape").decode("ascii")
+
+
+def _unescape(text: str) -> str:
+    """Invert `_escape` (a UnicodeError or ValueError for what it never writes)."""
+    return text.encode("ascii").decode("unicode_escape") if "\\" in text else text
 
 
 def _field(value: object) -> str:
-    if value is None:
-        return "N"
-    if isinstance(value, list):
-        return "L" + ",".join(str(int(v)) for v in value)
-    return "S" + str(value).encode("unicode_escape").decode("ascii")
+    return "N" if value is None else "S" + _escape(str(value))
 
 
-def _unfield(text: str) -> t.Any:
+def _unfield(text: str) -> str | None:
     tag, body = text[:1], text[1:]
-    if tag == "N":
+    if tag == "N" and not body:
         return None
-    if tag == "L":
-        return [int(v) for v in body.split(",")]
     if tag == "S":
-        return body.encode("ascii").decode("unicode_escape")
+        return _unescape(body)
     raise ValueError(text)
+
+
+def _text(text: str) -> str:
+    value = _unfield(text)
+    if value is None:
+        raise ValueError(text)
+    return value
+
+
+def _number(text: str) -> int:
+    """Return a decimal integer of at most 20 digits (longer ones are not ours; slow to parse)."""
+    digits = text.removeprefix("-")
+    if not (0 < len(digits) <= 20 and digits.isdigit()):  # noqa: PLR2004 - 2**64 has 20 digits
+        raise ValueError(text)
+    return int(text)
+
+
+def _length(items: str, size: int) -> int:
+    """Return how many items a list field holds (one empty item, or none, when it is "")."""
+    return items.count(_SEP) + 1 if items or size else 0
 
 
 def encode(key: Sequence[str], state: dict[str, t.Any]) -> bytes:
     """Return the cache file's bytes for `key` and `state` (see `Reader.state`)."""
     lines = [f"turnout-cache\t{CACHE_FORMAT}", "\t".join(["K", *map(_field, key)])]
     for path, entry in state.items():
-        lines.append("\t".join(["D", _field(path), str(entry["mtime"])]))
-        lines.extend("\t".join(["F", _field(f), _field(k)]) for f, k in entry["folders"])
+        mtime = "N" if entry["mtime"] is None else str(entry["mtime"])
+        fields = [_field(path), mtime, str(entry["count"])]
+        fields += [entry["keys"], entry["folders"], entry["points"]]
+        lines.append("\t".join(["D", *fields]))
         for folder, record in entry["dists"].items():
-            fields = [folder, record["points"], record["meta"], record["name"], record["version"]]
+            fields = [folder, record["key"], record["points"], record["meta"]]
+            fields += [record["name"], record["version"]]
             lines.append("\t".join(["R", *map(_field, fields)]))
             lines.extend("\t".join(["E", _field(n), _field(v)]) for n, v in record["rows"])
     return ("\n".join(lines) + "\n").encode("ascii")
@@ -625,12 +741,10 @@ def decode(blob: bytes) -> dict[str, t.Any] | None:
     """Return ``{"format", "key", "dirs"}`` read from a cache file, None if it is damaged."""
     try:
         lines = blob.decode("ascii").split("\n")
-        head = lines[0].split("\t")
-        if head[0] != "turnout-cache" or int(head[1]) != CACHE_FORMAT:
+        kind, *parts = lines[1].split("\t")
+        if lines[0] != f"turnout-cache\t{CACHE_FORMAT}" or kind != "K":
             return None
-        key_line = lines[1].split("\t")
-        if key_line[0] != "K":
-            return None
+        key = [_text(part) for part in parts]
         dirs: dict[str, t.Any] = {}
         directory: dict[str, t.Any] | None = None
         record: dict[str, t.Any] | None = None
@@ -639,19 +753,36 @@ def decode(blob: bytes) -> dict[str, t.Any] | None:
                 continue
             kind, *fields = line.split("\t")
             if kind == "D":
-                directory = {"mtime": int(fields[1]), "folders": [], "dists": {}}
-                dirs[_unfield(fields[0])] = directory
-            elif kind == "F" and directory is not None:
-                directory["folders"].append([_unfield(fields[0]), _unfield(fields[1])])
+                path, mtime, count, keys, folders, points = fields
+                size = _number(count)
+                if any(_length(items, size) != size for items in (keys, folders, points)):
+                    return None
+                directory = {
+                    "mtime": None if mtime == "N" else _number(mtime),
+                    "count": size,
+                    "keys": keys,
+                    "folders": folders,
+                    "points": points,
+                    "dists": {},
+                }
+                dirs[_text(path)] = directory
+                record = None
             elif kind == "R" and directory is not None:
-                folder, points, meta, name, version = map(_unfield, fields)
-                record = {"points": points, "meta": meta, "name": name, "version": version}
-                record["rows"] = []
-                directory["dists"][folder] = record
+                folder, found, points, meta, name, version = fields
+                record = {
+                    "key": _text(found),
+                    "points": _text(points),
+                    "meta": _text(meta),
+                    "rows": [],
+                    "name": _unfield(name),
+                    "version": _text(version),
+                }
+                directory["dists"][_text(folder)] = record
             elif kind == "E" and record is not None:
-                record["rows"].append([_unfield(fields[0]), _unfield(fields[1])])
+                name, value = fields
+                record["rows"].append([_text(name), _text(value)])
             else:
                 return None
-        return {"format": CACHE_FORMAT, "key": [_unfield(f) for f in key_line[1:]], "dirs": dirs}
-    except (ValueError, IndexError, TypeError, UnicodeError):
+    except (ValueError, IndexError, UnicodeError):
         return None
+    return {"format": CACHE_FORMAT, "key": key, "dirs": dirs}
