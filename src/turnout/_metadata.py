@@ -13,13 +13,16 @@ from turnout._names import normalize_distribution
 from turnout._trust import Provider
 
 CACHE_FORMAT = 3
-MAX_CACHE_BYTES = 32 * 1024 * 1024  # a bigger file is not ours: ignore it
+MAX_CACHE_FILES = 64
+MAX_CACHE_BYTES = 1 << 20
+"""The cache folder's bound, with `MAX_CACHE_FILES`; so also the largest file read as ours."""
 SETTLE_NS = 2_000_000_000
 """How long after a change a directory's mtime may still hide another (FAT counts in 2 s)."""
 _SUFFIXES = (".dist-info", ".egg-info")
 _METADATA_FILES = ("METADATA", "PKG-INFO")
 _PREFIX = "entry-points-"
 _SEP = "\x1f"  # between the items of a list field; `_escape` keeps it out of items
+_CRASHED_NS = 600_000_000_000  # a temporary this old was left by a writer that crashed
 
 
 def search_path(paths: Iterable[object] | None = None) -> list[str]:
@@ -519,13 +522,26 @@ def _read(path: str) -> str | None:
 
 
 def cache_directory() -> str | None:
-    """Return where the cache lives, or None when ``TURNOUT_NO_CACHE`` is set."""
+    r"""Return where the cache lives, or None when ``TURNOUT_NO_CACHE`` is set.
+
+    ``TURNOUT_CACHE_DIR`` if set, else the platform's cache folder:
+    ``~/Library/Caches/turnout`` on macOS, ``%LOCALAPPDATA%\turnout\Cache`` on
+    Windows, ``$XDG_CACHE_HOME/turnout`` (default ``~/.cache/turnout``) elsewhere.
+    """
     if os.environ.get("TURNOUT_NO_CACHE", "").strip() not in ("", "0"):
         return None
     configured = os.environ.get("TURNOUT_CACHE_DIR")
     if configured:
         return configured
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    home = os.path.expanduser("~")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", "turnout")
+    if os.name == "nt":
+        local = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(local, "turnout", "Cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec: a relative path is invalid, ignore it
+        base = os.path.join(home, ".cache")
     return os.path.join(base, "turnout")
 
 
@@ -567,7 +583,10 @@ class Cache:
         return dirs
 
     def _load(self) -> dict[str, t.Any] | None:
-        """Read the file: a regular file of ours, of bounded size (see `decode`)."""
+        """Read the file: a regular file of ours, of bounded size (see `decode`).
+
+        Reading it marks it used (its mtime), which is what pruning goes by.
+        """
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
             handle = os.open(self.path, flags)
@@ -592,12 +611,17 @@ class Cache:
         except OSError:
             return None
         else:
+            if data is not None:
+                _touch(handle, self.path)
             return data
         finally:
             os.close(handle)
 
     def write(self, state: dict[str, t.Any]) -> None:
-        """Write `state` atomically (readers see the old file or the new one), mode 0600."""
+        """Write `state` atomically (readers see the old file or the new one), mode 0600.
+
+        Then prune the folder to its bound; a state too big for it is not written.
+        """
         directory = os.path.dirname(self.path)
         if not _own_directory(directory):
             return
@@ -605,6 +629,9 @@ class Cache:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
             blob = encode(self.key, state)
+            if len(blob) > MAX_CACHE_BYTES:
+                debug("turnout: not caching %s: larger than %d bytes", self.path, MAX_CACHE_BYTES)
+                return
             handle = os.open(temporary, flags, 0o600)
         except (OSError, ValueError):
             return  # an unwritable cache only costs speed
@@ -614,6 +641,74 @@ class Cache:
             os.replace(temporary, self.path)
         except OSError:
             _remove(temporary)
+            return
+        prune(directory, self.path)
+
+
+def _touch(handle: int, path: str) -> None:
+    """Set a cache file's times to now (through its descriptor where the platform can)."""
+    try:  # noqa: SIM105 - contextlib would cost import time
+        os.utime(handle if os.utime in os.supports_fd else path)
+    except OSError:
+        pass  # a read-only cache is still a cache
+
+
+def prune(directory: str, keep: str) -> None:
+    """Keep the cache folder within its bound, dropping the least recently used files.
+
+    At most `MAX_CACHE_FILES` files of `MAX_CACHE_BYTES` in all, `keep` (just
+    written) included. Only regular files named as this module names them are
+    deleted, never through a symlink; a temporary only when a crash left it (it
+    is older than ten minutes), so no other process's write is cut short. Files
+    another process removes or replaces meanwhile are skipped.
+    """
+    now = time.time_ns()
+    files: list[tuple[int, int, str]] = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if not entry.name.startswith(_PREFIX):
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                if _is_cache_file(entry.name):
+                    files.append((info.st_mtime_ns, info.st_size, entry.path))
+                elif _is_temporary(entry.name) and now - info.st_mtime_ns > _CRASHED_NS:
+                    _remove(entry.path)
+    except OSError:
+        return
+    # Most recently used first, the file just written before all; the first
+    # file that does not fit and every older one go.
+    files.sort(key=lambda file: (file[2] == keep, file[0]), reverse=True)
+    count, size, fits = MAX_CACHE_FILES, MAX_CACHE_BYTES, True
+    for _mtime, file_size, path in files:
+        fits = fits and count >= 1 and size >= file_size
+        if fits:
+            count, size = count - 1, size - file_size
+        else:
+            _remove(path)
+
+
+def _is_cache_file(name: str) -> bool:
+    """Whether `name` is a cache file's: ``entry-points-<16 hex digits>.txt``."""
+    digest = name[len(_PREFIX) : -len(".txt")]
+    return (
+        len(name) == len(_PREFIX) + 16 + len(".txt")
+        and name.endswith(".txt")
+        and all(char in "0123456789abcdef" for char in digest)
+    )
+
+
+def _is_temporary(name: str) -> bool:
+    """Whether `name` is a temporary `Cache.write` makes: ``<cache file>.<pid>.<id>.tmp``."""
+    base, _, rest = name.partition(".txt.")
+    pid, _, tail = rest.partition(".")
+    number, _, suffix = tail.partition(".")
+    return _is_cache_file(base + ".txt") and pid.isdigit() and number.isdigit() and suffix == "tmp"
 
 
 def _remove(path: str) -> None:
