@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from turnout import _lazytyping as t
-from turnout._backend import Backend, BackendMeta, parameter_map
 from turnout._dispatcher import BackendDispatcher
 from turnout._errors import (
     BackendExistsError,
@@ -21,9 +20,11 @@ from turnout._errors import (
     UntrustedBackendError,
 )
 from turnout._hosts import dispatcher_for
+from turnout._inprocess import Backend, BackendMeta
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import key_from_class_name
 from turnout._registry import BackendStatus
+from turnout._routing import parameter_map
 from turnout._settings import BackendScope, PriorityMap, Settings
 from turnout._snapshot import Bound, Snapshot, apply_snapshot, submit
 from turnout._view import BackendsView

@@ -14,7 +14,6 @@ from turnout._errors import (
     BackendLoadError,
     BackendNotInstalledError,
     BackendRefusedError,
-    ConfigurationError,
     ReservedBackendError,
     TurnoutError,
     UnknownBackendError,
@@ -86,7 +85,7 @@ class Discovery:
         rules: Mapping[str, TrustRule],
         reserved: Mapping[str, str],
         registry: Registry,
-        package: str | None = None,
+        prepare: Callable[[], None] | None = None,
         untrusted: str = "warn",
         deprecated: Mapping[str, str] | None = None,
         host_version: str | None = None,
@@ -99,7 +98,7 @@ class Discovery:
         self._host_version = host_version
         self._host_package = host_package  # the top-level package of the dispatcher's module
         self._registry = registry
-        self._package = package
+        self._prepare = prepare  # run before each first scan
         self._admission = Admission(
             host_name, rules=rules, reserved=reserved, registry=registry, untrusted=untrusted
         )
@@ -422,8 +421,8 @@ class Discovery:
         """Read the group's entry-point metadata once and decide trust for each."""
         if self._candidates is not None:
             return self._candidates
-        if self._package is not None:
-            self._import_package(self._package)
+        if self._prepare is not None:
+            self._prepare()  # import the host's in-tree backend package
         started = time.perf_counter()
         stats: dict[str, t.Any] = {}
         found = entry_points(self.group, fresh=self._fresh, stats=stats)
@@ -476,50 +475,8 @@ class Discovery:
                 ]
             self._registry.forget_shadowed(labels)
 
-    def _import_package(self, package: str) -> None:
-        """Import every module of the host's in-tree backend package (recursively).
-
-        A module that fails to import is recorded and reported with a
-        `BackendLoadWarning`; the package itself missing is the host's mistake
-        (`ConfigurationError`, raised on every query until it is fixed).
-        """
-        import importlib  # noqa: PLC0415
-        import pkgutil  # noqa: PLC0415
-
-        try:
-            root = importlib.import_module(package)
-        except ModuleNotFoundError as error:
-            if error.name is not None and (package + ".").startswith(error.name + "."):
-                raise ConfigurationError(
-                    problems=[
-                        (
-                            f"discover_package={package!r} cannot be imported ({error}); "
-                            "give the dotted name of the host's package of in-tree backends"
-                        )
-                    ],
-                    host_name=self.host_name,
-                ) from error
-            self._module_failed(package, error)
-            return
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as error:  # noqa: BLE001 - reported, the host keeps working
-            self._module_failed(package, error)
-            return
-        for module in pkgutil.walk_packages(getattr(root, "__path__", []), f"{package}."):
-            self._import_module(module.name)
-
-    def _import_module(self, name: str) -> None:
-        import importlib  # noqa: PLC0415
-
-        try:
-            importlib.import_module(name)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as error:  # noqa: BLE001 - reported, the host keeps working
-            self._module_failed(name, error)
-
-    def _module_failed(self, name: str, error: BaseException) -> None:
+    def module_failed(self, name: str, error: BaseException) -> None:
+        """Record an in-tree backend module that failed to import (it is reported)."""
         reason = (
             f"importing in-tree backend module {name} failed with "
             f"{type(error).__name__}: {error}; the backends it defines are missing"

@@ -9,7 +9,6 @@ from itertools import count
 import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on first use
 from turnout import _lazytyping as t
 from turnout._arguments import check_configuration
-from turnout._backend import Backend, make_base
 from turnout._classes import DispatchedClass, check_class, install
 from turnout._decision import KEYWORD, choose, requested
 from turnout._discovery import Discovery
@@ -19,8 +18,8 @@ from turnout._environment import read_environment
 from turnout._errors import DispatchDefinitionError
 from turnout._hosts import creator_module
 from turnout._hosts import live as _live
+from turnout._inprocess import Backend, Registrar, Registration, import_package, make_base
 from turnout._lazytyping import TYPE_CHECKING
-from turnout._registration import Registrar, Registration
 from turnout._registry import Registry
 from turnout._settings import Settings
 from turnout._state import SelectionState, select_for_session
@@ -218,13 +217,14 @@ class BackendDispatcher:
         self.trusted_backends: Mapping[str, turnout.TrustedBackend] = config.trusted_backends
         self.reserved_backends: Mapping[str, str] = config.reserved
         self._registry = Registry()
+        self._package = discover_package
         self._discovery = Discovery(
             entrypoint_group,
             host_name,
             rules=config.rules,
             reserved=config.reserved,
             registry=self._registry,
-            package=discover_package,
+            prepare=None if discover_package is None else self._import_package,
             untrusted=environment.untrusted,
             deprecated=config.deprecated,
             host_version=host_version,
@@ -261,6 +261,12 @@ class BackendDispatcher:
         from turnout._hosts import find_dispatcher  # noqa: PLC0415
 
         return (find_dispatcher, (self.module, self.entrypoint_group))
+
+    def _import_package(self) -> None:
+        """Import the host's package of in-tree backends (``discover_package``)."""
+        package = self._package
+        if package is not None:
+            import_package(package, self.host_name, self._discovery.module_failed)
 
     def _after_fork(self) -> None:
         """In a child process: fresh locks (a parent thread may have held one at the fork)."""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 
 from turnout import _lazytyping as t
 from turnout._codegen import Emitter, compile_factory
-from turnout._errors import DispatchDefinitionError
+from turnout._errors import ConfigurationError, DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._shape import (
     EMPTY,
@@ -435,3 +435,49 @@ def short_repr(value: object) -> str:
     except Exception:  # noqa: BLE001 - a broken __repr__ must not break the call
         text = f"<{type(value).__name__} object>"
     return text if len(text) <= 40 else text[:37] + "..."  # noqa: PLR2004 - message width
+
+
+def parameter_map(**mapping: t.Any) -> Callable[[t.F], t.F]:
+    """Declare how a backend function's parameters differ from the host function's.
+
+    Each keyword names a host parameter; its value is the backend parameter that
+    receives it, or ``(backend parameter, transform)`` where ``transform(value)``
+    gives the backend's value. An argument the caller left out is not
+    transformed: the backend's own default applies.
+
+    .. versionadded:: 0.1
+
+    Examples
+    --------
+    >>> import operator
+    >>> from turnout import parameter_map
+    >>> @parameter_map(data="adata", inplace=("copy", operator.not_))
+    ... def pca(adata, n_comps=50, copy=False):
+    ...     return adata
+    >>> pca.turnout_parameters["data"]
+    'adata'
+    """
+    problems = [
+        f"{host!r}: expected a parameter name or (name, transform), got {target!r}"
+        for host, target in mapping.items()
+        if not (
+            isinstance(target, str)
+            or (
+                isinstance(target, tuple)
+                and len(target) == 2  # noqa: PLR2004 - (name, transform)
+                and isinstance(target[0], str)
+                and callable(target[1])
+            )
+        )
+    ]
+    if problems:
+        raise ConfigurationError(problems=problems, subject="parameter_map")
+
+    def decorate(function: t.F) -> t.F:
+        function.turnout_parameters = dict(mapping)  # type: ignore[attr-defined]
+        return function
+
+    return decorate
+
+
+parameter_map.__module__ = "turnout"

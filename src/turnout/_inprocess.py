@@ -1,8 +1,13 @@
-"""In-process backends: explicit registrations and in-tree classes; checks, replace, shadow."""
+"""In-process backends: explicit registrations, in-tree classes (the Backend base), packages.
+
+The host process chose to run these, so they are trusted and never warned
+about; an entry point claiming one of their names is hidden (shadowed).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import abc
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 
 from turnout import _lazytyping as t
@@ -13,6 +18,7 @@ from turnout._errors import (
     ReservedBackendError,
     UnknownBackendError,
 )
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU, label_problem
 from turnout._registry import BackendStatus, Entry, Origin, Registry
 from turnout._warnings import ShadowedBackendWarning, warn
@@ -196,3 +202,116 @@ class Registration:
         if self._entry is not None:
             self._registrar.unregister(self._entry.name)
             self._registrar.restore(self._displaced)
+
+
+# Each dispatcher's base class -> how its subclasses register. Base classes live
+# as long as their dispatchers (module globals of the host), so a plain dict.
+_registrars: dict[type, tuple[Registrar, Callable[[type], str | None] | None]] = {}
+
+
+class BackendMeta(abc.ABCMeta):
+    """Registers each concrete subclass of a dispatcher's ``Backend`` when it is defined.
+
+    A subclass registers when it sets ``name`` in its own body, or when the
+    dispatcher's ``backend_key`` rule derives a name from it. Abstract
+    subclasses (any abstract method left) and subclasses without a name are
+    skipped. It derives from `abc.ABCMeta`, so backends may declare abstract
+    methods.
+    """
+
+    def __init__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, t.Any]) -> None:
+        super().__init__(name, bases, namespace)
+        if cls in _registrars:
+            return  # a dispatcher's base class itself
+        owner = next((_registrars[base] for base in cls.__mro__[1:] if base in _registrars), None)
+        if owner is None or getattr(cls, "__abstractmethods__", None):
+            return
+        registrar, key_rule = owner
+        key = namespace.get("name")
+        if key is None and key_rule is not None:
+            key = key_rule(cls)
+        if key is None:
+            return
+        registrar.register(cls, name=key, origin=Origin.IN_TREE)
+
+
+class Backend(metaclass=BackendMeta):
+    """Base class of in-tree backends (each dispatcher has its own subclass of it).
+
+    Subclass ``dispatcher.Backend``, set ``name`` (and optionally ``aliases``),
+    and define methods named like the host's dispatched functions. The class
+    registers itself when defined; its instance is created on first use.
+
+    .. versionadded:: 0.1
+    """
+
+    # Declared for type checkers only: runtime annotations here would be
+    # evaluated in the `turnout` namespace (this class's __module__).
+    if TYPE_CHECKING:
+        name: t.ClassVar[str]
+        aliases: t.ClassVar[Sequence[str]]
+    aliases = ()
+
+
+Backend.__module__ = "turnout"
+BackendMeta.__module__ = "turnout"
+
+
+def make_base(
+    registrar: Registrar, host_name: str, key_rule: Callable[[type], str | None] | None
+) -> type[Backend]:
+    """Create the ``Backend`` base class for one dispatcher."""
+    base = BackendMeta(
+        "Backend",
+        (Backend,),
+        {"__doc__": f"Base class of {host_name}'s in-tree backends.", "__module__": "turnout"},
+    )
+    _registrars[base] = (registrar, key_rule)
+    return base  # type: ignore[return-value]  # BackendMeta's instances are Backend classes
+
+
+def import_package(
+    package: str, host_name: str, failed: Callable[[str, BaseException], None]
+) -> None:
+    """Import every module of the host's in-tree backend package (recursively).
+
+    A module that fails to import goes to `failed` (it is reported with a
+    `BackendLoadWarning`); the package itself missing is the host's mistake
+    (`ConfigurationError`, raised on every query until it is fixed).
+    """
+    import importlib  # noqa: PLC0415 - only for hosts with in-tree backend packages
+    import pkgutil  # noqa: PLC0415 - idem
+
+    try:
+        root = importlib.import_module(package)
+    except ModuleNotFoundError as error:
+        if error.name is not None and (package + ".").startswith(error.name + "."):
+            raise ConfigurationError(
+                problems=[
+                    (
+                        f"discover_package={package!r} cannot be imported ({error}); "
+                        "give the dotted name of the host's package of in-tree backends"
+                    )
+                ],
+                host_name=host_name,
+            ) from error
+        failed(package, error)
+        return
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # noqa: BLE001 - reported, the host keeps working
+        failed(package, error)
+        return
+    for module in pkgutil.walk_packages(getattr(root, "__path__", []), f"{package}."):
+        _import_module(module.name, failed)
+
+
+def _import_module(name: str, failed: Callable[[str, BaseException], None]) -> None:
+    import importlib  # noqa: PLC0415 - see import_package
+
+    try:
+        importlib.import_module(name)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # noqa: BLE001 - reported, the host keeps working
+        failed(name, error)
