@@ -25,7 +25,8 @@ from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import key_from_class_name
 from turnout._registry import BackendStatus
 from turnout._routing import parameter_map
-from turnout._settings import BackendScope, PriorityMap, Settings
+from turnout._scopes import BackendScope
+from turnout._settings import PriorityMap, Settings
 from turnout._snapshot import Bound, Snapshot, apply_snapshot, submit
 from turnout._view import BackendsView
 from turnout._warnings import (

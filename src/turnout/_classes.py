@@ -21,8 +21,8 @@ from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
+from turnout._scopes import PENDING, SelectionState, apply_fallback
 from turnout._shape import documented_names
-from turnout._state import PENDING, SelectionState, apply_fallback
 
 if TYPE_CHECKING:
     import inspect

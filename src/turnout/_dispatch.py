@@ -30,6 +30,7 @@ from turnout._lazytyping import TYPE_CHECKING
 from turnout._log import debug
 from turnout._names import CPU, SELECTOR
 from turnout._registry import Entry
+from turnout._scopes import PENDING, SelectionState, apply_fallback
 from turnout._shape import (
     OMITTED,
     Shape,
@@ -39,7 +40,6 @@ from turnout._shape import (
     is_plain_function,
     shape_of,
 )
-from turnout._state import PENDING, SelectionState, apply_fallback
 from turnout._warnings import (
     BackendSignatureWarning,
     IgnoredArgumentWarning,

@@ -21,8 +21,8 @@ from turnout._hosts import live as _live
 from turnout._inprocess import Backend, Registrar, Registration, import_package, make_base
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._registry import Registry
+from turnout._scopes import SelectionState, select_for_session
 from turnout._settings import Settings
-from turnout._state import SelectionState, select_for_session
 from turnout._view import BackendsView
 
 if TYPE_CHECKING:

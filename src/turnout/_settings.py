@@ -7,21 +7,17 @@ from functools import wraps
 
 import turnout  # `turnout.Snapshot` in annotations: resolved lazily
 from turnout import _lazytyping as t
-from turnout._decision import FORCED, GLOBAL, SCOPE, Choice, choose, labels_in
+from turnout._decision import GLOBAL, SCOPE, Choice, choose, labels_in
 from turnout._discovery import Discovery
 from turnout._errors import ConfigurationError, UnknownBackendError, UnknownFunctionError
-from turnout._lazytyping import TYPE_CHECKING
 from turnout._log import debug
 from turnout._names import CPU, env_prefix, label_problem, suggest
 from turnout._policy import Fallback, parse
-from turnout._state import (
-    Flag,
-    Selection,
+from turnout._scopes import (
+    BackendScope,
     SelectionState,
     settle_environment,
 )
-
-_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 
 
 def check_fallback(policy: object, host_name: str = "") -> Fallback:
@@ -36,107 +32,6 @@ def check_label(label: object, host_name: str) -> None:
     problem = label_problem(label)
     if problem is not None:
         raise UnknownBackendError(label=label, host_name=host_name, problem=problem)
-
-
-if TYPE_CHECKING:
-    from typing import Generic, TypeVar
-
-    V = TypeVar("V")
-
-    class _Scoped(Generic[V]):
-        """What a scope gives on entering: `V` (a generic only for type checkers)."""
-
-        __slots__ = ()
-
-else:
-
-    class _Scoped:
-        __slots__ = ()
-
-        def __class_getitem__(cls, item: object) -> type:  # `BackendScope[str]` at runtime
-            return cls
-
-    V = None
-
-
-class BackendScope(_Scoped[V]):
-    """Select a backend, a fallback policy or automatic selection in a ``with`` block.
-
-    Returned by `Settings.use_backend`, `Settings.use_fallback` and
-    `Settings.use_automatic`; also a decorator (sync and async functions). A
-    backend is resolved when the scope is entered, so decorating a function
-    imports no backend. One scope object may be entered again, nested or in turn.
-    """
-
-    __slots__ = ("_kind", "_settings", "_tokens", "_value")
-
-    def __init__(self, settings: Settings, value: t.Any, *, kind: str = "backend") -> None:
-        self._settings = settings
-        self._value = value
-        self._kind = kind
-        self._tokens: list[list[t.Any]] = []
-
-    def __enter__(self) -> V:
-        return self._enter()  # type: ignore[no-any-return]  # V: what the kind gives
-
-    def _enter(self) -> t.Any:
-        state = self._settings.state
-        if self._kind == "fallback":
-            self._tokens.append([state.fallback_var.set(Selection(self._value))])
-            return self._value
-        if self._kind == "automatic":
-            selection = state.with_automatic(state.var.get(), self._value)
-            self._tokens.append(
-                [state.automatic_var.set(Flag(self._value)), state.var.set(selection)]
-            )
-            return self._value
-        if self._kind == "unchosen":  # as if nothing were chosen (a snapshot's None)
-            self._tokens.append([state.var.set(state.unchosen())])
-            return None
-        if self._kind == "process-wide":  # a snapshot's process-wide choice, here only
-            selected = choose(self._value, self._settings.resolve, self._settings.host_name)
-            base = selected.labels if isinstance(selected, Choice) else selected
-            made = state.process_wide(base, state.automatic_var.get().value)
-            if state.forced:
-                made = Selection(CPU, FORCED)
-            self._tokens.append([state.var.set(made)])
-            return made.name
-        name, shown = self._settings.selection_for(self._value)
-        self._tokens.append([state.var.set(Selection(name, SCOPE))])
-        return shown
-
-    def __exit__(self, *exc_info: object) -> None:
-        state = self._settings.state
-        tokens = self._tokens.pop()
-        if self._kind == "fallback":
-            state.fallback_var.reset(tokens[0])
-        elif self._kind == "automatic":
-            state.var.reset(tokens[1])
-            state.automatic_var.reset(tokens[0])
-        else:
-            state.var.reset(tokens[0])
-
-    def __call__(self, func: t.F) -> t.F:
-        """Run every call of `func` (sync or async) inside this scope."""
-        scope: BackendScope[t.Any] = BackendScope(self._settings, self._value, kind=self._kind)
-        if func.__code__.co_flags & _CO_COROUTINE:
-
-            @wraps(func)
-            async def run_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                with BackendScope(scope._settings, scope._value, kind=scope._kind):
-                    return await func(*args, **kwargs)
-
-            return run_async  # type: ignore[return-value]
-
-        @wraps(func)
-        def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            with BackendScope(scope._settings, scope._value, kind=scope._kind):
-                return func(*args, **kwargs)
-
-        return run  # type: ignore[return-value]
-
-    def __repr__(self) -> str:
-        return f"use_{self._kind}({self._value!r})"
 
 
 class _Applied:
@@ -158,16 +53,16 @@ class _Applied:
         if snapshot.opted_in and not state.opted_in:
             settings.opt_in(*snapshot.opted_in)
         scopes: list[BackendScope[t.Any]] = [
-            BackendScope(settings, snapshot.fallback, kind="fallback"),
-            BackendScope(settings, snapshot.automatic, kind="automatic"),
+            BackendScope(state, snapshot.fallback, kind="fallback"),
+            BackendScope(state, snapshot.automatic, kind="automatic"),
         ]
         if snapshot.backend is not None:
             backend = snapshot.backend
             value = list(backend) if isinstance(backend, tuple) else backend
             kind = "backend" if snapshot.scoped else "process-wide"
-            scopes.append(BackendScope(settings, value, kind=kind))
+            scopes.append(BackendScope(state, value, kind=kind, choose=settings.choose))
         else:
-            scopes.append(BackendScope(settings, None, kind="unchosen"))
+            scopes.append(BackendScope(state, None, kind="unchosen"))
         entered: list[BackendScope[t.Any]] = []
         try:
             for scope in scopes:
@@ -352,16 +247,11 @@ class Settings:
         """
         for label in labels_in(backend, self.host_name)[0]:
             check_label(label, self.host_name)
-        return BackendScope(self, backend)
+        return BackendScope(self.state, backend, choose=self.choose)
 
-    def selection_for(self, value: t.Any) -> tuple[t.Any, t.Any]:
-        """Return the selection name for a scope's value, and what entering it gives."""
-        if self.state.forced:
-            return CPU, CPU
-        selected = choose(value, self.resolve, self.host_name)
-        if isinstance(selected, Choice):
-            return selected, list(selected.labels)
-        return selected, selected
+    def choose(self, value: object) -> str | Choice:
+        """Return the selection a user's value makes (see `turnout._decision.choose`)."""
+        return choose(value, self.resolve, self.host_name)
 
     @property
     def priority(self) -> PriorityMap:
@@ -387,7 +277,7 @@ class Settings:
 
     def use_automatic(self, value: bool = True) -> BackendScope[bool]:
         """Turn automatic selection on or off within a ``with`` block, or as a decorator."""
-        return BackendScope(self, bool(value), kind="automatic")
+        return BackendScope(self.state, bool(value), kind="automatic")
 
     def opt_in(self, *labels: str) -> None:
         """Let backends the host does not trust (or that ask for it) be chosen automatically.
@@ -445,7 +335,7 @@ class Settings:
         ConfigurationError
             `policy` is not one of the policies (raised here, not on entering).
         """
-        return BackendScope(self, check_fallback(policy, self.host_name), kind="fallback")
+        return BackendScope(self.state, check_fallback(policy, self.host_name), kind="fallback")
 
     def __reduce__(self) -> tuple[t.Any, ...]:
         """Pickle by reference: the same host's settings wherever it is unpickled."""
@@ -632,5 +522,4 @@ class Settings:
 
 
 Settings.__module__ = "turnout"
-BackendScope.__module__ = "turnout"
 PriorityMap.__module__ = "turnout"

@@ -1,4 +1,4 @@
-"""The selection state: what the hot path reads, and how settings and scopes change it.
+"""Selections in effect: the process-wide one, scopes in ContextVars, and scope objects.
 
 The dispatch wrapper reads ``state.var.get().name``: one ContextVar read and
 one attribute. The name is what `turnout._decision.decide` takes: ``"cpu"``,
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from functools import wraps
 
 from turnout import _lazytyping as t
 from turnout._decision import DEFAULT, FORCED, GLOBAL, KEYWORD, SCOPE, Choice
+from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._policy import Fallback
 from turnout._warnings import ConfigurationWarning, FallbackWarning, warn
@@ -29,6 +31,7 @@ class _Pending:
 
 
 PENDING: t.Any = _Pending()
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 
 
 class Selection:
@@ -174,6 +177,116 @@ class SelectionState:
         return self.process_wide(None, automatic)
 
 
+if TYPE_CHECKING:
+    from typing import Generic, TypeVar
+
+    V = TypeVar("V")
+
+    class _Scoped(Generic[V]):
+        """What a scope gives on entering: `V` (a generic only for type checkers)."""
+
+        __slots__ = ()
+
+else:
+
+    class _Scoped:
+        __slots__ = ()
+
+        def __class_getitem__(cls, item: object) -> type:  # `BackendScope[str]` at runtime
+            return cls
+
+    V = None
+
+
+class BackendScope(_Scoped[V]):
+    """Select a backend, a fallback policy or automatic selection in a ``with`` block.
+
+    Returned by `Settings.use_backend`, `Settings.use_fallback` and
+    `Settings.use_automatic`; also a decorator (sync and async functions). A
+    backend is resolved when the scope is entered, so decorating a function
+    imports no backend. One scope object may be entered again, nested or in turn.
+    """
+
+    __slots__ = ("_choose", "_kind", "_state", "_tokens", "_value")
+
+    def __init__(
+        self,
+        state: SelectionState,
+        value: t.Any,
+        *,
+        kind: str = "backend",
+        choose: Callable[[object], str | Choice] | None = None,
+    ) -> None:
+        self._state = state
+        self._value = value
+        self._kind = kind
+        self._choose = choose  # a user's value -> a selection (backend kinds only)
+        self._tokens: list[list[t.Any]] = []
+
+    def __enter__(self) -> V:
+        return self._enter()  # type: ignore[no-any-return]  # V: what the kind gives
+
+    def _enter(self) -> t.Any:
+        state = self._state
+        if self._kind == "fallback":
+            self._tokens.append([state.fallback_var.set(Selection(self._value))])
+            return self._value
+        if self._kind == "automatic":
+            selection = state.with_automatic(state.var.get(), self._value)
+            self._tokens.append(
+                [state.automatic_var.set(Flag(self._value)), state.var.set(selection)]
+            )
+            return self._value
+        if self._kind == "unchosen":  # as if nothing were chosen (a snapshot's None)
+            self._tokens.append([state.var.set(state.unchosen())])
+            return None
+        if state.forced:  # the kill switch: whatever the code selects
+            self._tokens.append([state.var.set(Selection(CPU, FORCED))])
+            return CPU
+        assert self._choose is not None  # noqa: S101 - given for the backend kinds
+        selected = self._choose(self._value)
+        if self._kind == "process-wide":  # a snapshot's process-wide choice, here only
+            base = selected.labels if isinstance(selected, Choice) else selected
+            made = state.process_wide(base, state.automatic_var.get().value)
+            self._tokens.append([state.var.set(made)])
+            return made.name
+        self._tokens.append([state.var.set(Selection(selected, SCOPE))])
+        return list(selected.labels) if isinstance(selected, Choice) else selected
+
+    def __exit__(self, *exc_info: object) -> None:
+        state = self._state
+        tokens = self._tokens.pop()
+        if self._kind == "fallback":
+            state.fallback_var.reset(tokens[0])
+        elif self._kind == "automatic":
+            state.var.reset(tokens[1])
+            state.automatic_var.reset(tokens[0])
+        else:
+            state.var.reset(tokens[0])
+
+    def __call__(self, func: t.F) -> t.F:
+        """Run every call of `func` (sync or async) inside this scope."""
+        state, value, kind, chooser = self._state, self._value, self._kind, self._choose
+        if func.__code__.co_flags & _CO_COROUTINE:
+
+            @wraps(func)
+            async def run_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                with BackendScope(state, value, kind=kind, choose=chooser):
+                    return await func(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @wraps(func)
+        def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            with BackendScope(state, value, kind=kind, choose=chooser):
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"use_{self._kind}({self._value!r})"
+
+
 def apply_fallback(
     state: SelectionState,
     warned: set[t.Any],
@@ -244,3 +357,6 @@ def select_for_session(state: SelectionState, label: str) -> None:
     state.base = None
     state.quiet = True
     state.recompute()
+
+
+BackendScope.__module__ = "turnout"
