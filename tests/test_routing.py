@@ -9,7 +9,8 @@ import pytest
 
 from turnout import DispatchDefinitionError, IgnoredArgumentWarning
 from turnout._codegen import binder_factory
-from turnout._routing import CallPlan, is_default
+from turnout._codegen import route as make_route
+from turnout._plan import CallPlan, is_default
 from turnout._shape import shape_of
 
 
@@ -34,7 +35,7 @@ def declined(error, *args):
 def bound(p, decline=None):
     """The plan's route, callable as the host is (as a non-plain host's wrapper calls it)."""
     make = binder_factory("f", p.host, is_async=False)
-    return make(p.route("f", decline or declined))
+    return make(make_route(p, "f", decline or declined))
 
 
 def route(host, backend, **options):

@@ -23,8 +23,8 @@ from turnout._hosts import dispatcher_for
 from turnout._inprocess import Backend, BackendMeta
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import key_from_class_name
+from turnout._plan import parameter_map
 from turnout._registry import BackendStatus
-from turnout._routing import parameter_map
 from turnout._scopes import BackendScope
 from turnout._settings import PriorityMap, Settings
 from turnout._snapshot import Bound, Snapshot, apply_snapshot, submit

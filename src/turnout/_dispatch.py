@@ -19,6 +19,7 @@ from turnout._codegen import (
     make_function,
     packer,
     passthrough_code,
+    route,
     specialised_code,
     wrapper_names,
 )
@@ -49,8 +50,8 @@ from turnout._warnings import (
 if TYPE_CHECKING:
     import inspect
 
+    from turnout._plan import CallPlan
     from turnout._report import Explanation
-    from turnout._routing import CallPlan
 
 
 def attribute(obj: object, key: str) -> t.Any:
@@ -425,14 +426,14 @@ class DispatchedFunction:
         own arguments, not the converted ones.
         """
         if not self.convert or getattr(entry.obj, "convert_from_host", None) is None:
-            return plan.route(self.name, decline, is_async=self.is_async)
+            return route(plan, self.name, decline, is_async=self.is_async)
         from turnout._conversion import converting, declined  # noqa: PLC0415
         from turnout._info import StaticInfo  # noqa: PLC0415
 
         params = self.route_parameter_names()
         positions = [(params.index(name), name) for name in self.convert if name in params]
         return converting(
-            plan.route(self.name, declined, is_async=self.is_async),
+            route(plan, self.name, declined, is_async=self.is_async),
             entry.obj,
             decline,
             function=self.public_name,
@@ -496,7 +497,7 @@ class DispatchedFunction:
         return implementation
 
     def _plan(self, entry: Entry) -> CallPlan | None:
-        from turnout._routing import CallPlan, describe_callable  # noqa: PLC0415
+        from turnout._plan import CallPlan, describe_callable  # noqa: PLC0415
 
         implementation = self.implementation(entry)
         if implementation is None:
@@ -613,8 +614,8 @@ class DispatchedFunction:
         """Return an `Explanation` of a call under `selected`, without running it."""
         import inspect  # noqa: PLC0415
 
+        from turnout._plan import describe_callable, is_default  # noqa: PLC0415
         from turnout._report import Explanation  # noqa: PLC0415
-        from turnout._routing import describe_callable, is_default  # noqa: PLC0415
 
         host = inspect.signature(self.host)
         extra = {key: kwargs.pop(key) for key in list(kwargs) if key not in host.parameters}

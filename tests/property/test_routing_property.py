@@ -11,7 +11,8 @@ from strategies import host_signatures, make_function
 
 from turnout import DispatchDefinitionError, TurnoutWarning
 from turnout._codegen import binder_factory
-from turnout._routing import CallPlan
+from turnout._codegen import route as make_route
+from turnout._plan import CallPlan
 from turnout._shape import shape_of
 from turnout._signature import collect_additions, merged_signature
 
@@ -93,7 +94,7 @@ def test_routing_never_loses_duplicates_or_alters_an_argument(specs, n_varargs, 
     host = make_function("host", host_spec)
     backend = make_function("backend", backend_spec, suffix="_backend_default")
     plan = plan_for(host, backend)
-    route = binder_factory("host", plan.host, is_async=False)(plan.route("host", declined))
+    route = binder_factory("host", plan.host, is_async=False)(make_route(plan, "host", declined))
     named = [s for s in host_spec if s[0] in ("posonly", "poskw", "kwonly")]
     has_varargs = any(k == "varargs" for k, _, _ in host_spec)
     varargs = [f"extra {i}" for i in range(n_varargs)] if has_varargs else []

@@ -1,4 +1,4 @@
-"""CallPlan: how a call of one host function reaches one backend function, decided once.
+"""CallPlan: how a call of one host function reaches one backend function, decided once (analysis).
 
 A plan is pure analysis of two parameter shapes plus the backend's declared
 parameter map. It compiles to a *route*: a generated function with the host's
@@ -20,12 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 
 from turnout import _lazytyping as t
-from turnout._codegen import Emitter, compile_factory
 from turnout._errors import ConfigurationError, DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._shape import (
     EMPTY,
-    KEYWORD_ONLY,
     POSITIONAL,
     POSITIONAL_ONLY,
     Param,
@@ -36,8 +34,6 @@ from turnout._warnings import IgnoredArgumentWarning, warn
 if TYPE_CHECKING:  # `typing` stays unimported on the first backend call
     Transform = Callable[[t.Any], t.Any]
     ParameterMap = Mapping[str, "str | tuple[str, Transform]"]
-_DECLINE = object()  # placeholder for the decline handler each route is given
-_MAX_BY_NAME = 4  # a backend with more backend-only keywords gets them through **
 
 
 def is_default(value: object, default: object) -> bool:
@@ -94,12 +90,12 @@ class CallPlan:
     """
 
     __slots__ = (
-        "_factory",
         "accepted",
         "accepts_any_keyword",
         "backend",
         "backend_name",
         "backend_only",
+        "compiled",
         "forward_unknown",
         "function",
         "host",
@@ -126,7 +122,7 @@ class CallPlan:
     ) -> None:
         self.host = host
         self.known = known
-        self._factory: tuple[t.Any, dict[str, t.Any]] | None = None
+        self.compiled: tuple[t.Any, dict[str, t.Any]] | None = None  # its route factory
         self.implementation = implementation
         self.function = function
         self.backend_name = backend_name
@@ -224,180 +220,9 @@ class CallPlan:
             parts.append(f"adds {', '.join(self.backend_only)}")
         return "; ".join(parts)
 
-    # -- the route -----------------------------------------------------------------------
-
-    def route(
-        self, name: str, decline: Callable[..., t.Any], *, is_async: bool = False
-    ) -> Callable[..., t.Any]:
-        """Return a route: the host's parameters in (defaults `OMITTED`), the backend call out.
-
-        It checks host-only and extra arguments and calls the backend function.
-        A `NotImplementedError` the backend raises goes to `decline` with the
-        exception and the route's own arguments, so the caller decides what runs
-        next. The source is compiled once per plan; each route is a new closure.
-        """
-        if self._factory is None:
-            source, free = self.route_source(name, is_async=is_async)
-            self._factory = (compile_factory(source, f"<turnout route of {name}>"), free)
-        factory, free = self._factory
-        values = {key: decline if value is _DECLINE else value for key, value in free.items()}
-        return factory(**values)  # type: ignore[no-any-return]
-
-    def route_source(self, name: str, *, is_async: bool) -> tuple[str, dict[str, t.Any]]:
-        """Return the source of the route factory and the values of its free names."""
-        emit = Emitter(self.host, is_async=is_async)
-        body = [*self._checks(emit), "try:"]
-        body += [f"    {line}" for line in self._call(emit)]
-        decline = emit.bind("_t_decline", _DECLINE)
-        error = emit.local("_t_e")
-        body += [
-            f"except NotImplementedError as {error}:",
-            f"    return {emit.wait}{decline}({error}, {emit.route_parameters()})",
-        ]
-        return emit.source(name, body, route=True), emit.free
-
-    def _checks(self, emit: Emitter) -> list[str]:
-        lines = []
-        for name in self.host_only:
-            default = emit.const(self.host.by_name[name].default)
-            lines.append(
-                f"if {name} is not {emit.omitted} and not {emit.bind('_t_is_default', is_default)}"
-                f"({name}, {default}): {emit.bind('_t_ignored', self._ignored)}"
-                f"({name!r}, {name}, {default})"
-            )
-        return lines
-
-    def _call(self, emit: Emitter) -> list[str]:
-        """Return lines ending in ``return <the backend call>``.
-
-        Keywords beyond the host's parameters (the ``**`` dict, usually empty)
-        are taken by name when the backend names them, so the common call spreads
-        no dict; anything else goes through `_extra` and a spread call.
-        """
-        varargs = self.host.var_positional if self.backend.var_positional else None
-        slots = self._slots(varargs=varargs is not None)
-        positional = [self._value(emit, s, fill=True) for s in slots]
-        in_slots = {s.backend.name for s in slots}
-        keywords, conditional = self._keywords(emit, in_slots)
-        lines: list[str] = []
-        spread = []
-        if conditional:
-            bag = emit.local("_t_k")
-            lines.append(f"{bag} = {{}}")
-            for source in conditional:
-                name = source.host.name  # type: ignore[union-attr]
-                value = self._value(emit, source, fill=False)
-                put = f"{bag}[{source.backend.name!r}] = {value}"
-                lines.append(f"if {name} is not {emit.omitted}: {put}")
-            spread.append(f"**{bag}")
-        args = [*positional, *([f"*{varargs}"] if varargs else []), *keywords, *spread]
-        target = emit.bind("_t_impl", self.implementation)
-        kw = emit.var_keyword
-        call = f"{emit.wait}{target}"
-        passed = emit.local("_t_fk")  # the route's own dict stays intact for a decline
-        lines.append(f"if {kw}:")
-        lines += [f"    {line}" for line in self._by_name(emit, call, args)]
-        lines.append(f"    return {call}({', '.join([*args, f'**{passed}'])})")
-        lines.append(f"return {call}({', '.join(args)})")
-        return lines
-
-    def _by_name(self, emit: Emitter, call: str, args: list[str]) -> list[str]:
-        """Return lines that call with the backend-only keywords by name when that is all."""
-        kw, passed = emit.var_keyword, emit.local("_t_fk")
-        if self.accepts_any_keyword:
-            return [f"{passed} = {kw}"]
-        accepted = emit.bind("_t_acc", self.accepted)
-        extra = emit.bind("_t_extra", self._extra)
-        check = f"{passed} = {kw} if {accepted}.issuperset({kw}) else {extra}({kw})"
-        named = [p for p in self.backend.named if p.name in self.accepted and p.has_default]
-        if not self.backend.exact or not named or len(named) > _MAX_BY_NAME:
-            return [check]
-        omitted = emit.omitted
-        if len(named) == 1:  # the usual case: one keyword, read without a method call
-            param = named[0]
-            return [
-                f"if len({kw}) == 1 and {param.name!r} in {kw}:",
-                f"    return {call}({', '.join([*args, f'{param.name}={kw}[{param.name!r}]'])})",
-                check,
-            ]
-        lines: list[str] = []
-        given: list[str] = []
-        by_name: list[str] = []
-        for param in named:
-            value = emit.local(f"_t_v_{param.name}")
-            default = emit.const(param.default)
-            lines.append(f"{value} = {kw}.get({param.name!r}, {omitted})")
-            given.append(f"({value} is not {omitted})")
-            by_name.append(f"{param.name}=({value} if {value} is not {omitted} else {default})")
-        lines.append(f"if len({kw}) == {' + '.join(given)}:")
-        lines.append(f"    return {call}({', '.join([*args, *by_name])})")
-        lines.append(check)
-        return lines
-
-    def _slots(self, *, varargs: bool) -> list[Source]:
-        """Return the backend parameters passed by position, in order."""
-        by_position = POSITIONAL if varargs else (POSITIONAL_ONLY,)
-        slots = [s for s in self.sources if s.backend.kind in by_position]
-        if varargs:
-            return slots
-        # positional-only slots up to the last one with a source ...
-        last = max((i for i, s in enumerate(slots) if s.host is not None), default=-1)
-        covered = last + 1 == len(slots)
-        slots = slots[: last + 1]
-        if covered:  # ... then leading shared parameters by position too: a faster call
-            slots += self._leading(slots)
-        return slots
-
-    def _keywords(self, emit: Emitter, in_slots: set[str]) -> tuple[list[str], list[Source]]:
-        """Return ``name=value`` arguments, and sources passed only when given."""
-        keywords: list[str] = []
-        conditional: list[Source] = []
-        for source in self.sources:
-            if source.host is None or source.backend.name in in_slots:
-                continue
-            if source.host.has_default and not self.backend.exact and source.backend.has_default:
-                conditional.append(source)  # its default is documented, not known: leave it out
-            else:
-                keywords.append(f"{source.backend.name}={self._value(emit, source, fill=True)}")
-        if self.accepts_any_keyword:  # the backend's **kwargs takes unmatched host names
-            matched = {s.host.name for s in self.sources if s.host is not None}
-            for param in self.host.named:
-                if param.name in matched or param.kind == POSITIONAL_ONLY:
-                    continue
-                if param.has_default:
-                    conditional.append(Source(Param(param.name, KEYWORD_ONLY), param, None))
-                else:
-                    keywords.append(f"{param.name}={param.name}")
-        return keywords, conditional
-
-    def _leading(self, slots: list[Source]) -> list[Source]:
-        """Positional-or-keyword backend parameters after `slots` that can go by position."""
-        found = []
-        rest = [s for s in self.sources if s.backend.kind in POSITIONAL][len(slots) :]
-        for source in rest:
-            if source.host is None or source.backend.kind == POSITIONAL_ONLY:
-                break
-            if source.host.has_default and not self.backend.exact and source.backend.has_default:
-                break  # left out when omitted: only by keyword
-            found.append(source)
-        return found
-
-    def _value(self, emit: Emitter, source: Source, *, fill: bool) -> str:
-        """Return the expression for one backend argument (`fill`: default an omitted one)."""
-        host, backend = source.host, source.backend
-        if host is None:  # a positional slot no host parameter fills
-            return emit.const(backend.default)
-        expression = host.name
-        if source.transform is not None:
-            expression = f"{emit.const(source.transform)}({expression})"
-        if not fill or not host.has_default:
-            return expression
-        default = emit.const(backend.default if backend.has_default else host.default)
-        return f"({expression} if {host.name} is not {emit.omitted} else {default})"
-
     # -- slow paths the route calls -------------------------------------------------------
 
-    def _extra(self, extra: dict[str, t.Any]) -> dict[str, t.Any]:
+    def extra(self, extra: dict[str, t.Any]) -> dict[str, t.Any]:
         """Sort keywords the backend does not name: forward, drop with a warning, or raise."""
         kept = {}
         known = self.known()
@@ -405,13 +230,13 @@ class CallPlan:
             if key in self.accepted or self.forward_unknown:
                 kept[key] = value
             elif key in known or self.host.var_keyword is not None:
-                self._ignored(key, value, EMPTY)
+                self.ignored(key, value, EMPTY)
             else:
                 msg = f"{self.function}() got an unexpected keyword argument {key!r}"
                 raise TypeError(msg)
         return kept
 
-    def _ignored(self, name: str, value: object, default: object) -> None:
+    def ignored(self, name: str, value: object, default: object) -> None:
         hint = f"leave it at its default ({default!r})" if default is not EMPTY else "omit it"
         warn(
             f"{self.function}(): argument {name!r}={short_repr(value)} is ignored by backend "
