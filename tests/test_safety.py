@@ -118,6 +118,88 @@ def test_refresh_while_other_threads_call_never_raises(install, make_dispatcher)
     run_bounded(call, call, call, refresh)
 
 
+@pytest.mark.timeout(WATCHDOG * 2)
+def test_a_refresh_storm_while_eight_threads_call(install, make_dispatcher, monkeypatch):
+    slow_backend(install, "gpu")
+    dispatcher = make_dispatcher(trusted_backends={"gpu": {"package": "host-gpu"}})
+    monkeypatch.setattr(sys, "getswitchinterval", sys.getswitchinterval)  # restored after
+    sys.setswitchinterval(1e-6)  # threads switch often: a race shows within the deadline
+
+    @dispatcher.backend_dispatch
+    def add(a, b):
+        return ("cpu", a + b)
+
+    deadline = time.monotonic() + 2.0
+    lists = [("gpu",) * n for n in range(1, 81)]  # many plans to forget at once
+
+    def call():
+        while time.monotonic() < deadline:
+            assert add(1, 2, backend="gpu") == ("gpu", 3)
+            assert add(1, 2, backend="gpu", extra=1) == ("gpu", 4)  # a backend-only keyword
+            for labels in lists:
+                assert add(1, 2, backend=labels, extra=1) == ("gpu", 4)
+            with dispatcher.settings.use_backend(["gpu"]):
+                assert add(1, 2, extra=1) == ("gpu", 4)
+            assert add(1, 2) == ("cpu", 3)
+
+    def storm():
+        while time.monotonic() < deadline:
+            dispatcher.refresh()
+            dispatcher.discover()
+
+    try:
+        run_bounded(*[call] * 8, storm, storm)
+    finally:
+        sys.setswitchinterval(0.005)
+
+
+@pytest.mark.timeout(WATCHDOG * 2)
+def test_no_route_made_before_a_replacement_outlives_it(make_dispatcher):
+    class Old:
+        name = "gpu"
+
+        def add(self, a, b):
+            return ("old", a + b)
+
+    class New(Old):
+        def add(self, a, b):
+            return ("new", a + b)
+
+    dispatcher = make_dispatcher()
+    dispatcher.register_backend(Old())
+
+    @dispatcher.backend_dispatch
+    def add(a, b):
+        return ("cpu", a + b)
+
+    done = threading.Event()
+    final: list[float] = []
+    calls: list[list[tuple[float, str]]] = [[] for _ in range(8)]
+
+    def call(index):
+        def run():
+            while not done.is_set() or len(calls[index]) < 50:
+                started = time.monotonic()
+                calls[index].append((started, add(1, 2, backend="gpu")[0]))
+                if done.is_set():  # a few more calls after the last replacement
+                    calls[index].append((time.monotonic(), add(1, 2, backend="gpu")[0]))
+
+        return run
+
+    def replace():
+        for round_ in range(300):
+            dispatcher.register_backend(New() if round_ % 2 else Old(), replace=True)
+        dispatcher.register_backend(New(), replace=True)
+        final.append(time.monotonic())
+        time.sleep(0.2)
+        done.set()
+
+    run_bounded(*(call(i) for i in range(8)), replace)
+    late = [result for made in calls for started, result in made if started > final[0]]
+    assert late
+    assert set(late) == {"new"}
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.timeout(WATCHDOG * 2)
 def test_fork_while_another_thread_is_inside_discovery(install, make_dispatcher, tmp_path):

@@ -253,7 +253,7 @@ class DispatchedFunction:
         self._packer: Callable[..., t.Any] | None = None
         self._keyword = keyword
         self._host_name = host_name
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # merge() forgets choices while holding it
         self.plain = is_plain_function(host)
         self.is_async = is_coroutine_function(host)
         self._shape: Shape | None = None
@@ -263,6 +263,7 @@ class DispatchedFunction:
         self._warned: set[tuple[str, str]] = set()
         # key (label or selection) -> what the wrapper calls; read without a lock
         self.plans: dict[object, Callable[..., t.Any]] = {}
+        self._generation = 0  # counts forgets: what was made before one is not kept
         self.routes: dict[str, Callable[..., t.Any]] = {}  # canonical name -> route
         self.call_plans: dict[str, CallPlan | None] = {}  # canonical name -> plan (None: lacks it)
         self.known_extras: frozenset[str] = frozenset()
@@ -359,7 +360,8 @@ class DispatchedFunction:
         if key is PENDING:  # <HOST>_BACKEND, resolved on this first use
             self._settle()
             key = self._state.var.get().name
-        elif isinstance(key, list):  # a priority list as the call's keyword: cached as a tuple
+        generation = self._generation  # a refresh while this route is made: do not keep it
+        if isinstance(key, list):  # a priority list as the call's keyword: cached as a tuple
             key = tuple(key)
             found = self.plans.get(key) if all(isinstance(k, str) for k in key) else None
             if found is not None:
@@ -370,7 +372,7 @@ class DispatchedFunction:
         if isinstance(key, (str, Choice)) or (
             isinstance(key, tuple) and all(isinstance(k, str) for k in key)
         ):
-            self.plans[key] = route
+            self._keep(self.plans, key, route, generation)
         return route
 
     def _route_for(self, key: object) -> Callable[..., t.Any]:
@@ -410,11 +412,12 @@ class DispatchedFunction:
         """
         found = self.routes.get(entry.name)
         if found is None:
+            generation = self._generation
             reasons: list[str] = []
             final = self.fallback_route(entry.name, reasons)
             found, skipped = chain(self, [entry.name], final, explicit=True)
             reasons.extend(skipped)
-            self.routes[entry.name] = found
+            self._keep(self.routes, entry.name, found, generation)
         return found
 
     def backend_route(
@@ -464,7 +467,9 @@ class DispatchedFunction:
         try:
             return self.call_plans[entry.name]
         except KeyError:
-            found = self.call_plans[entry.name] = self._plan(entry)
+            generation = self._generation
+            found = self._plan(entry)
+            self._keep(self.call_plans, entry.name, found, generation)
             return found
 
     def cpu_with_extras(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -593,18 +598,32 @@ class DispatchedFunction:
 
     def after_fork(self) -> None:
         """In a child process: a fresh lock (a parent thread may have held this one)."""
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # merge() forgets choices while holding it
 
     def invalidate(self) -> None:
         """Forget every route (a backend was replaced, removed or rediscovered)."""
-        self.plans.clear()
-        self.routes.clear()
-        self.call_plans.clear()
+        with self._lock:
+            self._generation += 1
+            self.plans.clear()
+            self.routes.clear()
+            self.call_plans.clear()
 
     def forget_choices(self) -> None:
         """Forget the routes of priority lists and automatic selection (a backend loaded)."""
-        for key in [key for key in self.plans if not isinstance(key, str)]:
-            self.plans.pop(key, None)
+        with self._lock:
+            self._generation += 1
+            for key in [key for key in list(self.plans) if not isinstance(key, str)]:
+                self.plans.pop(key, None)
+
+    def _keep(self, cache: dict[t.Any, t.Any], key: object, value: object, generation: int) -> None:
+        """Store what was made for `key`, unless the caches were forgotten meanwhile.
+
+        Calling threads store while another refreshes: a route made from the
+        registry as it was before a refresh must not outlive the refresh.
+        """
+        with self._lock:
+            if generation == self._generation:
+                cache[key] = value
 
     # -- explain ---------------------------------------------------------------------------
 

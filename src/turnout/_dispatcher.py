@@ -607,10 +607,13 @@ class BackendDispatcher:
         return names
 
     def _add(self, record: DispatchedFunction | DispatchedClass) -> None:
-        """Record a dispatched function or class under its dispatch key (unique per host)."""
-        held = self._by_key.get(record.key)
-        if held is not None:
-            if held.qualified_name != record.qualified_name:
+        """Record a dispatched function or class under its dispatch key (unique per host).
+
+        The same function decorated again (a module reloaded) replaces its record.
+        """
+        with self._discovery.lock:  # threads may decorate at once
+            held = self._by_key.get(record.key)
+            if held is not None and held.qualified_name != record.qualified_name:
                 raise DispatchDefinitionError(
                     target=record.qualified_name,
                     problem=(
@@ -622,10 +625,10 @@ class BackendDispatcher:
                         "backend_dispatch(name='<module>_<function>')"
                     ),
                 )
-            self._dispatched.remove(held)  # the same function decorated again (a reload)
-        self._by_key[record.key] = record
-        self._dispatched.append(record)
-        self._records[record.wrapper] = record
+            self._by_key[record.key] = record
+            # a new list, so readers iterating the old one (merges, reports) never see it change
+            self._dispatched = [*(r for r in self._dispatched if r is not held), record]
+            self._records[record.wrapper] = record
 
     def _invalidate(self) -> None:
         """Forget every plan after backends were replaced, removed or rediscovered."""
