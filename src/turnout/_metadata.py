@@ -243,30 +243,21 @@ class Reader:
         """List a directory, reading only the folders whose ``entry_points.txt`` changed."""
         self.changed = True
         listed_at = time.time_ns()
-        try:
-            children = sorted(os.listdir(path))
-        except OSError:
-            children = []
         before = _unpack(old)
         old_dists: dict[str, t.Any] = old["dists"] if old is not None else {}
-        is_egg = os.path.basename(path).lower().endswith(".egg")
         prefix = path if path.endswith(os.sep) else path + os.sep
         folders: list[str] = []
         keys: list[str] = []
         points: list[str] = []
         dists: dict[str, t.Any] = {}
         first: set[str] = set()
-        for child in children:
-            kind = _classify(child, is_egg)
-            if kind is None:
-                continue
-            key, watched = kind
-            signature = ""
+        for child, named, watched in _metadata_folders(path):
+            key, signature = named, ""
             if key is None or key not in first:  # importlib reads the first of a name only
                 signature = file_signature(prefix + child + os.sep + "entry_points.txt")
                 key, record = self._folder(
                     prefix + child,
-                    key,
+                    named,
                     signature,
                     watched,
                     before=before.get(child),
@@ -355,23 +346,35 @@ class _Seen:
         return self._keys
 
 
-def _classify(child: str, is_egg: bool) -> tuple[str | None, bool] | None:
-    """Return ``(dedupe key, watched)`` of a metadata folder's name, None for other names.
+def _metadata_folders(path: str) -> list[tuple[str, str | None, bool]]:
+    """Return ``(folder, dedupe key, watched)`` of each metadata folder, in importlib's order.
 
-    As `importlib.metadata`: ``*.dist-info``/``*.egg-info`` in any case, and
-    ``EGG-INFO`` when the directory itself is an ``.egg``. The key is the
-    normalised name from the folder's name, or None when that gives none
-    (a suffix not in lower case, ``EGG-INFO``, no name before the ``-``) and
-    the metadata must. ``*.egg-info`` folders are watched: rewritten in place.
+    As `importlib.metadata`: ``*.dist-info``/``*.egg-info`` in any case, grouped
+    by the name their folder's name gives, groups in the directory's listing
+    order; then ``EGG-INFO`` when the directory is an ``.egg``. The key is the
+    normalised name from the folder's name as ``os.path.splitext`` splits it, or
+    None when that gives none (a suffix not in lower case, ``EGG-INFO``, no name
+    before the ``-``): the metadata's ``Name`` then. ``*.egg-info`` folders are
+    watched, since setuptools rewrites them in place.
     """
-    low = child.lower()
-    if low.endswith(_SUFFIXES):
-        stem = child.rpartition(".")[0].partition("-")[0]
-        named = stem and child.endswith(_SUFFIXES)  # importlib: an exact suffix only
-        return (_escape(normalize_distribution(stem)) if named else None), low.endswith(".egg-info")
-    if is_egg and low == "egg-info":
-        return None, True
-    return None
+    try:
+        children = os.listdir(path)
+    except (OSError, ValueError):
+        return []
+    groups: dict[str, list[tuple[str, str | None, bool]]] = {}
+    eggs: list[tuple[str, str | None, bool]] = []
+    is_egg = os.path.basename(path).lower().endswith(".egg")
+    for child in children:
+        low = child.lower()
+        if low.endswith(_SUFFIXES):
+            root = child.rpartition(".")[0]
+            name = root.partition("-")[0] if child.endswith(_SUFFIXES) and root.strip(".") else ""
+            plain = normalize_distribution(name or low.rpartition(".")[0].partition("-")[0])
+            key = _escape(plain) if name else None
+            groups.setdefault(plain, []).append((child, key, low.endswith(".egg-info")))
+        elif is_egg and low == "egg-info":
+            eggs.append((child, None, True))
+    return [folder for group in groups.values() for folder in group] + eggs
 
 
 def _unpack(old: dict[str, t.Any] | None) -> dict[str, tuple[str, str]]:
@@ -432,37 +435,83 @@ def parse_section(text: str, group: str) -> list[list[str]]:
 
 
 def read_name_and_version(folder: str) -> tuple[str | None, str]:
-    """Read ``Name`` and ``Version`` as `email` does for `importlib.metadata`.
+    """Read ``Name`` and ``Version`` as `importlib.metadata` does.
 
-    Header names in any case, the first of each header wins, folded lines
-    continue a value; ``METADATA``, else ``PKG-INFO``.
+    From ``METADATA``, else ``PKG-INFO``; headers as `email` reads them (names
+    in any case, the first of each wins), a folded value dedented as
+    importlib's metadata adapter does. A file that is not UTF-8 counts as
+    missing (importlib raises).
     """
     for filename in _METADATA_FILES:
         text = _read(os.path.join(folder, filename))
         if not text:
             continue
         headers = _headers(text)
-        return headers.get("name"), headers.get("version", "")
+        name, version = headers.get("name"), headers.get("version", "")
+        return (None if name is None else _redent(name)), _redent(version)
     return None, ""
 
 
 def _headers(text: str) -> dict[str, str]:
-    """Return the first value of each header, by lower-case name (continuations joined)."""
-    headers: list[list[str]] = []
-    for line in text.splitlines():
-        if not line.strip():
-            break  # the body starts
-        if line[0] in " \t" and headers:
-            headers[-1][1] += " " + line.strip()
-            continue
-        key, colon, value = line.partition(":")
-        if not colon:
-            break  # not a header: email takes the rest as the body
-        headers.append([key.strip().lower(), value.strip()])
+    """Return the first value of each header, by lower-case name, as `email` gives it.
+
+    The rules of ``email.message_from_string`` (policy ``compat32``, what
+    `importlib.metadata` uses) for text read in text mode (lines end at line
+    feeds): the headers end at the first line that is neither ``name:`` (a
+    name of printable ASCII other than ``:``), nor a continuation (it starts
+    with a space or a tab), nor ``From ...`` (skipped); a value loses the spaces
+    and tabs after the colon and keeps its continuation lines, newlines included.
+    """
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()  # no line after the last newline
     found: dict[str, str] = {}
-    for key, value in headers:
-        found.setdefault(key, value)
+    current: list[str] = []  # the lines of the header being read
+    for line in lines:
+        if not _is_header_line(line):
+            break  # the body starts
+        if line[0] in " \t":
+            if current:  # a continuation of no header is dropped
+                current.append(line)
+            continue
+        if current:
+            _keep(found, current)
+        current = [] if line.startswith(("From ", ":")) else [line]
+    if current:
+        _keep(found, current)
     return found
+
+
+def _is_header_line(line: str) -> bool:
+    """Whether `email` reads `line` as part of the headers (its ``headerRE``)."""
+    if line.startswith(("From ", " ", "\t")):
+        return True
+    for char in line:
+        if char == ":":
+            return True
+        if not "!" <= char <= "~":
+            return False
+    return False
+
+
+def _keep(found: dict[str, str], lines: list[str]) -> None:
+    """Add one header read from its `lines`, unless an earlier one has its name."""
+    name, _, first = lines[0].partition(":")
+    found.setdefault(name.lower(), "\n".join([first.lstrip(" \t"), *lines[1:]]).rstrip("\n"))
+
+
+def _redent(value: str) -> str:
+    """Return a folded value as importlib gives it: ``textwrap.dedent(" " * 8 + value)``.
+
+    What ``importlib.metadata._adapters.Message`` does "for RFC 822
+    indentation"; `textwrap` would import `re`.
+    """
+    if "\n" not in value:
+        return value
+    lines = [line if line.strip(" \t") else "" for line in (" " * 8 + value).split("\n")]
+    indents = [line[: len(line) - len(line.lstrip(" \t"))] for line in lines if line]
+    margin = os.path.commonprefix(indents)  # noqa: RUF071 - a character prefix is meant
+    return "\n".join(line.removeprefix(margin) for line in lines)
 
 
 def metadata_signature(folder: str) -> str:
@@ -599,8 +648,8 @@ class Cache:
                 debug("turnout: ignoring cache file %s: %s", self.path, problem)
                 return None
             chunks, size = [], 0
-            while size <= info.st_size and size <= MAX_CACHE_BYTES:
-                chunk = os.read(handle, 1 << 20)
+            while size <= info.st_size:  # at most MAX_CACHE_BYTES (`_foreign`)
+                chunk = os.read(handle, info.st_size + 1 - size)  # one byte more: has it grown?
                 if not chunk:
                     break
                 chunks.append(chunk)
