@@ -6,8 +6,8 @@ import copyreg
 import threading
 from collections.abc import Callable, Iterable
 
-from turnout import _candidates
 from turnout import _lazytyping as t
+from turnout._chain import Observers, apply_fallback
 from turnout._decision import Choice, Decision, choose, decide
 from turnout._discovery import Discovery
 from turnout._dispatch import (
@@ -21,7 +21,7 @@ from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._registry import Entry
-from turnout._scopes import PENDING, SelectionState, apply_fallback
+from turnout._scopes import PENDING, SelectionState
 from turnout._shape import documented_names
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class DispatchedClass:
         "keys",
         "merged",
         "name",
+        "observers",
         "original_init",
         "original_new",
         "qualified_name",
@@ -69,14 +70,16 @@ class DispatchedClass:
         state: SelectionState,
         settle: Callable[[], None],
         host_name: str = "",
+        observers: Observers | None = None,
     ) -> None:
         self.host = host
+        self.observers = observers if observers is not None else Observers()
         self._state = state
         self._settle = settle
         self._host_name = host_name
         self.name = host.__name__
         self.key = self.name  # what a backend implements
-        self.keys = (self.key,)
+        self.keys: tuple[str, ...] = (self.key,)
         self.qualified_name = qualified_name(host)
         self._discovery = discovery
         self._keyword = keyword
@@ -429,8 +432,8 @@ def _make_new(
             chosen = choose(label)
             if chosen is not cls:
                 built = chosen(*args, **kwargs)
-                if _candidates.observer is not None:  # a test session counts what ran where
-                    _candidates.observer.ran(record.public_name, record.backend_of.get(chosen, "?"))
+                if record.observers:  # someone counts what ran where (a test session)
+                    record.observers.ran(record.public_name, record.backend_of.get(chosen, "?"))
                 if isinstance(built, cls):  # a backend class that subclasses the host's:
                     _built.instance = built  # Python will call __init__ again; skip that
                 return built

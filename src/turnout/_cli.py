@@ -153,7 +153,7 @@ def group_owner(group: str) -> tuple[Any, list[str]]:
 
     def owner() -> Any:
         owners = [d for d in list(live) if d.entrypoint_group == group]
-        return max(owners, key=lambda d: d.serial, default=None)
+        return max(owners, key=lambda d: d._serial, default=None)  # noqa: SLF001
 
     notes: list[str] = []
     parts = group.split(".")

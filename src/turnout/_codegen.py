@@ -442,6 +442,39 @@ def _rebuild(emit: Emitter, target: str) -> list[str]:
     return lines
 
 
+# -- choosers ----------------------------------------------------------------------------
+
+
+def chooser(
+    name: str,
+    shape: Shape,
+    positions: list[int],
+    cache: dict[t.Any, t.Any],
+    resolve: Callable[[t.Any], t.Any],
+    *,
+    is_async: bool,
+) -> t.Any:
+    """Return a route that picks a route by the types of the arguments at `positions`.
+
+    `cache` maps a type (or a tuple of types) to its route; a type met for the
+    first time goes to `resolve`, which makes and caches its route.
+    """
+    emit = Emitter(shape, is_async=is_async)
+    params = emit.route_parameters().split(", ")
+    picked = [f"type({params[index]})" for index in positions]
+    key = picked[0] if len(picked) == 1 else f"({', '.join(picked)},)"
+    table, miss = emit.bind("_t_cache", cache), emit.bind("_t_resolve", resolve)
+    found = emit.local("_t_r")
+    body = [
+        "try:",
+        f"    {found} = {table}[{key}]",
+        "except KeyError:",
+        f"    {found} = {miss}({key})",
+        f"return {emit.wait}{found}({emit.route_parameters()})",
+    ]
+    return emit.build(name, body, f"<turnout chooser of {name}>", route=True)
+
+
 # -- routes to a backend ---------------------------------------------------------------
 
 

@@ -6,9 +6,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 
-from turnout import _candidates
 from turnout import _lazytyping as t
-from turnout._candidates import chain, choice_route, explain_decision, noted
+from turnout._chain import (
+    Observers,
+    chain,
+    choice_route,
+    explain_decision,
+    fallback_route,
+    make_plan,
+)
 from turnout._codegen import (
     FIRST_CALL,
     Emitter,
@@ -19,19 +25,17 @@ from turnout._codegen import (
     make_function,
     packer,
     passthrough_code,
-    route,
     specialised_code,
     wrapper_names,
 )
 from turnout._decision import Choice, choose
 from turnout._discovery import Discovery
 from turnout._docstrings import DocEntry, DocMerge, selector_entry
-from turnout._errors import DispatchDefinitionError, MissingImplementationError
+from turnout._errors import DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
-from turnout._log import debug
 from turnout._names import CPU, SELECTOR
 from turnout._registry import Entry
-from turnout._scopes import PENDING, SelectionState, apply_fallback
+from turnout._scopes import PENDING, SelectionState
 from turnout._shape import (
     OMITTED,
     Shape,
@@ -178,22 +182,6 @@ def keyword_taken(target: str, keyword: str) -> DispatchDefinitionError:
     )
 
 
-def _counted(implementation: t.Any, function: str, backend: str) -> t.Any:
-    """Return `implementation`, telling the session's observer each time it returns."""
-
-    def counted(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        result = implementation(*args, **kwargs)
-        if _candidates.observer is not None:
-            _candidates.observer.ran(function, backend)
-        return result
-
-    counted.__wrapped__ = implementation  # type: ignore[attr-defined]
-    counted.__name__ = getattr(implementation, "__name__", "counted")
-    counted.__qualname__ = getattr(implementation, "__qualname__", "counted")
-    counted.__module__ = getattr(implementation, "__module__", None) or __name__
-    return counted
-
-
 class SignatureSource:
     """The wrapper's ``__wrapped__``: the host function, plus the merged signature, lazily.
 
@@ -239,20 +227,22 @@ class DispatchedFunction:
         dispatch_args: tuple[str, ...] | None = None,
         convert: tuple[str, ...] = (),
         key: str | None = None,
+        observers: Observers | None = None,
     ) -> None:
         self.host = host
         self._settle = settle
         self.name: str = host.__name__
         self.key = key if key is not None else self.name  # what a backend implements
-        self.keys = (self.key,)
+        self.keys: tuple[str, ...] = (self.key,)
         self.qualified_name = qualified_name(host)
         self.discovery = self._discovery = discovery
         self.state = self._state = state
         self.dispatch_args = dispatch_args  # None: the first parameter
         self.convert = convert
         self._packer: Callable[..., t.Any] | None = None
-        self._keyword = keyword
-        self._host_name = host_name
+        self._keyword = self.keyword = keyword
+        self._host_name = self.host_name = host_name
+        self.observers = observers if observers is not None else Observers()
         self._lock = threading.RLock()  # merge() forgets choices while holding it
         self.plain = is_plain_function(host)
         self.is_async = is_coroutine_function(host)
@@ -260,7 +250,7 @@ class DispatchedFunction:
         self._host_route: Callable[..., t.Any] | None = None
         self._binder: Callable[[Callable[..., t.Any]], Callable[..., t.Any]] | None = None
         self._signature: inspect.Signature | None = None
-        self._warned: set[tuple[str, str]] = set()
+        self.warned: set[tuple[str, str]] = set()
         # key (label or selection) -> what the wrapper calls; read without a lock
         self.plans: dict[object, Callable[..., t.Any]] = {}
         self._generation = 0  # counts forgets: what was made before one is not kept
@@ -414,36 +404,11 @@ class DispatchedFunction:
         if found is None:
             generation = self._generation
             reasons: list[str] = []
-            final = self.fallback_route(entry.name, reasons)
+            final = fallback_route(self, entry.name, reasons)
             found, skipped = chain(self, [entry.name], final, explicit=True)
             reasons.extend(skipped)
             self._keep(self.routes, entry.name, found, generation)
         return found
-
-    def backend_route(
-        self, entry: Entry, plan: CallPlan, decline: Callable[..., t.Any]
-    ) -> Callable[..., t.Any]:
-        """Return the route calling `entry`'s function by `plan`, converting if both declared.
-
-        A converting route that declines hands the next candidate the caller's
-        own arguments, not the converted ones.
-        """
-        if not self.convert or getattr(entry.obj, "convert_from_host", None) is None:
-            return route(plan, self.name, decline, is_async=self.is_async)
-        from turnout._conversion import converting, declined  # noqa: PLC0415
-        from turnout._info import StaticInfo  # noqa: PLC0415
-
-        params = self.route_parameter_names()
-        positions = [(params.index(name), name) for name in self.convert if name in params]
-        return converting(
-            route(plan, self.name, declined, is_async=self.is_async),
-            entry.obj,
-            decline,
-            function=self.public_name,
-            positions=positions,
-            owned=frozenset(StaticInfo.of(entry.obj).types),
-            is_async=self.is_async,
-        )
 
     def route_parameter_names(self) -> list[str]:
         """Return the host's parameter names in route-convention order."""
@@ -468,7 +433,7 @@ class DispatchedFunction:
             return self.call_plans[entry.name]
         except KeyError:
             generation = self._generation
-            found = self._plan(entry)
+            found = make_plan(self, entry)
             self._keep(self.call_plans, entry.name, found, generation)
             return found
 
@@ -500,92 +465,6 @@ class DispatchedFunction:
                 action="the backend must expose a callable under that name, or none at all",
             )
         return implementation
-
-    def _plan(self, entry: Entry) -> CallPlan | None:
-        from turnout._plan import CallPlan, describe_callable  # noqa: PLC0415
-
-        implementation = self.implementation(entry)
-        if implementation is None:
-            debug("%s: backend %r lacks it; the host's code runs", self.public_name, entry.name)
-            return None
-        if self.is_async and not is_coroutine_function(
-            getattr(implementation, "__func__", implementation)
-        ):
-            raise DispatchDefinitionError(
-                target=f"{self.public_name}()",
-                problem=(
-                    f"it is async, but backend {entry.name!r} implements it with "
-                    f"{describe_callable(implementation)}, which is not"
-                ),
-                action="define the backend function with async def",
-            )
-        try:
-            backend = shape_of(implementation)
-        except (TypeError, ValueError):
-            backend = self.shape()  # uninspectable: pass calls through as the host takes them
-        if _candidates.observer is not None:  # a test session counts what ran where
-            implementation = _counted(implementation, self.public_name, entry.name)
-        plan = CallPlan(
-            host=self.shape(),
-            backend=backend,
-            implementation=implementation,
-            function=self.public_name,
-            backend_name=entry.name,
-            keyword=self._keyword,
-            mapping=getattr(implementation, "turnout_parameters", None),
-            forward_unknown=not self.plain,
-            known=lambda: self.known_extras,
-        )
-        debug(
-            "%s: backend %r runs %s (%s)",
-            self.public_name,
-            entry.name,
-            describe_callable(implementation),
-            plan.describe(),
-        )
-        return plan
-
-    def fallback_route(
-        self, backends: str, reasons: list[str] | None = None
-    ) -> Callable[..., t.Any]:
-        """Return the host's code as the end of a chain: the fallback policy applies.
-
-        `reasons` say why candidates were skipped when the chain was built; the
-        reasons of candidates that declined this very call are added.
-        """
-        var, check, run = self._state.fallback_var, self.check_fallback, self.host_route()
-        known = reasons if reasons is not None else []
-
-        def fallback(*args: t.Any) -> t.Any:  # the route convention: all positional
-            watching = _candidates.observer
-            if watching is not None:
-                reason = "; ".join([*known, *noted()]) or "it does not implement it"
-                watching.fell_back(self.public_name, backends, reason)
-            if var.get().name != "silent":
-                said = [*known, *noted()]
-                check(backends, "; ".join(said) or "it does not implement it")
-            return run(*args)
-
-        return fallback
-
-    def check_fallback(self, backend: str, reason: str) -> None:
-        """Apply the fallback policy in effect: nothing, a warning once, or an error."""
-        apply_fallback(
-            self._state,
-            self._warned,
-            (backend, "fallback"),
-            lambda: MissingImplementationError(
-                label=backend,
-                host_name=self._host_name,
-                function=self.public_name,
-                implemented_by=self.implemented_by(),
-                reason=reason,
-            ),
-            lambda: (
-                f"Backend {backend!r} did not run {self.public_name}() ({reason}); "
-                f"{self._host_name}'s own code ran instead."
-            ),
-        )
 
     def implemented_by(self) -> list[str]:
         """Return the installed backends that provide this function (loads all)."""
@@ -816,9 +695,9 @@ class DispatchedFunction:
         return found
 
     def _warn_required(self, backend: str, param: str) -> None:
-        if (backend, param) in self._warned:
+        if (backend, param) in self.warned:
             return
-        self._warned.add((backend, param))
+        self.warned.add((backend, param))
         warn(
             f"Backend {backend!r}: parameter {param!r} of its {self.name}() is required, but "
             f"{self.public_name}() has no such parameter, so callers cannot pass it; it is "

@@ -9,6 +9,7 @@ from itertools import count
 import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on first use
 from turnout import _lazytyping as t
 from turnout._arguments import check_configuration
+from turnout._chain import Observer, Observers
 from turnout._classes import DispatchedClass, check_class, install
 from turnout._decision import KEYWORD, choose, requested
 from turnout._discovery import Discovery
@@ -61,19 +62,38 @@ DEFAULT_KEYWORD = "backend"
 _serials = count()  # creation order: the newest dispatcher of a host wins a lookup
 
 
-_session: list[str] = []  # a backend a test session selects in every host (pytest plugin)
+class _EveryHost:
+    """A setup run on every dispatcher alive and on each created later, with its undos."""
+
+    def __init__(self, setup: Callable[[BackendDispatcher], Callable[[], None]]) -> None:
+        self.setup = setup
+        self.undos: list[Callable[[], None]] = []
+
+    def apply(self, dispatcher: BackendDispatcher) -> None:
+        self.undos.append(self.setup(dispatcher))
 
 
-def select_everywhere(label: str | None) -> None:
-    """Select `label` in every host, now and created later (``pytest --turnout-backend``).
+_every_host: list[_EveryHost] = []  # setups a test session wants in every host, later ones too
 
-    None ends it: hosts created later select nothing (those already made keep it).
+
+def every_host(setup: Callable[[BackendDispatcher], Callable[[], None]]) -> Callable[[], None]:
+    """Run `setup` on every dispatcher, now and created later; return what undoes it all.
+
+    `setup` returns its own undo. ``pytest --turnout-backend`` selects its backend
+    and observes each host this way.
     """
-    _session[:] = [label] if label is not None else []
-    if label is None:
-        return
-    for dispatcher in list(_live):
-        select_for_session(dispatcher._state, label)  # noqa: SLF001 - the module's own state
+    held = _EveryHost(setup)
+    _every_host.append(held)
+    for dispatcher in sorted(_live, key=lambda d: d._serial):  # noqa: SLF001 - this module's
+        held.apply(dispatcher)
+
+    def undo() -> None:
+        if held in _every_host:
+            _every_host.remove(held)
+        while held.undos:
+            held.undos.pop()()
+
+    return undo
 
 
 def _after_fork_in_child() -> None:
@@ -210,9 +230,8 @@ class BackendDispatcher:
         environment = read_environment(host_name, untrusted, fallback)
         self.entrypoint_group = entrypoint_group
         self.host_name = host_name
-        self.module = creator_module(2)
-        """The module that created this dispatcher: how another process finds it again."""
-        self.serial = next(_serials)
+        self._module = creator_module(2)  # how another process finds this dispatcher again
+        self._serial = next(_serials)  # creation order: the newest of a host wins a lookup
         self.backend_keyword = backend_keyword
         self.trusted_backends: Mapping[str, turnout.TrustedBackend] = config.trusted_backends
         self.reserved_backends: Mapping[str, str] = config.reserved
@@ -228,7 +247,7 @@ class BackendDispatcher:
             untrusted=environment.untrusted,
             deprecated=config.deprecated,
             host_version=host_version,
-            host_package=self.module.partition(".")[0],
+            host_package=self._module.partition(".")[0],
         )
         self._discovery.on_ready = self._merge_all
         self._discovery.on_reset = self._invalidate
@@ -241,12 +260,11 @@ class BackendDispatcher:
             forced=environment.forced,
         )
         self._state.on_change = self._invalidate
-        if _session:
-            select_for_session(self._state, _session[0])
-        self._settings = Settings(self._discovery, self._state, self.module, self._names)
+        self._settings = Settings(self._discovery, self._state, self._module, self._names)
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
         self._records: dict[object, DispatchedFunction | DispatchedClass] = {}
         self._by_key: dict[str, DispatchedFunction | DispatchedClass] = {}
+        self._observers = Observers()  # told what ran where; empty unless someone observes
         # Merges run under the discovery lock (one lock: no lock-order deadlock);
         # each has a number, so a record never takes an older merge over a newer one.
         self._merge_version = 0
@@ -255,12 +273,14 @@ class BackendDispatcher:
         self.Backend: type[Backend] = make_base(self._registrar, host_name, backend_key)
         """Base class of in-tree backends: a subclass that sets ``name`` registers itself."""
         _live.add(self)
+        for held in _every_host:
+            held.apply(self)
 
     def __reduce__(self) -> tuple[t.Any, ...]:
         """Pickle by reference: the same host's dispatcher wherever it is unpickled."""
         from turnout._hosts import find_dispatcher  # noqa: PLC0415
 
-        return (find_dispatcher, (self.module, self.entrypoint_group))
+        return (find_dispatcher, (self._module, self.entrypoint_group))
 
     def _import_package(self) -> None:
         """Import the host's package of in-tree backends (``discover_package``)."""
@@ -510,6 +530,44 @@ class BackendDispatcher:
         options = {"name": name, "aliases": aliases, "replace": replace}
         return Registration(self._registrar, backend, options)
 
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Tell `observer` what each call does: which backend ran, declined, or fell back.
+
+        Returns the function that stops it. Routes made before are remade, so
+        an observed call costs the counting, and an unobserved one nothing.
+
+        .. versionadded:: 0.1
+
+        Parameters
+        ----------
+        observer
+            A `turnout.testing.Observer` (its ``ran``, ``declined`` and
+            ``fell_back`` methods are called with the function's public name).
+        """
+        undo = self._observers.add(observer)
+        self._invalidate()
+
+        def stop() -> None:
+            undo()
+            self._invalidate()
+
+        return stop
+
+    def _select_quietly(self, label: str) -> Callable[[], None]:
+        """Select `label` process-wide, resolved on first use, quietly the host's code if absent.
+
+        What ``pytest --turnout-backend`` asks of every host; returns the undo.
+        """
+        state = self._state
+        before = (state.pending, state.base, state.quiet)
+        select_for_session(state, label)
+
+        def undo() -> None:
+            state.pending, state.base, state.quiet = before
+            state.recompute()
+
+        return undo
+
     def refresh(self) -> None:
         """Forget what discovery found; the next query reads the entry points again.
 
@@ -674,6 +732,7 @@ class BackendDispatcher:
             dispatch_args=options[0],
             convert=options[1],
             key=key,
+            observers=self._observers,
         )
         self._add(record)
         if self._discovery.has_loaded():  # show them now; without the lock (see merge)
@@ -690,6 +749,7 @@ class BackendDispatcher:
             state=self._state,
             settle=self._settings.settle,
             host_name=self.host_name,
+            observers=self._observers,
         )
         self._add(record)
         install(record, self._state, self.backend_keyword)

@@ -31,7 +31,7 @@ def creator_module(depth: int) -> str:
 
 
 def _matches(dispatcher: BackendDispatcher, host: str) -> bool:
-    module = dispatcher.module
+    module = dispatcher._module  # noqa: SLF001 - the dispatchers of this package
     return host in {module, dispatcher.entrypoint_group, dispatcher.host_name} or (
         module.startswith(f"{host}.")
     )
@@ -77,12 +77,12 @@ def _find(name: str, group: str | None) -> BackendDispatcher | None:
     candidates = [d for d in list(live) if _matches(d, name)]
     if group is not None:
         candidates = [d for d in candidates if d.entrypoint_group == group]
-    return max(candidates, key=lambda d: d.serial, default=None)
+    return max(candidates, key=lambda d: d._serial, default=None)  # noqa: SLF001
 
 
 def _find_group(group: str) -> BackendDispatcher | None:
     candidates = [d for d in list(live) if d.entrypoint_group == group]
-    return max(candidates, key=lambda d: d.serial, default=None)
+    return max(candidates, key=lambda d: d._serial, default=None)  # noqa: SLF001
 
 
 def find_dispatcher(module: str, group: str) -> BackendDispatcher:

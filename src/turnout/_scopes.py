@@ -18,7 +18,7 @@ from turnout._decision import DEFAULT, FORCED, GLOBAL, KEYWORD, SCOPE, Choice
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._policy import Fallback
-from turnout._warnings import ConfigurationWarning, FallbackWarning, warn
+from turnout._warnings import ConfigurationWarning, warn
 
 
 class _Pending:
@@ -285,22 +285,6 @@ class BackendScope(_Scoped[V]):
 
     def __repr__(self) -> str:
         return f"use_{self._kind}({self._value!r})"
-
-
-def apply_fallback(
-    state: SelectionState,
-    warned: set[t.Any],
-    key: object,
-    error: Callable[[], Exception],
-    message: Callable[[], str],
-) -> None:
-    """Apply the fallback policy in effect: nothing, a warning once per `key`, or `error()`."""
-    policy = state.fallback_var.get().name
-    if policy is Fallback.ERROR:
-        raise error()
-    if policy is Fallback.WARN and key not in warned:
-        warn(message(), FallbackWarning)
-        warned.add(key)
 
 
 def settle_environment(state: SelectionState, resolve: Callable[[str], str], variable: str) -> None:

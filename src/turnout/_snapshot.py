@@ -231,7 +231,7 @@ def snapshots() -> tuple[Snapshot, ...]:
     """Return a snapshot of every host's settings here (this thread or task)."""
     from turnout._hosts import live  # noqa: PLC0415
 
-    return tuple(d.settings.snapshot() for d in sorted(live, key=lambda d: d.serial))
+    return tuple(d.settings.snapshot() for d in sorted(live, key=lambda d: d._serial))  # noqa: SLF001
 
 
 def submit(

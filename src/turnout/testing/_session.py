@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
 import pytest
 
 from turnout import _lazytyping as t
-from turnout._candidates import Observer
+from turnout._chain import Observer
 
 
 def _refusal(dispatcher: t.Any, label: str) -> Exception | None:
@@ -25,15 +26,24 @@ class BackendSession(Observer):
     """Selects one backend for the session and tallies where each call ran."""
 
     def __init__(self, name: str) -> None:
-        from turnout import _candidates  # noqa: PLC0415
-        from turnout._dispatcher import select_everywhere  # noqa: PLC0415
+        from turnout._dispatcher import every_host  # noqa: PLC0415 - only under the plugin
 
         self.name = name
         self._ran: Counter[str] = Counter()
         self._declined: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._fell_back: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        _candidates.observer = self
-        select_everywhere(name)
+        self._stop = every_host(self._join)
+
+    def _join(self, dispatcher: t.Any) -> Callable[[], None]:
+        """Select the session's backend in one host and observe it; return the undo."""
+        unselect = dispatcher._select_quietly(self.name)  # noqa: SLF001 - turnout's own plugin
+        unobserve = dispatcher.observe(self)
+
+        def undo() -> None:
+            unobserve()
+            unselect()
+
+        return undo
 
     # The Observer methods (see turnout._candidates.Observer).
     def ran(self, function: str, backend: str) -> None:
@@ -61,7 +71,7 @@ class BackendSession(Observer):
         from turnout._hosts import live  # noqa: PLC0415
         from turnout._names import suggest  # noqa: PLC0415
 
-        dispatchers = sorted(live, key=lambda dispatcher: dispatcher.serial)
+        dispatchers = sorted(live, key=lambda dispatcher: dispatcher._serial)  # noqa: SLF001
         problems = [problem for d in dispatchers if (problem := _refusal(d, self.name))]
         if len(problems) < len(dispatchers):
             return  # a host resolves it
@@ -98,10 +108,5 @@ class BackendSession(Observer):
                     write(f"    {shown} {count} time(s): {reason}")
 
     def pytest_unconfigure(self) -> None:
-        """Stop observing (a pytester run in the same process)."""
-        from turnout import _candidates  # noqa: PLC0415
-        from turnout._dispatcher import select_everywhere  # noqa: PLC0415
-
-        if _candidates.observer is self:
-            _candidates.observer = None
-            select_everywhere(None)
+        """Stop selecting and observing (a pytester run in the same process)."""
+        self._stop()

@@ -1,4 +1,4 @@
-"""Routes for a choice: candidates tried in order, gated by hooks, then the fallback.
+"""Routes for a decision: candidates tried in order, gated by hooks, converted, then the fallback.
 
 A *chain* is the route of the first candidate, whose decline (its backend
 raised `NotImplementedError`, or a ``can_run``/``should_run`` hook said no)
@@ -14,25 +14,70 @@ import threading
 from collections.abc import Callable, Sequence
 
 from turnout import _lazytyping as t
-from turnout._codegen import Emitter
+from turnout._codegen import chooser, is_coroutine_function, route
+from turnout._conversion import converting, declined
 from turnout._decision import Choice, Decision, decide, judge, owners_of, type_names
-from turnout._errors import TurnoutError
+from turnout._errors import DispatchDefinitionError, MissingImplementationError, TurnoutError
+from turnout._info import StaticInfo
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._log import debug
+from turnout._plan import CallPlan, describe_callable
+from turnout._policy import Fallback
+from turnout._shape import shape_of
+from turnout._warnings import FallbackWarning, warn
 
 if TYPE_CHECKING:
-    from turnout._dispatch import DispatchedFunction
+    from typing import Protocol
+
+    from turnout._discovery import Discovery
     from turnout._registry import Entry
+    from turnout._scopes import SelectionState
+    from turnout._shape import Shape
 
     Route = Callable[..., t.Any]
+
+    class Function(Protocol):
+        """What building a chain needs of a dispatched function (`Function`)."""
+
+        host: Callable[..., t.Any]
+        key: str
+        keys: tuple[str, ...]
+        name: str
+        host_name: str
+        keyword: str
+        plain: bool
+        is_async: bool
+        convert: tuple[str, ...]
+        known_extras: frozenset[str]
+        discovery: Discovery
+        state: SelectionState
+        observers: Observers
+        warned: set[t.Any]
+
+        @property
+        def public_name(self) -> str: ...
+        def shape(self) -> Shape: ...
+        def plan(self, entry: Entry) -> CallPlan | None: ...
+        def implementation(self, entry: Entry) -> Callable[..., t.Any] | None: ...
+        def host_route(self) -> Route: ...
+        def route(self, entry: Entry) -> Route: ...
+        def packer(self) -> Route: ...
+        def route_parameter_names(self) -> list[str]: ...
+        def dispatch_positions(self) -> list[int]: ...
+        def implemented_by(self) -> list[str]: ...
+
+
 _notes = threading.local()  # why earlier candidates did not run, for the final route's message
 
 
 class Observer:
-    """What a test session records about dispatch (``pytest --turnout-backend``); no-ops here."""
+    """Told what dispatch does (``pytest --turnout-backend`` counts it); no-ops here.
+
+    Subclass it and pass an instance to `BackendDispatcher.observe`.
+    """
 
     def ran(self, function: str, backend: str) -> None:
-        """Record that a backend function returned."""
+        """Record that a backend function returned (or a backend class was built)."""
 
     def declined(self, function: str, backend: str, reason: str) -> None:
         """Record a declined call (a hook said no, or it raised NotImplementedError)."""
@@ -41,7 +86,40 @@ class Observer:
         """Record that the host's code ran for a call a backend was chosen for."""
 
 
-observer: Observer | None = None  # set by turnout's pytest plugin before routes are made
+class Observers(Observer):
+    """The observers of one host, told in turn; empty (false) unless someone observes."""
+
+    __slots__ = ("_observers",)
+
+    def __init__(self) -> None:
+        self._observers: tuple[Observer, ...] = ()
+
+    def add(self, observer: Observer) -> Callable[[], None]:
+        """Add `observer`; return the function that removes it again."""
+        self._observers = (*self._observers, observer)
+
+        def undo() -> None:
+            self._observers = tuple(o for o in self._observers if o is not observer)
+
+        return undo
+
+    def __bool__(self) -> bool:
+        return bool(self._observers)
+
+    def ran(self, function: str, backend: str) -> None:
+        """Tell every observer a backend ran."""
+        for observer in self._observers:
+            observer.ran(function, backend)
+
+    def declined(self, function: str, backend: str, reason: str) -> None:
+        """Tell every observer a candidate declined."""
+        for observer in self._observers:
+            observer.declined(function, backend, reason)
+
+    def fell_back(self, function: str, backends: str, reason: str) -> None:
+        """Tell every observer the host's code ran instead."""
+        for observer in self._observers:
+            observer.fell_back(function, backends, reason)
 
 
 def _pass_on(reason: str, run: Route, args: tuple[t.Any, ...]) -> t.Any:
@@ -62,7 +140,7 @@ def noted() -> list[str]:
 
 
 def chain(
-    record: DispatchedFunction,
+    record: Function,
     labels: Sequence[str],
     final: Route,
     *,
@@ -86,21 +164,21 @@ def chain(
         if plan is None:
             skipped.append(f"{entry.name}: does not implement it")
             continue
-        route = record.backend_route(entry, plan, _decliner(record, entry.name, run))
+        route = backend_route(record, entry, plan, _decliner(record, entry.name, run))
         hooks = _hooks(entry, plan.implementation, explicit=explicit)
         run = _gate(record, entry.name, hooks, route, run) if hooks else route
     skipped.reverse()
     return run, skipped
 
 
-def _decliner(record: DispatchedFunction, backend: str, run: Route) -> Route:
+def _decliner(record: Function, backend: str, run: Route) -> Route:
     def declined(error: NotImplementedError, *args: t.Any) -> t.Any:
         if isinstance(error, TurnoutError):  # MissingImplementationError from deeper down
             raise error
         reason = f"{backend}: raised NotImplementedError" + (f": {error}" if str(error) else "")
         debug("%s: %s; next candidate", record.public_name, reason)
-        if observer is not None:
-            observer.declined(record.public_name, backend, reason)
+        if record.observers:
+            record.observers.declined(record.public_name, backend, reason)
         return _pass_on(reason, run, args)
 
     return declined
@@ -121,7 +199,7 @@ def _hooks(entry: Entry, implementation: t.Any, *, explicit: bool) -> list[tuple
 
 
 def _gate(
-    record: DispatchedFunction,
+    record: Function,
     backend: str,
     hooks: list[tuple[str, t.Any, bool]],
     route: Route,
@@ -146,15 +224,15 @@ def _gate(
                 continue
             reason = f"{backend}: {kind} said {said}"
             debug("%s: %s; next candidate", record.public_name, reason)
-            if observer is not None:
-                observer.declined(record.public_name, backend, reason)
+            if record.observers:
+                record.observers.declined(record.public_name, backend, reason)
             return _pass_on(reason, run, args)
         return route(*args)
 
     return gate
 
 
-def choice_route(record: DispatchedFunction, selected: object) -> Route:
+def choice_route(record: Function, selected: object) -> Route:
     """Return the route for a selection: one label, a priority list, automatic, per-function."""
     if isinstance(selected, Choice) and selected.automatic and record.dispatch_positions():
         return automatic_route(record, selected)
@@ -162,7 +240,7 @@ def choice_route(record: DispatchedFunction, selected: object) -> Route:
     return decision_route(record, decide(selected, "", keys=record.keys, overrides=state.overrides))
 
 
-def decision_route(record: DispatchedFunction, decision: Decision) -> Route:
+def decision_route(record: Function, decision: Decision) -> Route:
     """Return the chain for a decision: its backends in order, then the host's code.
 
     When the user closed the candidates with ``"cpu"`` (or chose nothing), the
@@ -176,13 +254,13 @@ def decision_route(record: DispatchedFunction, decision: Decision) -> Route:
         return record.route(record.discovery.select(backends[0]))
     reasons: list[str] = []
     shown = ", ".join(backends)
-    final = record.host_route() if decision.closed else record.fallback_route(shown, reasons)
+    final = record.host_route() if decision.closed else fallback_route(record, shown, reasons)
     run, skipped = chain(record, backends, final)
     reasons.extend(skipped)
     return run
 
 
-def _owners(record: DispatchedFunction, names: list[str]) -> t.Any:
+def _owners(record: Function, names: list[str]) -> t.Any:
     """Return how `decide` ranks the owners of `names` against a preference list."""
     discovery, opted_in = record.discovery, record.state.opted_in
 
@@ -195,7 +273,7 @@ def _owners(record: DispatchedFunction, names: list[str]) -> t.Any:
     return rank
 
 
-def automatic_route(record: DispatchedFunction, selected: Choice) -> Route:
+def automatic_route(record: Function, selected: Choice) -> Route:
     """Return a route that picks a chain by the types of the dispatch arguments, cached per type."""
     cache: dict[t.Any, Route] = {}
     positions = record.dispatch_positions()
@@ -222,27 +300,14 @@ def automatic_route(record: DispatchedFunction, selected: Choice) -> Route:
         cache[key] = found
         return found
 
-    emit = Emitter(record.shape(), is_async=record.is_async)
-    params = emit.route_parameters().split(", ")
-    picked = [f"type({params[index]})" for index in positions]
-    key = picked[0] if len(picked) == 1 else f"({', '.join(picked)},)"
-    table, miss = emit.bind("_t_cache", cache), emit.bind("_t_resolve", resolve)
-    route = emit.local("_t_r")
-    body = [
-        "try:",
-        f"    {route} = {table}[{key}]",
-        "except KeyError:",
-        f"    {route} = {miss}({key})",
-        f"return {emit.wait}{route}({emit.route_parameters()})",
-    ]
-    chooser: Route = emit.build(
-        record.name, body, f"<turnout chooser of {record.name}>", route=True
+    found: Route = chooser(
+        record.name, record.shape(), positions, cache, resolve, is_async=record.is_async
     )
-    return chooser
+    return found
 
 
 def explain_decision(
-    record: DispatchedFunction,
+    record: Function,
     selected: object,
     why: str,
     args: tuple[t.Any, ...],
@@ -294,7 +359,7 @@ def explain_decision(
 
 
 def verdict(
-    record: DispatchedFunction,
+    record: Function,
     label: str,
     args: tuple[t.Any, ...],
     kwargs: dict[str, t.Any],
@@ -325,3 +390,147 @@ def verdict(
         if reason is not None:
             return f"{entry.name}: {kind} said {reason}"
     return None
+
+
+# -- the end of a chain: the fallback policy ------------------------------------------
+
+
+def fallback_route(record: Function, backends: str, reasons: list[str] | None = None) -> Route:
+    """Return the host's code as the end of a chain: the fallback policy applies.
+
+    `reasons` say why candidates were skipped when the chain was built; the
+    reasons of candidates that declined this very call are added.
+    """
+    var, run = record.state.fallback_var, record.host_route()
+    known = reasons if reasons is not None else []
+
+    def fallback(*args: t.Any) -> t.Any:  # the route convention: all positional
+        if record.observers:
+            reason = "; ".join([*known, *noted()]) or "it does not implement it"
+            record.observers.fell_back(record.public_name, backends, reason)
+        if var.get().name is not Fallback.SILENT:
+            said = [*known, *noted()]
+            check_fallback(record, backends, "; ".join(said) or "it does not implement it")
+        return run(*args)
+
+    return fallback
+
+
+def check_fallback(record: Function, backend: str, reason: str) -> None:
+    """Apply the fallback policy in effect to a function: nothing, a warning once, or an error."""
+    apply_fallback(
+        record.state,
+        record.warned,
+        (backend, "fallback"),
+        lambda: MissingImplementationError(
+            label=backend,
+            host_name=record.host_name,
+            function=record.public_name,
+            implemented_by=record.implemented_by(),
+            reason=reason,
+        ),
+        lambda: (
+            f"Backend {backend!r} did not run {record.public_name}() ({reason}); "
+            f"{record.host_name}'s own code ran instead."
+        ),
+    )
+
+
+def apply_fallback(
+    state: SelectionState,
+    warned: set[t.Any],
+    key: object,
+    error: Callable[[], Exception],
+    message: Callable[[], str],
+) -> None:
+    """Apply the fallback policy in effect: nothing, a warning once per `key`, or `error()`."""
+    policy = state.fallback_var.get().name
+    if policy is Fallback.ERROR:
+        raise error()
+    if policy is Fallback.WARN and key not in warned:
+        warn(message(), FallbackWarning)
+        warned.add(key)
+
+
+# -- one candidate: its plan and its route -----------------------------------------------
+
+
+def make_plan(record: Function, entry: Entry) -> CallPlan | None:
+    """Return how `record`'s calls reach `entry`'s function (None: it lacks it)."""
+    implementation = record.implementation(entry)
+    if implementation is None:
+        debug("%s: backend %r lacks it; the host's code runs", record.public_name, entry.name)
+        return None
+    if record.is_async and not is_coroutine_function(
+        getattr(implementation, "__func__", implementation)
+    ):
+        raise DispatchDefinitionError(
+            target=f"{record.public_name}()",
+            problem=(
+                f"it is async, but backend {entry.name!r} implements it with "
+                f"{describe_callable(implementation)}, which is not"
+            ),
+            action="define the backend function with async def",
+        )
+    try:
+        backend = shape_of(implementation)
+    except (TypeError, ValueError):
+        backend = record.shape()  # uninspectable: pass calls through as the host takes them
+    if record.observers:  # someone counts what ran where (a test session)
+        implementation = _counted(implementation, record, entry.name)
+    plan = CallPlan(
+        host=record.shape(),
+        backend=backend,
+        implementation=implementation,
+        function=record.public_name,
+        backend_name=entry.name,
+        keyword=record.keyword,
+        mapping=getattr(implementation, "turnout_parameters", None),
+        forward_unknown=not record.plain,
+        known=lambda: record.known_extras,
+    )
+    debug(
+        "%s: backend %r runs %s (%s)",
+        record.public_name,
+        entry.name,
+        describe_callable(implementation),
+        plan.describe(),
+    )
+    return plan
+
+
+def _counted(implementation: t.Any, record: Function, backend: str) -> t.Any:
+    """Return `implementation`, telling the observers each time it returns."""
+    observers, function = record.observers, record.public_name
+
+    def counted(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        result = implementation(*args, **kwargs)
+        observers.ran(function, backend)
+        return result
+
+    counted.__wrapped__ = implementation  # type: ignore[attr-defined]
+    counted.__name__ = getattr(implementation, "__name__", "counted")
+    counted.__qualname__ = getattr(implementation, "__qualname__", "counted")
+    counted.__module__ = getattr(implementation, "__module__", None) or __name__
+    return counted
+
+
+def backend_route(record: Function, entry: Entry, plan: CallPlan, decline: Route) -> Route:
+    """Return the route calling `entry`'s function by `plan`, converting if both declared.
+
+    A converting route that declines hands the next candidate the caller's own
+    arguments, not the converted ones.
+    """
+    if not record.convert or getattr(entry.obj, "convert_from_host", None) is None:
+        return route(plan, record.name, decline, is_async=record.is_async)
+    params = record.route_parameter_names()
+    positions = [(params.index(name), name) for name in record.convert if name in params]
+    return converting(
+        route(plan, record.name, declined, is_async=record.is_async),
+        entry.obj,
+        decline,
+        function=record.public_name,
+        positions=positions,
+        owned=frozenset(StaticInfo.of(entry.obj).types),
+        is_async=record.is_async,
+    )
