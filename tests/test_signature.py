@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 
 from turnout._shape import shape_of
-from turnout._signature import (
+from turnout._merged_api import (
     backend_only_shape_parameters,
     collect_additions,
     merged_signature,

@@ -48,7 +48,6 @@ if TYPE_CHECKING:
         plain: bool
         is_async: bool
         convert: tuple[str, ...]
-        known_extras: frozenset[str]
         discovery: Discovery
         state: SelectionState
         observers: Observers
@@ -56,6 +55,8 @@ if TYPE_CHECKING:
 
         @property
         def public_name(self) -> str: ...
+        @property
+        def known_extras(self) -> frozenset[str]: ...
         def shape(self) -> Shape: ...
         def plan(self, entry: Entry) -> CallPlan | None: ...
         def implementation(self, entry: Entry) -> Callable[..., t.Any] | None: ...

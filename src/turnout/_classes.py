@@ -19,6 +19,7 @@ from turnout._dispatch import (
 from turnout._docstrings import DocMerge, selector_entry
 from turnout._errors import DispatchDefinitionError, MissingImplementationError
 from turnout._lazytyping import TYPE_CHECKING
+from turnout._merged_api import class_signature
 from turnout._names import CPU
 from turnout._registry import Entry
 from turnout._scopes import PENDING, SelectionState
@@ -193,23 +194,7 @@ class DispatchedClass:
     def signature(self) -> inspect.Signature:
         """Return the constructor's signature plus the selector keyword (computed once)."""
         if self._signature is None:
-            import inspect  # noqa: PLC0415 - only when a signature is asked for
-
-            from turnout._signature import merged_signature  # noqa: PLC0415
-
-            constructor = self.original_init
-            if constructor is object.__init__:
-                constructor = self.original_new if self.original_new is not object.__new__ else None
-            signature = inspect.Signature()
-            if constructor is not None:
-                try:
-                    full = inspect.signature(constructor)
-                except (TypeError, ValueError):
-                    full = inspect.Signature()
-                signature = full.replace(
-                    parameters=list(full.parameters.values())[1:], return_annotation=full.empty
-                )
-            self._signature = merged_signature(signature, self._keyword)
+            self._signature = class_signature(self.original_init, self.original_new, self._keyword)
         return self._signature
 
     def merge(self, entries: Iterable[Entry], version: int = 0) -> None:  # noqa: ARG002 - as functions

@@ -30,9 +30,10 @@ from turnout._codegen import (
 )
 from turnout._decision import Choice, choose
 from turnout._discovery import Discovery
-from turnout._docstrings import DocEntry, DocMerge, selector_entry
+from turnout._docstrings import DocEntry, selector_entry
 from turnout._errors import DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
+from turnout._merged_api import MergedApi, View, required_warning, views
 from turnout._names import CPU, SELECTOR
 from turnout._registry import Entry
 from turnout._scopes import PENDING, SelectionState
@@ -46,7 +47,6 @@ from turnout._shape import (
     shape_of,
 )
 from turnout._warnings import (
-    BackendSignatureWarning,
     IgnoredArgumentWarning,
     warn,
 )
@@ -249,24 +249,19 @@ class DispatchedFunction:
         self._shape: Shape | None = None
         self._host_route: Callable[..., t.Any] | None = None
         self._binder: Callable[[Callable[..., t.Any]], Callable[..., t.Any]] | None = None
-        self._signature: inspect.Signature | None = None
         self.warned: set[tuple[str, str]] = set()
         # key (label or selection) -> what the wrapper calls; read without a lock
         self.plans: dict[object, Callable[..., t.Any]] = {}
         self._generation = 0  # counts forgets: what was made before one is not kept
         self.routes: dict[str, Callable[..., t.Any]] = {}  # canonical name -> route
         self.call_plans: dict[str, CallPlan | None] = {}  # canonical name -> plan (None: lacks it)
-        self.known_extras: frozenset[str] = frozenset()
-        self.merged = False
-        self._version = 0
         self._names = wrapper_names(
             (*code_parameter_names(host), keyword) if self.plain else (keyword,)
         )
         self.wrapper = self._make_wrapper()
-        self._doc = DocMerge()
-        self._selector = selector if selector is not None else selector_entry(keyword, host_name)
-        self._doc_entries: list[DocEntry] = [self._selector]
-        self._apply_doc()
+        selector = selector if selector is not None else selector_entry(keyword, host_name)
+        self.api = MergedApi(host, self.shape, keyword, selector)
+        self.api.apply(self.wrapper)
 
     # -- the wrapper -----------------------------------------------------------------
 
@@ -469,11 +464,7 @@ class DispatchedFunction:
     def implemented_by(self) -> list[str]:
         """Return the installed backends that provide this function (loads all)."""
         self._discovery.load_all()
-        return [
-            entry.name
-            for entry in self._discovery.loaded_entries()
-            if self._safe_implementation(entry) is not None
-        ]
+        return [entry.name for entry in self._discovery.loaded_entries() if self.views([entry])[0]]
 
     def after_fork(self) -> None:
         """In a child process: a fresh lock (a parent thread may have held this one)."""
@@ -572,40 +563,13 @@ class DispatchedFunction:
 
     # -- the merged API -------------------------------------------------------------------
 
+    def views(self, entries: Iterable[Entry]) -> tuple[list[View], list[str]]:
+        """Return the loaded backends' views of this function, and those that lack it."""
+        return views(entries, self.implementation)
+
     def signature(self) -> inspect.Signature:
         """Return the merged signature: the host's, the selector, backend-only parameters."""
-        found = self._signature
-        if found is None:
-            import inspect  # noqa: PLC0415
-
-            from turnout._signature import (  # noqa: PLC0415
-                collect_additions,
-                mapped_targets,
-                merged_signature,
-            )
-
-            host = inspect.signature(self.host)
-            implementations = []
-            mapped: dict[str, tuple[str, ...]] = {}
-            for entry in self._discovery.loaded_entries():
-                implementation = self._safe_implementation(entry)
-                if implementation is None:
-                    continue
-                try:
-                    backend = inspect.signature(implementation)
-                except (TypeError, ValueError):
-                    continue
-                implementations.append((entry.name, backend, None))
-                mapped[entry.name] = mapped_targets(implementation)
-            additions = collect_additions(host, self._keyword, implementations, mapped)
-            found = self._signature = merged_signature(host, self._keyword, additions)
-        return found
-
-    def _safe_implementation(self, entry: Entry) -> Callable[..., t.Any] | None:
-        try:
-            return self.implementation(entry)
-        except Exception:  # noqa: BLE001 - a broken backend must not break the others' queries
-            return None
+        return self.api.signature(lambda: self.views(self._discovery.loaded_entries())[0])
 
     def merge(self, entries: Iterable[Entry], version: int = 0) -> None:
         """Show the backend-only parameters of `entries` in the docstring (and signature).
@@ -613,94 +577,25 @@ class DispatchedFunction:
         `version` orders merges made by different threads: an older one than the
         last applied is skipped.
         """
-        if version < self._version:
-            return
-        from turnout._docstrings import parameter_entries  # noqa: PLC0415
-        from turnout._signature import (  # noqa: PLC0415
-            backend_only_shape_parameters,
-            doc_additions,
-            mapped_targets,
-        )
-
-        host = self.shape()
-        implementations = []
-        renames: list[str] = []
-        mapped: dict[str, tuple[str, ...]] = {}
-        for entry in entries:
-            implementation = self._safe_implementation(entry)
-            if implementation is None:
-                continue
-            try:
-                backend = shape_of(implementation)
-            except (TypeError, ValueError):
-                continue
-            mapped[entry.name] = mapped_targets(implementation)
-            _, required = backend_only_shape_parameters(
-                host, self._keyword, backend, mapped[entry.name]
-            )
-            for param in required:
-                self._warn_required(entry.name, param.name)
-            doc = getattr(implementation, "__doc__", None)
-            implementations.append((entry.name, backend, parameter_entries(doc)))
-            mapping = getattr(implementation, "turnout_parameters", None)
-            if isinstance(mapping, dict) and mapping:
-                takes = "; ".join(
-                    f"``{host_name}`` as ``{target if isinstance(target, str) else target[0]}``"
-                    for host_name, target in mapping.items()
-                )
-                renames.append(f"Backend ``{entry.name}`` takes {takes}.")
-        additions = doc_additions(host, self._keyword, implementations, mapped=mapped)
-        selector = self._selector
-        if renames:
-            selector = DocEntry(
-                selector.name, [*selector.description, "", *renames], selector.annotation
-            )
-        with self._lock:
-            if version < self._version:
-                return
-            self._version = version
-            self._doc_entries = [
-                selector,
-                *(addition.doc_entry() for addition in additions.values()),
-            ]
-            self.known_extras = frozenset(additions)
-            self._signature = None
+        if self.api.merge(self.views(entries)[0], version, self._warn_required):
             self.forget_choices()  # a backend loaded: what it owns may change a choice
-            self._apply_doc()
-            self.merged = True
+            self.api.apply(self.wrapper)
 
-    def _apply_doc(self) -> None:
-        wrapper: t.Any = self.wrapper
-        wrapper.__doc__ = self._doc.apply(wrapper.__doc__, self._doc_entries)
+    @property
+    def known_extras(self) -> frozenset[str]:
+        """The backend-only keywords of the backends loaded so far."""
+        return self.api.known_extras
+
+    @property
+    def merged(self) -> bool:
+        """Whether a merge has run (a reset must merge again)."""
+        return self.api.merged
 
     def support(self, entries: Iterable[Entry]) -> dict[str, tuple[str, ...] | None]:
         """Return, per backend, the backend-only parameters it adds (None: it lacks this)."""
-        from turnout._signature import backend_only_shape_parameters, mapped_targets  # noqa: PLC0415
-
-        found: dict[str, tuple[str, ...] | None] = {}
-        for entry in entries:
-            implementation = self._safe_implementation(entry)
-            if implementation is None:
-                found[entry.name] = None
-                continue
-            try:
-                backend = shape_of(implementation)
-            except (TypeError, ValueError):
-                found[entry.name] = ()
-                continue
-            mergeable, _ = backend_only_shape_parameters(
-                self.shape(), self._keyword, backend, mapped_targets(implementation)
-            )
-            found[entry.name] = tuple(sorted(param.name for param in mergeable))
-        return found
+        return self.api.support(*self.views(entries))
 
     def _warn_required(self, backend: str, param: str) -> None:
-        if (backend, param) in self.warned:
-            return
-        self.warned.add((backend, param))
-        warn(
-            f"Backend {backend!r}: parameter {param!r} of its {self.name}() is required, but "
-            f"{self.public_name}() has no such parameter, so callers cannot pass it; it is "
-            "left out of the merged signature. The backend should give it a default.",
-            BackendSignatureWarning,
-        )
+        if (backend, param) not in self.warned:
+            self.warned.add((backend, param))
+            required_warning(self.name, self.public_name, backend, param)

@@ -14,7 +14,7 @@ from turnout._codegen import binder_factory
 from turnout._codegen import route as make_route
 from turnout._plan import CallPlan
 from turnout._shape import shape_of
-from turnout._signature import collect_additions, merged_signature
+from turnout._merged_api import collect_additions, merged_signature
 
 
 @st.composite

@@ -10,10 +10,10 @@ from typing import Any
 from turnout._dispatcher import BackendDispatcher
 from turnout._docstrings import parameter_entries
 from turnout._errors import DispatchDefinitionError
+from turnout._merged_api import backend_only_shape_parameters
 from turnout._names import CPU, label_problem
 from turnout._plan import CallPlan
 from turnout._shape import POSITIONAL, Shape, shape_of
-from turnout._signature import backend_only_shape_parameters
 
 _OWN = frozenset({"name", "aliases"})
 
