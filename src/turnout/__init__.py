@@ -43,7 +43,7 @@ from turnout._warnings import (
 )
 
 if TYPE_CHECKING:
-    from turnout._report import BackendInfo, Explanation
+    from turnout._introspect import BackendInfo, Explanation
     from turnout._typeddict import TrustedBackend
 
 __all__ = [
@@ -103,8 +103,8 @@ for _public in (
 del _public
 # Loaded on first use: dataclasses and TypedDict need modules `import turnout` avoids.
 _LAZY = {
-    "BackendInfo": "turnout._report",
-    "Explanation": "turnout._report",
+    "BackendInfo": "turnout._introspect",
+    "Explanation": "turnout._introspect",
     "TrustedBackend": "turnout._typeddict",
 }
 

@@ -166,7 +166,7 @@ def chain(
             skipped.append(f"{entry.name}: does not implement it")
             continue
         route = backend_route(record, entry, plan, _decliner(record, entry.name, run))
-        hooks = _hooks(entry, plan.implementation, explicit=explicit)
+        hooks = hooks_of(entry, plan.implementation, explicit=explicit)
         run = _gate(record, entry.name, hooks, route, run) if hooks else route
     skipped.reverse()
     return run, skipped
@@ -185,7 +185,9 @@ def _decliner(record: Function, backend: str, run: Route) -> Route:
     return declined
 
 
-def _hooks(entry: Entry, implementation: t.Any, *, explicit: bool) -> list[tuple[str, t.Any, bool]]:
+def hooks_of(
+    entry: Entry, implementation: t.Any, *, explicit: bool
+) -> list[tuple[str, t.Any, bool]]:
     """Return ``(kind, hook, per_function)`` for the backend's can_run/should_run hooks."""
     kinds = ("can_run",) if explicit else ("can_run", "should_run")
     found = []
@@ -261,7 +263,7 @@ def decision_route(record: Function, decision: Decision) -> Route:
     return run
 
 
-def _owners(record: Function, names: list[str]) -> t.Any:
+def owner_ranking(record: Function, names: list[str]) -> t.Any:
     """Return how `decide` ranks the owners of `names` against a preference list."""
     discovery, opted_in = record.discovery, record.state.opted_in
 
@@ -288,7 +290,7 @@ def automatic_route(record: Function, selected: Choice) -> Route:
             "",
             keys=record.keys,
             overrides=state.overrides,
-            owners=_owners(record, names),
+            owners=owner_ranking(record, names),
         )
         found = decision_route(record, decision)
         debug(
@@ -305,92 +307,6 @@ def automatic_route(record: Function, selected: Choice) -> Route:
         record.name, record.shape(), positions, cache, resolve, is_async=record.is_async
     )
     return found
-
-
-def explain_decision(
-    record: Function,
-    selected: object,
-    why: str,
-    args: tuple[t.Any, ...],
-    kwargs: dict[str, t.Any],
-) -> tuple[Decision, str | None, list[str]]:
-    """Return what a call would do: the decision, the backend that would run, and why.
-
-    The backend is None when none of the candidates would run it. Candidates'
-    ``can_run``/``should_run`` hooks are asked when the call's arguments are
-    all given (they should be cheap and without effects); nothing else runs.
-    """
-    import inspect  # noqa: PLC0415 - explain only
-
-    signature = inspect.signature(record.host)
-    params = signature.parameters
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    named = kwargs if takes_any else {k: v for k, v in kwargs.items() if k in params}
-    bound = signature.bind_partial(*args, **named).arguments
-    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    complete = all(
-        name in bound
-        for name, param in params.items()
-        if param.default is param.empty and param.kind not in variadic
-    )
-    owners = None
-    notes: list[str] = []
-    if isinstance(selected, Choice) and selected.automatic and record.dispatch_positions():
-        route_names = record.route_parameter_names()[:-1]
-        wanted = [route_names[index] for index in record.dispatch_positions()]
-        missing = [name for name in wanted if name not in bound]
-        if missing:
-            notes.append(
-                f"automatic selection depends on the type of {', '.join(missing)}, not given"
-            )
-        names = [name for key in wanted if key in bound for name in type_names(type(bound[key]))]
-        owners = _owners(record, names)
-    decision = decide(
-        selected, why, keys=record.keys, overrides=record.state.overrides, owners=owners
-    )
-    notes = [*notes, *decision.notes]
-    if not complete and decision.backends:
-        notes.append("hooks (can_run, should_run) not asked: the call's arguments are incomplete")
-    for label in decision.backends:
-        found = verdict(record, label, args, kwargs, explicit=decision.named, ask=complete)
-        if found is None:
-            return decision, record.discovery.require(label).name, notes
-        notes.append(found)
-    return decision, None, notes
-
-
-def verdict(
-    record: Function,
-    label: str,
-    args: tuple[t.Any, ...],
-    kwargs: dict[str, t.Any],
-    *,
-    explicit: bool = False,
-    ask: bool = True,
-) -> str | None:
-    """Return why `label` would not run this call, or None if it would.
-
-    An `explicit` choice asks only ``can_run``; a list or automatic selection
-    also ``should_run``. Without `ask`, no hook is asked.
-    """
-    try:
-        entry = record.discovery.require(label)
-    except TurnoutError as error:
-        return f"{label}: {error}"
-    plan = record.plan(entry)
-    if plan is None:
-        return f"{entry.name}: does not implement it"
-    if not ask:
-        return None
-    for kind, hook, per_function in _hooks(entry, plan.implementation, explicit=explicit):
-        try:
-            said = hook(*args, **kwargs) if per_function else hook(record.key, args, kwargs)
-        except NotImplementedError as error:
-            said = str(error) or "raised NotImplementedError"
-        reason = judge(said)
-        if reason is not None:
-            return f"{entry.name}: {kind} said {reason}"
-    return None
 
 
 # -- the end of a chain: the fallback policy ------------------------------------------

@@ -28,7 +28,6 @@ from turnout._shape import documented_names
 if TYPE_CHECKING:
     import inspect
 
-    from turnout._report import Explanation
 
 _NEWOBJ = getattr(copyreg, "__newobj__", None)  # how object.__reduce_ex__ recreates instances
 _NEWOBJ_EX = getattr(copyreg, "__newobj_ex__", None)
@@ -96,6 +95,11 @@ class DispatchedClass:
         self.merged = False
 
     @property
+    def state(self) -> SelectionState:
+        """The selection state the class reads when it is constructed."""
+        return self._state
+
+    @property
     def wrapper(self) -> type:
         """The decorated class itself (changed in place)."""
         return self.host
@@ -120,7 +124,7 @@ class DispatchedClass:
             key = self._state.var.get().name
         selected = key if isinstance(key, Choice) else choose(key, self.resolve, self._host_name)
         decision = decide(selected, "", keys=self.keys, overrides=self._state.overrides)
-        found, backend = self._first(decision)
+        found, backend = self.first(decision)
         if found is None:
             found = self.host
             if not decision.closed:
@@ -146,7 +150,7 @@ class DispatchedClass:
             isinstance(key, tuple) and all(isinstance(k, str) for k in key)
         )
 
-    def _first(self, decision: Decision) -> tuple[type | None, str | None]:
+    def first(self, decision: Decision) -> tuple[type | None, str | None]:
         """Return the first candidate's class and its backend (None, None: none has one)."""
         for label in decision.backends:
             entry = self._discovery.select(label)
@@ -216,31 +220,6 @@ class DispatchedClass:
         self.implementations[CPU] = self.host
         self.fallbacks.clear()
         self.backend_of.clear()
-
-    def explain(
-        self, selected: object, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
-    ) -> Explanation:
-        """Return an `Explanation` of constructing the class under `selected`."""
-        del args, kwargs  # construction arguments do not change which class is built
-        from turnout._report import Explanation  # noqa: PLC0415
-
-        if self._state.forced:
-            selected = CPU
-        decision = decide(selected, why, keys=self.keys, overrides=self._state.overrides)
-        found, backend = self._first(decision)
-        chosen = found if found is not None else self.host
-        shown = backend or CPU
-        fallback = found is None and not decision.closed
-        if fallback:
-            shown = decision.backends[0] if decision.named else ", ".join(decision.backends)
-        return Explanation(
-            self.public_name,
-            shown,
-            decision.why,
-            f"{chosen.__module__}.{chosen.__qualname__}()",
-            fallback=fallback,
-            notes=decision.notes,
-        )
 
     def support(self, entries: Iterable[Entry]) -> dict[str, tuple[str, ...] | None]:
         """Return, per backend, ``()`` if it provides this class, else None."""

@@ -11,7 +11,6 @@ from turnout._chain import (
     Observers,
     chain,
     choice_route,
-    explain_decision,
     fallback_route,
     make_plan,
 )
@@ -34,7 +33,7 @@ from turnout._docstrings import DocEntry, selector_entry
 from turnout._errors import DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._merged_api import MergedApi, View, required_warning, views
-from turnout._names import CPU, SELECTOR
+from turnout._names import SELECTOR
 from turnout._registry import Entry
 from turnout._scopes import PENDING, SelectionState
 from turnout._shape import (
@@ -55,7 +54,6 @@ if TYPE_CHECKING:
     import inspect
 
     from turnout._plan import CallPlan
-    from turnout._report import Explanation
 
 
 def attribute(obj: object, key: str) -> t.Any:
@@ -496,70 +494,6 @@ class DispatchedFunction:
                 cache[key] = value
 
     # -- explain ---------------------------------------------------------------------------
-
-    def explain(
-        self, selected: object, why: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
-    ) -> Explanation:
-        """Return an `Explanation` of a call under `selected`, without running it."""
-        import inspect  # noqa: PLC0415
-
-        from turnout._plan import describe_callable, is_default  # noqa: PLC0415
-        from turnout._report import Explanation  # noqa: PLC0415
-
-        host = inspect.signature(self.host)
-        extra = {key: kwargs.pop(key) for key in list(kwargs) if key not in host.parameters}
-        if any(p.kind is p.VAR_KEYWORD for p in host.parameters.values()):
-            kwargs.update(extra)
-            extra = {}
-        given = host.bind_partial(*args, **kwargs).arguments
-        if self._state.forced:
-            selected = CPU
-        decision, chosen, notes = explain_decision(self, selected, why, args, dict(kwargs, **extra))
-        why = decision.why
-        if chosen is None:
-            if decision.closed:  # nothing chosen, or "cpu" where the user placed it
-                return Explanation(
-                    self.public_name, CPU, why, f"{self.public_name}()", notes=tuple(notes)
-                )
-            policy = self._state.fallback_var.get().name
-            shown = decision.backends[0] if decision.named else ", ".join(decision.backends)
-            return Explanation(
-                self.public_name,
-                shown,
-                why,
-                f"{self.public_name}()",
-                fallback=True,
-                notes=(*notes, f"fallback policy {policy!r}"),
-            )
-        plan = self.plan(self._discovery.require(chosen))
-        assert plan is not None  # noqa: S101 - explain_decision checked it
-        shape = self.shape()
-        dropped = tuple(
-            name
-            for name in plan.host_only
-            if name in given and not is_default(given[name], shape.by_name[name].default)
-        )
-        notes += [
-            f"{name!r} left out: the backend's own default applies"
-            for name in plan.shared
-            if name not in given and shape.by_name[name].has_default
-        ]
-        notes += [f"{a!r} is passed as {b!r}" for a, b in plan.renamed.items() if a in given]
-        notes += [
-            f"{key!r} is not a parameter of this backend"
-            for key in extra
-            if key not in plan.accepted
-        ]
-        return Explanation(
-            self.public_name,
-            chosen,
-            why,
-            describe_callable(plan.implementation),
-            forwarded=tuple(name for name in plan.shared if name in given),
-            dropped=dropped,
-            added=tuple(key for key in extra if key in plan.accepted),
-            notes=tuple(notes),
-        )
 
     # -- the merged API -------------------------------------------------------------------
 

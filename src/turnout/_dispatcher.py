@@ -431,20 +431,11 @@ class BackendDispatcher:
             it}}``, in decoration order and backend-name order. The public name is
             the shortest path the host's packages expose it by (``pkg.mean``).
         """
+        from turnout._introspect import support  # noqa: PLC0415 - dataclasses, on demand
+
         if load:
             self.discover()
-        entries = self._discovery.loaded_entries()
-        rows = [(record, record.support(entries)) for record in self._dispatched]
-        if not load:
-            for entry, info in self._discovery.unloaded():
-                if info is None or info.functions is None:
-                    continue
-                for record, cells in rows:
-                    cells[entry.name] = () if record.key in info.functions else None
-        return {
-            (record.key if keys else record.public_name): dict(sorted(cells.items()))
-            for record, cells in rows
-        }
+        return support(self._dispatched, self._discovery, load=load, keys=keys)
 
     @property
     def backends(self) -> BackendsView:
@@ -597,26 +588,11 @@ class BackendDispatcher:
             Ready (and, without `load`, not loaded) backends first, by name; then
             failed, rejected and shadowed ones in the order they were met.
         """
-        from turnout._report import info_of  # noqa: PLC0415 - dataclasses on demand
+        from turnout._introspect import report  # noqa: PLC0415 - dataclasses, on demand
 
         if load:
             self.discover()
-        infos = []
-        for entry in self._discovery.loaded_entries():
-            implemented = [
-                record
-                for record in self._dispatched
-                if record.support([entry])[entry.name] is not None
-            ]
-            infos.append(info_of(entry, implemented))
-        if not load:
-            for entry, info in self._discovery.unloaded():
-                functions = info.functions if info is not None and info.functions else ()
-                implemented = [record for record in self._dispatched if record.key in functions]
-                infos.append(info_of(entry, implemented))
-            infos.sort(key=lambda info: info.name)
-        infos.extend(info_of(entry) for entry in self._registry.refused())
-        return infos
+        return report(self._dispatched, self._discovery, self._registry.refused(), load)
 
     def explain(
         self, function: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
@@ -649,8 +625,12 @@ class BackendDispatcher:
         if self._state.pending is not None:
             self._settings.settle()
         value, why = requested(keyword, self._state.var.get(), self._state.forced)
+        from turnout._introspect import explain_call, explain_construction  # noqa: PLC0415
+
         selected = choose(value, self._explained_label, self.host_name) if why == KEYWORD else value
-        return record.explain(selected, why, args, kwargs)
+        if isinstance(record, DispatchedClass):
+            return explain_construction(record, selected, why)
+        return explain_call(record, selected, why, args, kwargs)
 
     def _explained_label(self, label: str) -> str:
         """Resolve a label as a call would, without its warnings (explain runs nothing)."""
