@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import inspect
 
-from turnout._shape import shape_of
 from turnout._merged_api import (
     backend_only_shape_parameters,
     collect_additions,
     merged_signature,
 )
+from turnout._shape import shape_of
 
 
 def host(a, /, b, *args, c=1, **kwargs):

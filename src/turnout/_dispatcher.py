@@ -10,13 +10,13 @@ import turnout  # `turnout.BackendInfo` in annotations: resolved lazily, on firs
 from turnout import _lazytyping as t
 from turnout._arguments import check_configuration
 from turnout._chain import Observer, Observers
-from turnout._classes import DispatchedClass, check_class, install
+from turnout._class import DispatchedClass, check_class, install
 from turnout._decision import KEYWORD, choose, requested
 from turnout._discovery import Discovery
-from turnout._dispatch import DispatchedFunction, check_function, check_key, check_options
 from turnout._docstrings import selector_entry
 from turnout._environment import read_environment
 from turnout._errors import DispatchDefinitionError
+from turnout._function import DispatchedFunction, check_function, check_key, check_options
 from turnout._hosts import creator_module
 from turnout._hosts import live as _live
 from turnout._inprocess import Backend, Registrar, Registration, import_package, make_base

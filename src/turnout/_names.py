@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
+
+from turnout import _lazytyping as t
 
 CPU = "cpu"
 """The label that always means the host's own code."""
@@ -149,3 +152,42 @@ def key_from_class_name(cls: type | str) -> str | None:
 def env_prefix(host_name: str) -> str:
     """Return the environment-variable prefix for a host (``example_host`` -> ``EXAMPLE_HOST``)."""
     return "".join(char if char.isascii() and char.isalnum() else "_" for char in host_name.upper())
+
+
+def attribute(obj: object, key: str) -> t.Any:
+    """Return what `obj` holds under a dispatch key (``"mean"``, or a path ``"sub.mean"``)."""
+    if "." not in key:
+        return getattr(obj, key, None)
+    found: t.Any = obj
+    for part in key.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            return None
+    return found
+
+
+def qualified_name(obj: t.Any) -> str:
+    """Return ``module.qualname`` of a function or class, for messages."""
+    module = getattr(obj, "__module__", None) or "<unknown module>"
+    return f"{module}.{getattr(obj, '__qualname__', repr(obj))}"
+
+
+def public_name(obj: t.Any, fallback: str) -> str:
+    """Return the shortest public path a user reaches `obj` by, e.g. ``pkg.mean``.
+
+    Walks the packages above `obj`'s module (``pkg``, then ``pkg.sub``, skipping
+    private ones) for one that exposes `obj` under its name; `fallback` if none.
+    """
+    module = getattr(obj, "__module__", None)
+    name = getattr(obj, "__name__", None)
+    if not isinstance(module, str) or not isinstance(name, str):
+        return fallback
+    parts = module.split(".")
+    for end in range(1, len(parts) + 1):
+        if parts[end - 1].startswith("_"):
+            continue
+        prefix = ".".join(parts[:end])
+        package = sys.modules.get(prefix)
+        if package is not None and getattr(package, name, None) is obj:
+            return f"{prefix}.{name}"
+    return fallback

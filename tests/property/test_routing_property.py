@@ -12,9 +12,9 @@ from strategies import host_signatures, make_function
 from turnout import DispatchDefinitionError, TurnoutWarning
 from turnout._codegen import binder_factory
 from turnout._codegen import route as make_route
+from turnout._merged_api import collect_additions, merged_signature
 from turnout._plan import CallPlan
 from turnout._shape import shape_of
-from turnout._merged_api import collect_additions, merged_signature
 
 
 @st.composite

@@ -1,8 +1,7 @@
-"""backend_dispatch: the wrapper, its routes per backend, the fallback, the merged API."""
+"""DispatchedFunction: a host function's wrapper, its routes per selection, their invalidation."""
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterable
 
@@ -33,7 +32,7 @@ from turnout._docstrings import DocEntry, selector_entry
 from turnout._errors import DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._merged_api import MergedApi, View, required_warning, views
-from turnout._names import SELECTOR
+from turnout._names import SELECTOR, attribute, public_name, qualified_name
 from turnout._registry import Entry
 from turnout._scopes import PENDING, SelectionState
 from turnout._shape import (
@@ -54,45 +53,6 @@ if TYPE_CHECKING:
     import inspect
 
     from turnout._plan import CallPlan
-
-
-def attribute(obj: object, key: str) -> t.Any:
-    """Return what `obj` holds under a dispatch key (``"mean"``, or a path ``"sub.mean"``)."""
-    if "." not in key:
-        return getattr(obj, key, None)
-    found: t.Any = obj
-    for part in key.split("."):
-        found = getattr(found, part, None)
-        if found is None:
-            return None
-    return found
-
-
-def qualified_name(obj: t.Any) -> str:
-    """Return ``module.qualname`` of a function or class, for messages."""
-    module = getattr(obj, "__module__", None) or "<unknown module>"
-    return f"{module}.{getattr(obj, '__qualname__', repr(obj))}"
-
-
-def public_name(obj: t.Any, fallback: str) -> str:
-    """Return the shortest public path a user reaches `obj` by, e.g. ``pkg.mean``.
-
-    Walks the packages above `obj`'s module (``pkg``, then ``pkg.sub``, skipping
-    private ones) for one that exposes `obj` under its name; `fallback` if none.
-    """
-    module = getattr(obj, "__module__", None)
-    name = getattr(obj, "__name__", None)
-    if not isinstance(module, str) or not isinstance(name, str):
-        return fallback
-    parts = module.split(".")
-    for end in range(1, len(parts) + 1):
-        if parts[end - 1].startswith("_"):
-            continue
-        prefix = ".".join(parts[:end])
-        package = sys.modules.get(prefix)
-        if package is not None and getattr(package, name, None) is obj:
-            return f"{prefix}.{name}"
-    return fallback
 
 
 def check_function(host: object, keyword: str) -> None:

@@ -1,4 +1,4 @@
-"""backend_class: construct the selected backend's same-named class instead of the host's."""
+"""DispatchedClass: construct the selected backend's same-named class instead of the host's."""
 
 from __future__ import annotations
 
@@ -10,17 +10,12 @@ from turnout import _lazytyping as t
 from turnout._chain import Observers, apply_fallback
 from turnout._decision import Choice, Decision, choose, decide
 from turnout._discovery import Discovery
-from turnout._dispatch import (
-    attribute,
-    keyword_taken,
-    public_name,
-    qualified_name,
-)
 from turnout._docstrings import DocMerge, selector_entry
 from turnout._errors import DispatchDefinitionError, MissingImplementationError
+from turnout._function import keyword_taken
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._merged_api import class_signature
-from turnout._names import CPU
+from turnout._names import CPU, attribute, public_name, qualified_name
 from turnout._registry import Entry
 from turnout._scopes import PENDING, SelectionState
 from turnout._shape import documented_names
