@@ -22,6 +22,7 @@ _SUFFIXES = (".dist-info", ".egg-info")
 _METADATA_FILES = ("METADATA", "PKG-INFO")
 _PREFIX = "entry-points-"
 _SEP = "\x1f"  # between the items of a list field; `_escape` keeps it out of items
+_WRITTEN_ESCAPES = frozenset("\\tnrxuU")  # what follows a backslash in ``unicode_escape``
 _CRASHED_NS = 600_000_000_000  # a temporary this old was left by a writer that crashed
 
 
@@ -828,8 +829,20 @@ def _escape(text: str) -> str:
 
 
 def _unescape(text: str) -> str:
-    """Invert `_escape` (a UnicodeError or ValueError for what it never writes)."""
-    return text.encode("ascii").decode("unicode_escape") if "\\" in text else text
+    """Invert `_escape` (a UnicodeError or ValueError for what it never writes).
+
+    Only the escapes ``unicode_escape`` writes are decoded: any other (a
+    backslash before ``c``, say) would make the codec warn, and a host's tests
+    may turn that DeprecationWarning into an error.
+    """
+    at = text.find("\\")
+    if at == -1:
+        return text
+    while at != -1:
+        if text[at + 1 : at + 2] not in _WRITTEN_ESCAPES:
+            raise ValueError(text)
+        at = text.find("\\", at + 2)
+    return text.encode("ascii").decode("unicode_escape")
 
 
 def _field(value: object) -> str:

@@ -305,6 +305,7 @@ def test_a_scan_sees_what_importlib_metadata_sees(made):
 @example(b"turnout-cache\t3\nK\nD\tS/x\t" + b"9" * 5000 + b"\t0\t\t\t\n")
 @example(b"turnout-cache\t3\nK\nR\tSx\tSk\tS\tS\tN\tS\n")
 @example(b"turnout-cache\t3\nK\tS\\x\n")
+@example(b"turnout-cache\t3\nK\tS\\c\n")  # the codec would warn about an unknown escape
 def test_decode_takes_any_bytes(blob):
     with bounded(len(blob)):
         data = decode(blob)
