@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import warnings
 
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
@@ -260,9 +261,11 @@ def importlib_rows(paths, group):
     saved = sys.path[:]
     sys.path[:] = paths
     try:
-        found = importlib.metadata.entry_points(group=group)
-        return sorted((p.name, p.value, p.dist.name, p.dist.version) for p in found)
-    except TypeError:  # a distribution without a name anywhere: importlib cannot normalise it
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            found = importlib.metadata.entry_points(group=group)
+            return sorted((p.name, p.value, p.dist.name, p.dist.version) for p in found)
+    except (TypeError, DeprecationWarning):  # a distribution with no name anywhere (3.13 warns)
         return None
     finally:
         sys.path[:] = saved
