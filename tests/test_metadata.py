@@ -525,3 +525,18 @@ def test_refresh_sees_an_in_place_edit_of_a_distribution_that_did_not_provide(
     os.utime(site.root, ns=(stamp, stamp))
     assert [p.name for p in entry_points(group, fresh=True)] == ["edited"]
     assert [p.name for p in entry_points(group)] == ["edited"]  # and the cache now knows
+
+
+def test_a_directory_twice_on_sys_path_is_listed_once(install, site, group, cache_dir, monkeypatch):
+    install("first", {"one": "one_mod"}, {"one_mod.py": ""})
+    monkeypatch.setattr(sys, "path", [str(site.root), *sys.path])  # now twice
+    listed = []
+    real_listdir = os.listdir
+
+    def counting_listdir(path="."):
+        listed.append(str(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting_listdir)
+    assert [p.name for p in entry_points(group)] == ["one"]
+    assert listed.count(str(site.root)) == 1

@@ -210,11 +210,11 @@ class Reader:
 
     def _directory(self, path: str, mtime: int, seen: _Seen) -> list[Provider]:
         old = self._previous.get(path)
-        if old is not None and self._holds(path, mtime, old):
-            entry = old
-        else:
-            entry = self._list(path, mtime, old)
-        self.state[path] = entry
+        entry: dict[str, t.Any] | None = self.state.get(path)  # twice on sys.path: read once
+        if entry is None:
+            holds = old is not None and self._holds(path, mtime, old)
+            entry = old if old is not None and holds else self._list(path, mtime, old)
+            self.state[path] = entry
         providers: list[Provider] = []
         prefix = path if path.endswith(os.sep) else path + os.sep
         for folder, record in entry["dists"].items():
