@@ -13,20 +13,15 @@ from turnout import BackendDispatcher, Settings
 from turnout.testing import DistributionSite, run_conformance
 
 PUBLIC = [
-    "Backend",
     "BackendDispatcher",
     "BackendExistsError",
     "BackendInfo",
     "BackendLoadError",
     "BackendLoadWarning",
-    "BackendMeta",
     "BackendNotInstalledError",
     "BackendRefusedError",
-    "BackendScope",
     "BackendSignatureWarning",
     "BackendStatus",
-    "BackendsView",
-    "Bound",
     "ConfigurationError",
     "ConfigurationWarning",
     "DeprecatedBackendWarning",
@@ -37,11 +32,9 @@ PUBLIC = [
     "HostNotFoundError",
     "IgnoredArgumentWarning",
     "MissingImplementationError",
-    "PriorityMap",
     "ReservedBackendError",
     "Settings",
     "ShadowedBackendWarning",
-    "Snapshot",
     "TrustedBackend",
     "TurnoutError",
     "TurnoutWarning",
@@ -49,18 +42,25 @@ PUBLIC = [
     "UnknownFunctionError",
     "UntrustedBackendError",
     "UntrustedBackendWarning",
-    "apply_snapshot",
-    "dispatcher_for",
     "key_from_class_name",
     "parameter_map",
-    "submit",
 ]
+# Reachable from turnout, out of __all__: the types of the dispatcher's attributes, and
+# the process helpers, whose home is turnout.processes.
+TYPES = ["Backend", "BackendMeta", "BackendScope", "BackendsView", "PriorityMap"]
+PROCESSES = ["Bound", "Snapshot", "apply_snapshot", "dispatcher_for", "submit"]
 
 
 def test_all_is_the_public_api():
     assert turnout.__all__ == PUBLIC
-    for name in PUBLIC:
+    for name in PUBLIC + TYPES:
         assert getattr(turnout, name).__module__ == "turnout", name
+    from turnout import processes  # noqa: PLC0415
+
+    assert processes.__all__ == PROCESSES
+    for name in PROCESSES:
+        assert getattr(turnout, name) is getattr(processes, name)
+        assert getattr(processes, name).__module__ == "turnout.processes", name
 
 
 def test_version_is_read_lazily():

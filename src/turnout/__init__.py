@@ -1,4 +1,10 @@
-"""turnout: send a host library's functions and classes to optional backends."""
+"""turnout: send a host library's functions and classes to optional backends.
+
+``__all__`` names what a host maintainer, a backend author and a user need: the
+dispatcher, its settings, the records its questions return, two helpers, and
+every error and warning. Process helpers live in `turnout.processes`, testing
+helpers in `turnout.testing`.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,6 @@ from turnout._errors import (
     UnknownFunctionError,
     UntrustedBackendError,
 )
-from turnout._hosts import dispatcher_for
 from turnout._inprocess import Backend, BackendMeta
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import key_from_class_name
@@ -27,7 +32,6 @@ from turnout._plan import parameter_map
 from turnout._registry import BackendStatus
 from turnout._scopes import BackendScope
 from turnout._settings import PriorityMap, Settings
-from turnout._snapshot import Bound, Snapshot, apply_snapshot, submit
 from turnout._view import BackendsView
 from turnout._warnings import (
     BackendLoadWarning,
@@ -45,22 +49,22 @@ from turnout._warnings import (
 if TYPE_CHECKING:
     from turnout._introspect import BackendInfo, Explanation
     from turnout._typeddict import TrustedBackend
+    from turnout.processes import Bound as Bound
+    from turnout.processes import Snapshot as Snapshot
+    from turnout.processes import apply_snapshot as apply_snapshot
+    from turnout.processes import dispatcher_for as dispatcher_for
+    from turnout.processes import submit as submit
 
 __all__ = [
-    "Backend",
     "BackendDispatcher",
     "BackendExistsError",
     "BackendInfo",
     "BackendLoadError",
     "BackendLoadWarning",
-    "BackendMeta",
     "BackendNotInstalledError",
     "BackendRefusedError",
-    "BackendScope",
     "BackendSignatureWarning",
     "BackendStatus",
-    "BackendsView",
-    "Bound",
     "ConfigurationError",
     "ConfigurationWarning",
     "DeprecatedBackendWarning",
@@ -71,11 +75,9 @@ __all__ = [
     "HostNotFoundError",
     "IgnoredArgumentWarning",
     "MissingImplementationError",
-    "PriorityMap",
     "ReservedBackendError",
     "Settings",
     "ShadowedBackendWarning",
-    "Snapshot",
     "TrustedBackend",
     "TurnoutError",
     "TurnoutWarning",
@@ -83,35 +85,31 @@ __all__ = [
     "UnknownFunctionError",
     "UntrustedBackendError",
     "UntrustedBackendWarning",
-    "apply_snapshot",
-    "dispatcher_for",
     "key_from_class_name",
     "parameter_map",
-    "submit",
 ]
-
-for _public in (
-    key_from_class_name,
-    dispatcher_for,
-    apply_snapshot,
-    submit,
-    Bound,
-    Snapshot,
-    PriorityMap,
-):
+# Reachable here too, out of __all__: the types of the dispatcher's attributes ...
+_TYPES = (Backend, BackendMeta, BackendScope, BackendsView, PriorityMap)
+for _public in (key_from_class_name, PriorityMap):
     _public.__module__ = "turnout"
 del _public
-# Loaded on first use: dataclasses and TypedDict need modules `import turnout` avoids.
+# ... and, loaded on first use, records built with dataclasses or TypedDict (which
+# need modules `import turnout` avoids) and the process helpers of turnout.processes.
 _LAZY = {
     "BackendInfo": "turnout._introspect",
     "Explanation": "turnout._introspect",
     "TrustedBackend": "turnout._typeddict",
+    "Bound": "turnout.processes",
+    "Snapshot": "turnout.processes",
+    "apply_snapshot": "turnout.processes",
+    "dispatcher_for": "turnout.processes",
+    "submit": "turnout.processes",
 }
 
 
 def __getattr__(name: str) -> t.Any:
-    if name in _LAZY:  # records built with dataclasses, which imports inspect
-        import importlib  # noqa: PLC0415
+    if name in _LAZY:
+        import importlib  # noqa: PLC0415 - only for the names above, on first use
 
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value

@@ -17,7 +17,7 @@ from turnout._docstrings import selector_entry
 from turnout._environment import read_environment
 from turnout._errors import DispatchDefinitionError
 from turnout._function import DispatchedFunction, check_function, check_key, check_options
-from turnout._hosts import creator_module
+from turnout._hosts import creator_module, find_dispatcher
 from turnout._hosts import live as _live
 from turnout._inprocess import Backend, Registrar, Registration, import_package, make_base
 from turnout._lazytyping import TYPE_CHECKING
@@ -84,7 +84,7 @@ def every_host(setup: Callable[[BackendDispatcher], Callable[[], None]]) -> Call
     """
     held = _EveryHost(setup)
     _every_host.append(held)
-    for dispatcher in sorted(_live, key=lambda d: d._serial):  # noqa: SLF001 - this module's
+    for dispatcher in sorted(_alive(), key=lambda d: d._serial):  # noqa: SLF001 - this module's
         held.apply(dispatcher)
 
     def undo() -> None:
@@ -96,8 +96,13 @@ def every_host(setup: Callable[[BackendDispatcher], Callable[[], None]]) -> Call
     return undo
 
 
+def _alive() -> list[BackendDispatcher]:
+    """Return the dispatchers alive now."""
+    return [dispatcher for dispatcher in list(_live) if isinstance(dispatcher, BackendDispatcher)]
+
+
 def _after_fork_in_child() -> None:
-    for dispatcher in list(_live):
+    for dispatcher in _alive():
         dispatcher._after_fork()  # noqa: SLF001 - the module's own hook
 
 
@@ -278,8 +283,6 @@ class BackendDispatcher:
 
     def __reduce__(self) -> tuple[t.Any, ...]:
         """Pickle by reference: the same host's dispatcher wherever it is unpickled."""
-        from turnout._hosts import find_dispatcher  # noqa: PLC0415
-
         return (find_dispatcher, (self._module, self.entrypoint_group))
 
     def _import_package(self) -> None:
@@ -623,7 +626,7 @@ class BackendDispatcher:
             )
         keyword = kwargs.pop(self.backend_keyword, None)
         if self._state.pending is not None:
-            self._settings.settle()
+            self._settings._settle()  # noqa: SLF001 - its own settings
         value, why = requested(keyword, self._state.var.get(), self._state.forced)
         from turnout._introspect import explain_call, explain_construction  # noqa: PLC0415
 
@@ -707,7 +710,7 @@ class BackendDispatcher:
             state=self._state,
             keyword=self.backend_keyword,
             host_name=self.host_name,
-            settle=self._settings.settle,
+            settle=self._settings._settle,  # noqa: SLF001 - its own settings
             selector=self._selector,
             dispatch_args=options[0],
             convert=options[1],
@@ -727,7 +730,7 @@ class BackendDispatcher:
             self._discovery,
             keyword=self.backend_keyword,
             state=self._state,
-            settle=self._settings.settle,
+            settle=self._settings._settle,  # noqa: SLF001 - its own settings
             host_name=self.host_name,
             observers=self._observers,
         )

@@ -15,11 +15,25 @@ from turnout._errors import HostNotFoundError
 from turnout._lazytyping import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from turnout._dispatcher import BackendDispatcher
+    from typing import Protocol
+
+    class Host(Protocol):
+        """What finding a host needs of its `BackendDispatcher`."""
+
+        entrypoint_group: str
+        host_name: str
+        _module: str
+        _serial: int
+
+        @property
+        def settings(self) -> t.Any: ...
+
+else:
+    Host = object  # a BackendDispatcher (the class lives above this module); for annotations
 
 # Every dispatcher alive. `_weakrefset` is what `weakref.WeakSet` is; `threading`
 # has imported it already, `weakref` itself would cost an import.
-live: WeakSet[BackendDispatcher] = WeakSet()
+live: WeakSet[Host] = WeakSet()
 
 
 def creator_module(depth: int) -> str:
@@ -30,14 +44,14 @@ def creator_module(depth: int) -> str:
     return str(frame.f_globals.get("__name__", "__main__"))
 
 
-def _matches(dispatcher: BackendDispatcher, host: str) -> bool:
+def _matches(dispatcher: Host, host: str) -> bool:
     module = dispatcher._module  # noqa: SLF001 - the dispatchers of this package
     return host in {module, dispatcher.entrypoint_group, dispatcher.host_name} or (
         module.startswith(f"{host}.")
     )
 
 
-def dispatcher_for(host: object, *, group: str | None = None) -> BackendDispatcher:
+def find_host(host: object, *, group: str | None = None) -> Host:
     """Return the dispatcher of `host`: a module, a module name, or an entry-point group.
 
     A module name is imported if it is not yet (so this works in a fresh worker
@@ -73,23 +87,23 @@ def dispatcher_for(host: object, *, group: str | None = None) -> BackendDispatch
     return found
 
 
-def _find(name: str, group: str | None) -> BackendDispatcher | None:
+def _find(name: str, group: str | None) -> Host | None:
     candidates = [d for d in list(live) if _matches(d, name)]
     if group is not None:
         candidates = [d for d in candidates if d.entrypoint_group == group]
     return max(candidates, key=lambda d: d._serial, default=None)  # noqa: SLF001
 
 
-def _find_group(group: str) -> BackendDispatcher | None:
+def _find_group(group: str) -> Host | None:
     candidates = [d for d in list(live) if d.entrypoint_group == group]
     return max(candidates, key=lambda d: d._serial, default=None)  # noqa: SLF001
 
 
-def find_dispatcher(module: str, group: str) -> BackendDispatcher:
+def find_dispatcher(module: str, group: str) -> Host:
     """Return the dispatcher `module` created for `group` (unpickling one)."""
-    return dispatcher_for(module, group=group)
+    return find_host(module, group=group)
 
 
 def settings_for(module: str, group: str) -> t.Any:
     """Return the settings of the host whose dispatcher `module` created (unpickling)."""
-    return dispatcher_for(module, group=group).settings
+    return find_host(module, group=group).settings

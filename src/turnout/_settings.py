@@ -10,6 +10,7 @@ from turnout import _lazytyping as t
 from turnout._decision import GLOBAL, SCOPE, Choice, choose, labels_in
 from turnout._discovery import Discovery
 from turnout._errors import ConfigurationError, UnknownBackendError, UnknownFunctionError
+from turnout._hosts import settings_for
 from turnout._log import debug
 from turnout._names import CPU, env_prefix, label_problem, suggest
 from turnout._policy import Fallback, parse
@@ -35,23 +36,30 @@ def check_label(label: object, host_name: str) -> None:
 
 
 class _Applied:
-    """The scope `Settings.applied` returns: three scopes entered and left together."""
+    """The scope `Settings.applied` returns: three scopes entered and left together.
 
-    __slots__ = ("_scopes", "_settings", "_snapshot", "_stack")
+    `prepare` applies the snapshot's process-wide parts first (they only fill
+    what this process has not set); `choose` reads its backend as a user's value.
+    """
 
-    def __init__(self, settings: Settings, snapshot: turnout.Snapshot) -> None:
-        self._settings = settings
+    __slots__ = ("_choose", "_prepare", "_snapshot", "_stack", "_state")
+
+    def __init__(
+        self,
+        state: SelectionState,
+        snapshot: turnout.Snapshot,
+        prepare: Callable[[turnout.Snapshot], None],
+        choose: Callable[[object], str | Choice],
+    ) -> None:
+        self._state = state
         self._snapshot = snapshot
+        self._prepare = prepare
+        self._choose = choose
         self._stack: list[list[BackendScope[t.Any]]] = []
 
     def __enter__(self) -> turnout.Snapshot:
-        settings, snapshot = self._settings, self._snapshot
-        state = settings.state
-        settings._discovery.tighten_untrusted(snapshot.untrusted)  # noqa: SLF001 - its own
-        if snapshot.priority and not state.overrides:
-            settings.restore_priorities(snapshot.priority)
-        if snapshot.opted_in and not state.opted_in:
-            settings.opt_in(*snapshot.opted_in)
+        state, snapshot = self._state, self._snapshot
+        self._prepare(snapshot)
         scopes: list[BackendScope[t.Any]] = [
             BackendScope(state, snapshot.fallback, kind="fallback"),
             BackendScope(state, snapshot.automatic, kind="automatic"),
@@ -60,7 +68,7 @@ class _Applied:
             backend = snapshot.backend
             value = list(backend) if isinstance(backend, tuple) else backend
             kind = "backend" if snapshot.scoped else "process-wide"
-            scopes.append(BackendScope(state, value, kind=kind, choose=settings.choose))
+            scopes.append(BackendScope(state, value, kind=kind, choose=self._choose))
         else:
             scopes.append(BackendScope(state, None, kind="unchosen"))
         entered: list[BackendScope[t.Any]] = []
@@ -81,11 +89,11 @@ class _Applied:
 
     def __call__(self, func: t.F) -> t.F:
         """Run every call of `func` inside this scope."""
-        applied = self
+        state, snapshot, prepare, chooser = self._state, self._snapshot, self._prepare, self._choose
 
         @wraps(func)
         def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            with _Applied(applied._settings, applied._snapshot):
+            with _Applied(state, snapshot, prepare, chooser):
                 return func(*args, **kwargs)
 
         return run  # type: ignore[return-value]
@@ -105,31 +113,38 @@ class PriorityMap(MutableMapping[str, list[str]]):
     list means the host's code at that position.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+    def __init__(
+        self,
+        state: SelectionState,
+        key_of: Callable[[object], str],
+        choose: Callable[[object], str | Choice],
+    ) -> None:
+        self._state = state
+        self._key_of = key_of  # a name of a dispatched function -> its dispatch key
+        self._choose = choose
 
     def __getitem__(self, name: str) -> list[str]:
-        return list(self._settings.state.overrides[self._settings.function_key(name)])
+        return list(self._state.overrides[self._key_of(name)])
 
     def __setitem__(self, name: str, backends: Sequence[str]) -> None:
-        key = self._settings.function_key(name)
-        selected = choose(backends, self._settings.resolve, self._settings.host_name)
+        key = self._key_of(name)
+        selected = self._choose(backends)
         labels = selected.labels if isinstance(selected, Choice) else (selected,)
-        self._settings.state.overrides[key] = labels
-        self._settings.state.changed()
+        self._state.overrides[key] = labels
+        self._state.changed()
 
     def __delitem__(self, name: str) -> None:
-        del self._settings.state.overrides[self._settings.function_key(name)]
-        self._settings.state.changed()
+        del self._state.overrides[self._key_of(name)]
+        self._state.changed()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._settings.state.overrides))
+        return iter(list(self._state.overrides))
 
     def __len__(self) -> int:
-        return len(self._settings.state.overrides)
+        return len(self._state.overrides)
 
     def __repr__(self) -> str:
-        return f"<priorities {dict(self._settings.state.overrides)!r}>"
+        return f"<priorities {dict(self._state.overrides)!r}>"
 
 
 class Settings:
@@ -153,8 +168,8 @@ class Settings:
         functions: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self._discovery = discovery
-        self.state = state
-        self._priority = PriorityMap(self)
+        self._state = state
+        self._priority = PriorityMap(state, self._function_key, self._choose)
         self._module = module  # the module that created the dispatcher (for snapshots)
         self._functions = functions  # every name a dispatched object goes by -> its key
 
@@ -192,34 +207,34 @@ class Settings:
         BackendLoadError
             The backend's package raised when it was imported.
         """
-        if self.state.pending is not None:
-            self.settle()
-        if self.state.forced:
+        if self._state.pending is not None:
+            self._settle()
+        if self._state.forced:
             return CPU
-        name = self.state.var.get().name
+        name = self._state.var.get().name
         if isinstance(name, Choice):
             return name.shown()
         return str(name)
 
     @backend.setter
     def backend(self, value: str | Sequence[str]) -> None:
-        if self.state.forced:
+        if self._state.forced:
             debug(
                 "%s: settings.backend = %r ignored: the host's code is forced",
                 self.host_name,
                 value,
             )
             return
-        selected = choose(value, self.resolve, self.host_name)
-        self.state.base = selected.labels if isinstance(selected, Choice) else selected
-        self.state.pending = None
-        self.state.recompute()
+        selected = choose(value, self._resolve, self.host_name)
+        self._state.base = selected.labels if isinstance(selected, Choice) else selected
+        self._state.pending = None
+        self._state.recompute()
 
     @backend.deleter
     def backend(self) -> None:
-        self.state.base = None
-        self.state.pending = None
-        self.state.recompute()
+        self._state.base = None
+        self._state.pending = None
+        self._state.recompute()
 
     def use_backend(self, backend: str | Sequence[str]) -> BackendScope[str | list[str]]:
         """Select `backend`, or a priority list, within a ``with`` block, or as a decorator.
@@ -247,11 +262,11 @@ class Settings:
         """
         for label in labels_in(backend, self.host_name)[0]:
             check_label(label, self.host_name)
-        return BackendScope(self.state, backend, choose=self.choose)
+        return BackendScope(self._state, backend, choose=self._choose)
 
-    def choose(self, value: object) -> str | Choice:
+    def _choose(self, value: object) -> str | Choice:
         """Return the selection a user's value makes (see `turnout._decision.choose`)."""
-        return choose(value, self.resolve, self.host_name)
+        return choose(value, self._resolve, self.host_name)
 
     @property
     def priority(self) -> PriorityMap:
@@ -268,16 +283,16 @@ class Settings:
         parameter by default) are matched against the types backends declare,
         without importing either; a trusted or opted-in owner runs the call.
         """
-        return self.state.automatic_var.get().value
+        return self._state.automatic_var.get().value
 
     @automatic.setter
     def automatic(self, value: bool) -> None:
-        self.state.automatic.value = bool(value)
-        self.state.recompute()
+        self._state.automatic.value = bool(value)
+        self._state.recompute()
 
     def use_automatic(self, value: bool = True) -> BackendScope[bool]:
         """Turn automatic selection on or off within a ``with`` block, or as a decorator."""
-        return BackendScope(self.state, bool(value), kind="automatic")
+        return BackendScope(self._state, bool(value), kind="automatic")
 
     def opt_in(self, *labels: str) -> None:
         """Let backends the host does not trust (or that ask for it) be chosen automatically.
@@ -285,18 +300,18 @@ class Settings:
         Raises the errors listed under `backend` for a label no usable backend
         answers to.
         """
-        self.state.opted_in.update(self.resolve(label) for label in labels)
-        self.state.changed()
+        self._state.opted_in.update(self._resolve(label) for label in labels)
+        self._state.changed()
 
     @property
     def opted_in(self) -> frozenset[str]:
         """The backends `opt_in` allowed into automatic selection."""
-        return frozenset(self.state.opted_in)
+        return frozenset(self._state.opted_in)
 
     @property
     def forced(self) -> bool:
         """Whether ``<HOST>_BACKEND=cpu`` with ``<HOST>_STRICT=1`` forces the host's code."""
-        return self.state.forced
+        return self._state.forced
 
     def conversion_cache(self) -> t.Any:
         """Return a context manager that reuses conversions of the same object in its block.
@@ -319,11 +334,11 @@ class Settings:
         Reading gives the innermost `use_fallback` scope, else the process-wide
         value; assigning sets the process-wide value. The host chooses the initial one.
         """
-        return str(self.state.fallback_var.get().name)  # the word, not the enum member
+        return str(self._state.fallback_var.get().name)  # the word, not the enum member
 
     @fallback.setter
     def fallback(self, policy: str) -> None:
-        self.state.fallback_default.name = check_fallback(policy, self.host_name)
+        self._state.fallback_default.name = check_fallback(policy, self.host_name)
 
     def use_fallback(self, policy: str) -> BackendScope[str]:
         """Set the fallback policy within a ``with`` block, or as a decorator.
@@ -335,12 +350,10 @@ class Settings:
         ConfigurationError
             `policy` is not one of the policies (raised here, not on entering).
         """
-        return BackendScope(self.state, check_fallback(policy, self.host_name), kind="fallback")
+        return BackendScope(self._state, check_fallback(policy, self.host_name), kind="fallback")
 
     def __reduce__(self) -> tuple[t.Any, ...]:
         """Pickle by reference: the same host's settings wherever it is unpickled."""
-        from turnout._hosts import settings_for  # noqa: PLC0415
-
         return (settings_for, (self._module, self._discovery.group))
 
     def snapshot(self) -> turnout.Snapshot:
@@ -356,9 +369,9 @@ class Settings:
         """
         from turnout._snapshot import Snapshot  # noqa: PLC0415
 
-        state = self.state
+        state = self._state
         if state.pending is not None:
-            self.settle()
+            self._settle()
         selection = state.var.get()
         name = selection.name
         backend: str | tuple[str, ...] | None
@@ -405,7 +418,15 @@ class Settings:
             A backend it names cannot be used here (when the block is entered).
         """
         self._check_snapshot(snapshot)
-        return _Applied(self, snapshot)
+        return _Applied(self._state, snapshot, self._fill, self._choose)
+
+    def _fill(self, snapshot: turnout.Snapshot) -> None:
+        """Apply a snapshot's process-wide parts where this process has none of its own."""
+        self._discovery.tighten_untrusted(snapshot.untrusted)
+        if snapshot.priority and not self._state.overrides:
+            self._restore_priorities(snapshot.priority)
+        if snapshot.opted_in and not self._state.opted_in:
+            self.opt_in(*snapshot.opted_in)
 
     def apply(self, snapshot: turnout.Snapshot) -> None:
         """Apply a `snapshot` of these settings process-wide (see `turnout.apply_snapshot`).
@@ -423,7 +444,7 @@ class Settings:
         self.fallback = snapshot.fallback
         self.automatic = snapshot.automatic
         if not snapshot.scoped:  # under a scope, per-function priorities did not apply there
-            self.restore_priorities(snapshot.priority)
+            self._restore_priorities(snapshot.priority)
         if snapshot.opted_in:
             self.opt_in(*snapshot.opted_in)
 
@@ -447,12 +468,12 @@ class Settings:
                 subject="snapshot",
             )
 
-    def settle(self) -> None:
+    def _settle(self) -> None:
         """Resolve the backend ``<HOST>_BACKEND`` chose, reporting it once if unusable."""
         variable = f"{env_prefix(self.host_name)}_BACKEND"
-        settle_environment(self.state, self.resolve, variable)
+        settle_environment(self._state, self._resolve, variable)
 
-    def resolve(self, label: object) -> str:
+    def _resolve(self, label: object) -> str:
         """Return the canonical name for `label`, importing its backend if needed.
 
         Raises the errors listed under `backend`.
@@ -461,7 +482,7 @@ class Settings:
             return CPU
         return self._discovery.select(label).name
 
-    def restore_priorities(self, priorities: Iterable[tuple[str, Sequence[str]]]) -> None:
+    def _restore_priorities(self, priorities: Iterable[tuple[str, Sequence[str]]]) -> None:
         """Set per-function priorities taken elsewhere (a snapshot): keys as they were there.
 
         A key this process does not know yet (a module of the host not imported
@@ -469,12 +490,12 @@ class Settings:
         """
         known = self._functions()
         for key, backends in priorities:
-            selected = choose(list(backends), self.resolve, self.host_name)
+            selected = choose(list(backends), self._resolve, self.host_name)
             labels = selected.labels if isinstance(selected, Choice) else (selected,)
-            self.state.overrides[known.get(key, key)] = labels
-        self.state.changed()
+            self._state.overrides[known.get(key, key)] = labels
+        self._state.changed()
 
-    def function_key(self, name: object) -> str:
+    def _function_key(self, name: object) -> str:
         """Return the dispatch key of the dispatched function or class `name` names.
 
         Raises

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from turnout import _lazytyping as t
+from turnout._errors import HostNotFoundError
+from turnout._hosts import find_host, live
 from turnout._log import debug
 
 
@@ -148,12 +150,9 @@ def apply_snapshot(*snapshots: Snapshot, strict: bool = True) -> None:
         With `strict`: a snapshot's host cannot be imported here, or creates no
         dispatcher.
     """
-    from turnout._errors import HostNotFoundError  # noqa: PLC0415
-    from turnout._hosts import dispatcher_for  # noqa: PLC0415
-
     for snapshot in snapshots:
         try:
-            dispatcher = dispatcher_for(snapshot.module, group=snapshot.entrypoint_group)
+            dispatcher = find_host(snapshot.module, group=snapshot.entrypoint_group)
         except HostNotFoundError as error:
             if strict:
                 raise
@@ -199,13 +198,10 @@ class Bound:
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         from contextlib import ExitStack  # noqa: PLC0415 - where a bound function runs
 
-        from turnout._errors import HostNotFoundError  # noqa: PLC0415
-        from turnout._hosts import dispatcher_for  # noqa: PLC0415
-
         with ExitStack() as stack:
             for snapshot in self.snapshots:
                 try:
-                    dispatcher = dispatcher_for(snapshot.module, group=snapshot.entrypoint_group)
+                    dispatcher = find_host(snapshot.module, group=snapshot.entrypoint_group)
                 except HostNotFoundError as error:
                     if self.strict:
                         raise
@@ -229,8 +225,6 @@ def _rebuild_bound(function: object, taken: tuple[Snapshot, ...], strict: bool) 
 
 def snapshots() -> tuple[Snapshot, ...]:
     """Return a snapshot of every host's settings here (this thread or task)."""
-    from turnout._hosts import live  # noqa: PLC0415
-
     return tuple(d.settings.snapshot() for d in sorted(live, key=lambda d: d._serial))  # noqa: SLF001
 
 

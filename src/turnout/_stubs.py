@@ -43,7 +43,7 @@ def _targets(package: str) -> tuple[t.Any, dict[str, tuple[set[str], set[str]]],
     """Return the dispatcher, ``{module: (functions, classes)}`` to patch, and notes."""
     import importlib  # noqa: PLC0415
 
-    from turnout._hosts import dispatcher_for  # noqa: PLC0415
+    from turnout.processes import dispatcher_for  # noqa: PLC0415 - the CLI imports it late
 
     importlib.import_module(package)
     dispatcher = dispatcher_for(package)

@@ -1,9 +1,18 @@
-"""Helpers for testing hosts and backends: real distributions, conformance runs."""
+"""Helpers for testing hosts and backends: real distributions, conformance runs, observers."""
 
 from __future__ import annotations
 
+from turnout._chain import Observer
 from turnout.testing._check import Finding, assert_conformance, check_backend
 from turnout.testing._conformance import run_conformance
 from turnout.testing._site import DistributionSite
 
-__all__ = ["DistributionSite", "Finding", "assert_conformance", "check_backend", "run_conformance"]
+__all__ = [
+    "DistributionSite",
+    "Finding",
+    "Observer",
+    "assert_conformance",
+    "check_backend",
+    "run_conformance",
+]
+Observer.__module__ = "turnout.testing"

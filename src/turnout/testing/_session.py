@@ -16,7 +16,7 @@ def _refusal(dispatcher: t.Any, label: str) -> Exception | None:
     from turnout._errors import TurnoutError  # noqa: PLC0415
 
     try:
-        dispatcher.settings.resolve(label)
+        dispatcher.settings._resolve(label)  # noqa: SLF001 - turnout's own plugin
     except TurnoutError as error:
         return error
     return None
@@ -67,11 +67,13 @@ class BackendSession(Observer):
         quietly runs the hosts' own code.
         """
         del session
+        from turnout._dispatcher import BackendDispatcher  # noqa: PLC0415
         from turnout._errors import UnknownBackendError  # noqa: PLC0415
         from turnout._hosts import live  # noqa: PLC0415
         from turnout._names import suggest  # noqa: PLC0415
 
-        dispatchers = sorted(live, key=lambda dispatcher: dispatcher._serial)  # noqa: SLF001
+        hosts = [d for d in list(live) if isinstance(d, BackendDispatcher)]
+        dispatchers = sorted(hosts, key=lambda dispatcher: dispatcher._serial)  # noqa: SLF001
         problems = [problem for d in dispatchers if (problem := _refusal(d, self.name))]
         if len(problems) < len(dispatchers):
             return  # a host resolves it
@@ -81,9 +83,9 @@ class BackendSession(Observer):
             labels = sorted({label for d in dispatchers for label in d.available_backend_names()})
             close = suggest(self.name, labels)
             hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-            hosts = ", ".join(d.host_name for d in dispatchers)
+            names = ", ".join(d.host_name for d in dispatchers)
             message = (
-                f"no host imported by this suite ({hosts}) has a backend {self.name!r}.{hint} "
+                f"no host imported by this suite ({names}) has a backend {self.name!r}.{hint} "
                 f"Installed: {', '.join(labels) or 'none'}"
             )
         else:
