@@ -329,17 +329,58 @@ def test_the_class_docstring_documents_the_selector_and_the_cpu_class_is_exposed
     assert doc.index("size") < doc.index("backend")
     with dispatcher.settings.use_backend("gpu"):
         assert Model(1).where == "gpu"
-        built = Model.cpu_class(1)  # never dispatches
+        built = Model.__scverse_backends_cpu_class__(1)  # never dispatches
         assert type(built) is Model
         assert built.where == "cpu"
         assert Model.__scverse_backends_cpu_class__(2).where == "cpu"
     assert Model.__scverse_backends_cpu_class__.__name__ == "Model"
-    assert isinstance(Model(1), Model.cpu_class)
-    assert issubclass(Model, Model.cpu_class)
+    cpu_class = Model.__scverse_backends_cpu_class__
+    assert isinstance(cpu_class, type)  # a real class
+    assert isinstance(Model(1), cpu_class)
+    assert issubclass(Model, cpu_class)
 
-    class Sub(Model.cpu_class):
+    class Sub(cpu_class):
         pass
 
     assert issubclass(Sub, Model)
     with pytest.raises(DispatchDefinitionError, match="already decorated"):
         dispatcher.backend_class(Model)
+
+
+def test_help_shows_what_the_host_wrote_plus_the_selector(dispatcher):
+    import pydoc  # noqa: PLC0415
+
+    @dispatcher.backend_class
+    class Model:
+        """A model.
+
+        Parameters
+        ----------
+        size
+            How big.
+        """
+
+        def __init__(self, size, *, scale=1):
+            """Make one."""
+            self.size = size
+
+    shown = pydoc.render_doc(Model, renderer=pydoc.plaintext)
+    assert "Model(size, *, scale=1, backend: str | list[str]" in shown
+    assert "__init__(self, size, *, scale=1)\n |      Make one." in shown
+    for invented in ("__reduce_ex__", "__signature__", "__turnout", "cpu_class =", "t.Any"):
+        assert invented not in shown, invented
+    added = set(vars(Model)) - {"__module__", "__qualname__", "__dict__", "__weakref__", "__doc__"}
+    assert added == {"__new__", "__init__", "__scverse_backends_cpu_class__"}
+
+
+def test_a_backend_that_re_exports_the_host_class_falls_back_to_it(dispatcher):
+    @dispatcher.backend_class
+    class Model:
+        def __init__(self, size=1):
+            self.where = "cpu"
+
+    for exported in (Model, Model.__scverse_backends_cpu_class__):
+        backend = types.SimpleNamespace(name="reexport", Model=exported)
+        with dispatcher.registered(backend, replace=True):
+            assert type(Model(backend="reexport")) is Model
+            assert Model(backend="reexport").where == "cpu"

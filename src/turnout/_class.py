@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copyreg
 import threading
+from _weakrefset import WeakSet
 from collections.abc import Callable, Iterable
 
 from turnout import _lazytyping as t
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 _NEWOBJ = getattr(copyreg, "__newobj__", None)  # how object.__reduce_ex__ recreates instances
 _NEWOBJ_EX = getattr(copyreg, "__newobj_ex__", None)
-_MARK = "__turnout_dispatched__"  # set on a decorated class: decorating it twice is refused
 SCVERSE_CPU_CLASS = "__scverse_backends_cpu_class__"
 
 
@@ -232,7 +232,7 @@ def check_class(host: object, keyword: str) -> None:
             problem=f"@backend_class decorates classes, not {type(host).__name__}",
             action="decorate functions with @backend_dispatch",
         )
-    if _MARK in host.__dict__:
+    if host in _decorated:
         raise DispatchDefinitionError(
             target=qualified_name(host),
             problem="it is already decorated with @backend_class",
@@ -273,60 +273,83 @@ def guard_init(backend_class: t.Any) -> None:
     backend_class.__init__ = __init__
 
 
-class CpuClass:
-    """The host's own class, constructed without dispatch (``Model.cpu_class``).
+def cpu_class_of(host: t.Any, keyword: str) -> type:
+    """Return a real class that builds `host` with the host's own code, whatever is selected.
 
-    Calling it builds the host class with ``backend="cpu"``; ``isinstance`` and
-    ``issubclass`` against it mean the host class; subclassing it subclasses the
-    host class; other attributes are the host class's.
+    It is ``HostClass.__scverse_backends_cpu_class__`` (the one attribute turnout
+    sets on a host class, for scverse-backends' users): calling it builds the
+    host class with ``backend="cpu"``; ``isinstance`` and ``issubclass`` against it
+    mean the host class; a class that subclasses it subclasses the host class.
     """
 
-    __slots__ = ("__wrapped__", "_keyword")
+    class CpuMeta(type(host)):  # type: ignore[misc]  # the host's metaclass, whatever it is
+        def __instancecheck__(cls, instance: object) -> bool:
+            if cls is cpu:
+                return isinstance(instance, host)
+            return bool(super().__instancecheck__(instance))
 
-    def __init__(self, host: type, keyword: str) -> None:
-        self.__wrapped__ = host
-        self._keyword = keyword
+        def __subclasscheck__(cls, subclass: type) -> bool:
+            if cls is cpu and not getattr(_checking, "cpu", False):
+                # An ABC host's own check walks its subclasses, this one among them:
+                # asked again from there, answer structurally (no endless loop).
+                _checking.cpu = True
+                try:
+                    return issubclass(subclass, host)
+                finally:
+                    _checking.cpu = False
+            if cls is cpu:
+                return type.__subclasscheck__(cls, subclass)
+            return bool(super().__subclasscheck__(subclass))
 
-    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        kwargs[self._keyword] = CPU
-        return self.__wrapped__(*args, **kwargs)
+    def __new__(klass: type, *args: t.Any, **kwargs: t.Any) -> t.Any:  # noqa: N807
+        if klass is cpu:  # a host instance: Python does not call __init__ on it again
+            return host(*args, **{**kwargs, keyword: CPU})
+        return host.__new__(klass, *args, **kwargs)  # a subclass of it: constructs normally
 
-    def __instancecheck__(self, instance: object) -> bool:
-        return isinstance(instance, self.__wrapped__)
-
-    def __subclasscheck__(self, subclass: type) -> bool:
-        return issubclass(subclass, self.__wrapped__)
-
-    def __mro_entries__(self, bases: tuple[object, ...]) -> tuple[type, ...]:
-        return (self.__wrapped__,)
-
-    def __getattr__(self, name: str) -> t.Any:
-        return getattr(self.__wrapped__, name)
-
-    def __repr__(self) -> str:
-        return f"<cpu_class of {qualified_name(self.__wrapped__)}>"
+    namespace = {
+        "__module__": host.__module__,
+        "__qualname__": host.__qualname__,
+        "__doc__": f"{host.__name__}, built with the host's own code whatever is selected.",
+        "__new__": staticmethod(__new__),
+    }
+    cpu: type = CpuMeta(host.__name__, (host,), namespace)
+    return cpu
 
 
-class _Signature:
-    """The host class's ``__signature__``: the merged one, computed when first read."""
+class _SignatureSource:
+    """What the host class's ``__new__`` wraps: the merged signature, computed when read.
+
+    `inspect.signature` of the host class reads its ``__new__`` and unwraps it to
+    an object with ``__signature__``: this one (the constructor's signature with
+    the selector); so decorating imports nothing.
+    """
 
     __slots__ = ("_record",)
 
     def __init__(self, record: DispatchedClass) -> None:
         self._record = record
 
-    def __get__(self, instance: object, owner: type | None = None) -> inspect.Signature:
-        if instance is not None or owner is not self._record.host:
-            raise AttributeError("__signature__")  # subclasses and instances: the usual way
-        return self._record.signature()
+    @property
+    def __signature__(self) -> inspect.Signature:
+        signature = self._record.signature()
+        first = signature.replace(parameters=[])  # ``cls``, which inspect drops again
+        import inspect  # noqa: PLC0415 - signature() imported it already
+
+        cls = inspect.Parameter("cls", inspect.Parameter.POSITIONAL_ONLY)
+        return first.replace(parameters=[cls, *signature.parameters.values()])
+
+
+_checking = threading.local()  # a cpu class's subclass check in progress in this thread
+_decorated: WeakSet[type] = WeakSet()  # host classes decorated with @backend_class
 
 
 def install(record: DispatchedClass, state: SelectionState, keyword: str) -> None:
     """Make constructing ``record.host`` build the selected backend's class.
 
     The host class is changed in place (its identity and metaclass stay as they
-    are): ``__new__`` picks the class, ``__init__`` drops the selector keyword,
-    and ``__reduce_ex__`` makes copies and unpickled instances the host's own.
+    are): ``__new__`` picks the class and ``__init__`` drops the selector keyword;
+    both show the host's own signature and text. Copies and unpickled instances
+    stay the host's own (a reducer in `copyreg`, not a method of the class).
     Subclasses of the host class construct normally, and a backend class that
     subclasses it is initialised once.
     """
@@ -334,23 +357,20 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     host_new, host_init = record.original_new, record.original_init
     new = _make_new(cls, host_new, _chooser(record, state), keyword, record)
     init = _make_init(host_init, keyword)
-    new.__qualname__ = f"{cls.__qualname__}.__new__"
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = host_init.__doc__
-    # `inspect.signature` of a subclass reads the host's constructor through these.
+    for made, original, name in ((new, host_new, "__new__"), (init, host_init, "__init__")):
+        made.__qualname__ = f"{cls.__qualname__}.{name}"
+        made.__doc__ = (
+            original.__doc__
+            if original not in (object.__new__, object.__init__)
+            else (f"Build {cls.__name__}, or the selected backend's class of that name.")
+        )
     init.__wrapped__ = host_init  # type: ignore[attr-defined]
-    new.__wrapped__ = host_init if host_new is object.__new__ else host_new  # type: ignore[attr-defined]
+    new.__wrapped__ = _SignatureSource(record)  # type: ignore[attr-defined]
     cls.__new__ = staticmethod(new)
     cls.__init__ = init
-    new.turnout_host_new = host_new  # type: ignore[attr-defined]  # read by new_host_instance
-    cls.__reduce_ex__ = _make_reduce(cls, cls.__reduce_ex__)
-    cls.__signature__ = _Signature(record)
-    setattr(cls, _MARK, True)
-    cpu = CpuClass(cls, keyword)
-    setattr(cls, SCVERSE_CPU_CLASS, cpu)
-    cls.__turnout_cpu_class__ = cpu  # what a rename of scverse_backends to turnout looks for
-    if not hasattr(cls, "cpu_class"):
-        cls.cpu_class = cpu
+    copyreg.pickle(cls, _reducer(cls, host_new, keyword))
+    setattr(cls, SCVERSE_CPU_CLASS, cpu_class_of(cls, keyword))
+    _decorated.add(cls)
     record.apply_doc()
 
 
@@ -416,44 +436,51 @@ def _make_init(host_init: t.Any, keyword: str) -> Callable[..., None]:
     return __init__
 
 
-def new_host_instance(cls: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
-    """Create an instance of a dispatched host class without dispatch (copy and pickle).
+def _reducer(cls: t.Any, host_new: t.Any, keyword: str) -> Callable[[t.Any], t.Any]:
+    """Return the `copyreg` reducer that recreates host instances without dispatch.
 
-    `copy` and `pickle` call ``cls.__new__(cls)`` to recreate an instance; for a
+    `copy` and `pickle` call ``cls.__new__(cls)`` (or ``cls(*args)`` for a
+    ``__reduce__`` that calls the class) to recreate an instance; for a
     dispatched class that would build the selected backend's class instead.
+    Registered for the host class alone: its subclasses construct normally.
     """
-    original = cls.__new__.turnout_host_new
-    if original is object.__new__:
-        return object.__new__(cls)
-    return original(cls, *args, **kwargs)
 
+    def new_host_instance(klass: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        if host_new is object.__new__:
+            return object.__new__(klass)
+        return host_new(klass, *args, **kwargs)
 
-def _new_host_instance_ex(cls: t.Any, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> t.Any:
-    return new_host_instance(cls, *args, **kwargs)
-
-
-def construct_host(cls: t.Any, args: tuple[t.Any, ...]) -> t.Any:
-    """Construct a dispatched host class with the host's own code (``__reduce__`` to a call)."""
-    return getattr(cls, SCVERSE_CPU_CLASS)(*args)
-
-
-def _make_reduce(cls: t.Any, inherited: t.Any) -> Callable[..., t.Any]:
-    """Wrap ``__reduce_ex__`` so copies and unpickled instances are built without dispatch."""
-
-    def __reduce_ex__(self: t.Any, protocol: int) -> t.Any:  # noqa: N807
-        reduced = inherited(self, protocol)
+    def reduce(instance: t.Any) -> t.Any:
+        reduced = instance.__reduce_ex__(4)
         if not isinstance(reduced, tuple) or len(reduced) < 2:  # noqa: PLR2004 - (func, args)
             return reduced
         func, args, *rest = reduced
         if func is cls:  # a __reduce__ that calls the class again
-            return (construct_host, (cls, args), *rest)
+            return (construct_host, (cls, keyword, args), *rest)
         if not args or args[0] is not cls:
             return reduced
         if func is _NEWOBJ:
-            return (new_host_instance, args, *rest)
+            return (_new_host_instance, (cls, *args[1:]), *rest)
         if func is _NEWOBJ_EX:
             return (_new_host_instance_ex, args, *rest)
         return reduced
 
-    __reduce_ex__.__qualname__ = f"{cls.__qualname__}.__reduce_ex__"
-    return __reduce_ex__
+    _host_news[cls] = new_host_instance
+    return reduce
+
+
+_host_news: dict[type, Callable[..., t.Any]] = {}  # host class -> its own __new__, for copies
+
+
+def _new_host_instance(cls: t.Any, *args: t.Any) -> t.Any:
+    """Create an instance of a dispatched host class without dispatch (copy, unpickle)."""
+    return _host_news[cls](cls, *args)
+
+
+def _new_host_instance_ex(cls: t.Any, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> t.Any:
+    return _host_news[cls](cls, *args, **kwargs)
+
+
+def construct_host(cls: t.Any, keyword: str, args: tuple[t.Any, ...]) -> t.Any:
+    """Construct a dispatched host class with the host's own code (``__reduce__`` to a call)."""
+    return cls(*args, **{keyword: CPU})
