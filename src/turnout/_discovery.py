@@ -10,18 +10,15 @@ from collections.abc import Callable, Mapping
 from turnout import _lazytyping as t
 from turnout._admission import KEEP, SHADOWED, Admission, inspect_backend
 from turnout._decision import Owner
+from turnout._diagnosis import load_error, why_missing
 from turnout._errors import (
     BackendLoadError,
-    BackendNotInstalledError,
-    BackendRefusedError,
-    ReservedBackendError,
     TurnoutError,
     UnknownBackendError,
-    UntrustedBackendError,
 )
 from turnout._info import StaticInfo, read_info, version_problem
 from turnout._metadata import debug, entry_points, load_reference, verify
-from turnout._names import CPU, fold_label, label_problem, suggest
+from turnout._names import CPU, fold_label, label_problem
 from turnout._policy import Untrusted, stricter
 from turnout._registry import BackendStatus, Entry, Origin, Registry
 from turnout._trust import Provider, TrustRule
@@ -234,7 +231,7 @@ class Discovery:
                     f"{entry.describe_source()}"
                 )
                 self._registry.add_failed(entry)
-                raise self._load_error(label, entry) from error
+                raise load_error(label, self.host_name, entry) from error
             entry.factory = None
             if self.on_ready is not None:
                 self.on_ready()
@@ -355,65 +352,17 @@ class Discovery:
 
     def missing(self, label: object) -> TurnoutError:
         """Build the error for a label no ready backend answers to."""
-        if not isinstance(label, str) or not label:
-            return UnknownBackendError(
-                label=label, host_name=self.host_name, installed=self._shown()
-            )
-        failed = self._registry.failure(label)
-        if failed is not None:
-            return self._load_error(label, failed)
-        reason = self.reserved_reason(label)
-        if reason is not None:
-            return ReservedBackendError(label=label, host_name=self.host_name, reason=reason)
-        refused = self._admission.refused_untrusted(label)
-        if refused is not None:
-            return UntrustedBackendError(
-                label=label, host_name=self.host_name, source=refused.describe_source()
-            )
-        return self._not_installed(label)
-
-    def _not_installed(self, label: str) -> TurnoutError:
-        """Return the error for a label no installed backend provides (refused, trusted...)."""
-        rule = self.rule_for(label)
-        rejected = self._registry.rejected(rule.labels if rule is not None else (label,))
-        if rejected is not None:
-            return BackendRefusedError(
-                label=label,
-                host_name=self.host_name,
-                source=rejected.describe_source(),
-                reason=str(rejected.reason),
-                package=rule.package if rule is not None else None,
-            )
-        if rule is not None:
-            return BackendNotInstalledError(
-                label=label,
-                host_name=self.host_name,
-                canonical=rule.canonical,
-                package=rule.package,
-            )
-        installed = self._shown()
-        return UnknownBackendError(
-            label=label,
+        return why_missing(
+            label,
             host_name=self.host_name,
-            suggestions=suggest(label, installed),
-            installed=installed,
+            admission=self._admission,
+            registry=self._registry,
+            installed=self._shown,
             notes=[f"Note: {reason[0].upper()}{reason[1:]}." for reason in self._failed_modules],
         )
 
     def _shown(self) -> list[str]:
         return sorted({CPU, *self.labels()})
-
-    def _load_error(self, label: str, failed: Entry) -> BackendLoadError:
-        error = failed.error
-        detail = f"{type(error).__name__}: {error}" if error is not None else str(failed.reason)
-        exc = BackendLoadError(
-            label=label,
-            host_name=self.host_name,
-            source=failed.describe_source(),
-            error=detail,
-        )
-        exc.__cause__ = error
-        return exc
 
     # -- scanning ----------------------------------------------------------------
 
