@@ -212,7 +212,7 @@ def test_required_backend_only_parameter_is_a_definition_error():
     with pytest.raises(DispatchDefinitionError, match="'mode' are required") as excinfo:
         plan(host, backend)
     assert isinstance(excinfo.value, TypeError)
-    assert "test_routing" in str(excinfo.value)  # names the backend function
+    assert f"{__name__}.test_required" in str(excinfo.value)  # names the backend function
 
 
 def test_var_keyword_on_both_sides():
