@@ -74,8 +74,15 @@ _notes = threading.local()  # why earlier candidates did not run, for the final 
 class Observer:
     """Told what dispatch does (``pytest --turnout-backend`` counts it); no-ops here.
 
-    Subclass it and pass an instance to `BackendDispatcher.observe`.
+    Subclass it and pass an instance to `BackendDispatcher.observe`. With
+    `compare` true, each call a backend ran is run again on the host's code
+    and both results go to `compared` (``pytest --turnout-compare``).
     """
+
+    compare = False  # run the host's code too, and hand both results to `compared`
+
+    def compared(self, function: str, backend: str, result: object, expected: object) -> None:
+        """Check a backend's result against the host's for the same call."""
 
     def ran(self, function: str, backend: str) -> None:
         """Record that a backend function returned (or a backend class was built)."""
@@ -106,6 +113,17 @@ class Observers(Observer):
 
     def __bool__(self) -> bool:
         return bool(self._observers)
+
+    @property
+    def comparing(self) -> bool:
+        """Whether an observer wants each backend result compared with the host's."""
+        return any(observer.compare for observer in self._observers)
+
+    def compared(self, function: str, backend: str, result: object, expected: object) -> None:
+        """Tell every comparing observer both results."""
+        for observer in self._observers:
+            if observer.compare:
+                observer.compared(function, backend, result, expected)
 
     def ran(self, function: str, backend: str) -> None:
         """Tell every observer a backend ran."""
@@ -438,6 +456,33 @@ def backend_route(record: Function, entry: Entry, plan: CallPlan, decline: Route
     A converting route that declines hands the next candidate the caller's own
     arguments, not the converted ones.
     """
+    made = _backend_route(record, entry, plan, decline)
+    if record.observers.comparing:
+        made = _comparing(record, entry.name, made)
+    return made
+
+
+def _comparing(record: Function, backend: str, made: Route) -> Route:
+    """Return `made` also running the host's code on the same call, for the observers."""
+    host, observers, function = record.host_route(), record.observers, record.public_name
+    if record.is_async:
+
+        async def compare_async(*args: t.Any) -> t.Any:
+            result = await made(*args)
+            observers.compared(function, backend, result, await host(*args))
+            return result
+
+        return compare_async
+
+    def compare(*args: t.Any) -> t.Any:
+        result = made(*args)
+        observers.compared(function, backend, result, host(*args))
+        return result
+
+    return compare
+
+
+def _backend_route(record: Function, entry: Entry, plan: CallPlan, decline: Route) -> Route:
     if not record.convert or getattr(entry.obj, "convert_from_host", None) is None:
         return route(plan, record.name, decline, is_async=record.is_async)
     params = record.route_parameter_names()
