@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import enum
+import sys
+from pathlib import Path
 from typing import Any
 
 import example_host
+
+# Extensions of these docs alone (the layers picture of how-dispatch-works.rst).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 project = "turnout"
 author = "The turnout developers"
@@ -15,6 +20,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
     "turnout.sphinxext",
+    "turnout_layers",
 ]
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
