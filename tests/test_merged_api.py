@@ -137,12 +137,22 @@ def test_backend_only_keywords_route_per_backend(dispatcher):
     assert score(1, backend="jit", parallel=True) == ("jit", 1, "exact", True)
     with pytest.warns(IgnoredArgumentWarning, match="'device'"):
         assert score(1, backend="jit", device=3) == ("jit", 1, "exact", False)
-    with pytest.warns(IgnoredArgumentWarning, match="only applies to backends"):
-        assert score(1, device=3) == ("cpu", 1, 1.0)
+    # the host's own code raises, as it would without turnout (and as scverse-backends does)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'device'; only backend 'gpu'"):
+        score(1, device=3)
     with pytest.raises(TypeError, match=r"score\(\) got an unexpected keyword argument 'nope'"):
         score(1, nope=2)
     with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
         score(1, backend="gpu", nope=2)
+
+
+def test_a_host_may_keep_dropping_backend_only_keywords_on_its_own_path(install, make_dispatcher):
+    install("host-gpu", {"gpu": "host_gpu:Backend"}, {"host_gpu.py": GPU})
+    dispatcher = make_dispatcher(trusted_backends=TRUSTED, backend_only="warn")
+    score = decorate(dispatcher)
+    dispatcher.discover()
+    with pytest.warns(IgnoredArgumentWarning, match="only applies to backends"):
+        assert score(1, device=3) == ("cpu", 1, 1.0)
 
 
 def test_function_without_docstring_gets_a_parameters_section(dispatcher):

@@ -44,6 +44,7 @@ def check_configuration(
     automatic: object = False,
     deprecated: object = None,
     host_version: object = None,
+    backend_only: object = "error",
 ) -> Config:
     """Return the checked configuration, or raise `ConfigurationError` listing every problem."""
     problems: list[str] = []
@@ -65,6 +66,8 @@ def check_configuration(
         automatic=automatic,
         host_version=host_version,
     )
+    if backend_only not in ("error", "warn"):
+        problems.append(f"backend_only must be 'error' or 'warn', not {backend_only!r}")
     shown = host_name if isinstance(host_name, str) else ""
     reserved = parse_reserved(reserved_backends, problems, shown)
     rules: dict[str, TrustRule] = parse_trusted(trusted_backends, reserved, problems, shown)

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         def plan(self, entry: Entry) -> CallPlan | None: ...
         def implementation(self, entry: Entry) -> Callable[..., t.Any] | None: ...
         def host_route(self) -> Route: ...
-        def route(self, entry: Entry) -> Route: ...
+        def route(self, entry: Entry, *, strict: bool = False) -> Route: ...
         def packer(self) -> Route: ...
         def route_parameter_names(self) -> list[str]: ...
         def dispatch_positions(self) -> list[int]: ...
@@ -164,12 +164,16 @@ def chain(
     final: Route,
     *,
     explicit: bool = False,
+    strict: bool = False,
 ) -> tuple[Route, list[str]]:
     """Return the route trying `labels` in order, then `final`; and why some were skipped.
 
     A label no usable backend answers to, or whose backend lacks the function,
     is skipped (its reason kept for the fallback's message). With `explicit` (one
     backend the user named), a ``should_run`` hook is not asked: the user chose.
+    A backend function that cannot serve the host's signature is skipped too,
+    its problem kept, unless `strict` (the call's keyword named it): then the
+    `DispatchDefinitionError` is raised.
     """
     skipped: list[str] = []
     run = final
@@ -179,7 +183,13 @@ def chain(
         except TurnoutError as error:  # not installed, failed, refused: the next one
             skipped.append(f"{label}: {error}")
             continue
-        plan = record.plan(entry)  # a backend function that cannot serve it raises
+        try:
+            plan = record.plan(entry)
+        except DispatchDefinitionError as error:
+            if strict:
+                raise
+            skipped.append(f"{entry.name}: {error.problem}")
+            continue
         if plan is None:
             skipped.append(f"{entry.name}: does not implement it")
             continue
@@ -272,7 +282,7 @@ def decision_route(record: Function, decision: Decision) -> Route:
     if not backends:
         return record.host_route()
     if decision.named:
-        return record.route(record.discovery.select(backends[0]))
+        return record.route(record.discovery.select(backends[0]), strict=decision.strict)
     reasons: list[str] = []
     shown = ", ".join(backends)
     final = record.host_route() if decision.closed else fallback_route(record, shown, reasons)
@@ -409,8 +419,15 @@ def make_plan(record: Function, entry: Entry) -> CallPlan | None:
         )
     try:
         backend = shape_of(implementation)
-    except (TypeError, ValueError):
-        backend = record.shape()  # uninspectable: pass calls through as the host takes them
+    except (TypeError, ValueError) as error:  # routing by name needs its parameters
+        raise DispatchDefinitionError(
+            target=f"{record.public_name}() to backend {entry.name!r}",
+            problem=(
+                f"it is implemented by {describe_callable(implementation)}, whose signature "
+                f"cannot be inspected ({error})"
+            ),
+            action="expose a Python function, or give the callable a __signature__",
+        ) from error
     if record.observers:  # someone counts what ran where (a test session)
         implementation = _counted(implementation, record, entry.name)
     plan = CallPlan(

@@ -147,6 +147,18 @@ def choose(value: object, resolve: Callable[[str], str], host_name: str) -> str 
     return Choice.of(canonical)
 
 
+def held(selected: str | Choice) -> str | Choice:
+    """Return `selected` as a scope or the process-wide setting holds it.
+
+    One label becomes a `Choice` of it (unlisted): a call's keyword is the only
+    selection kept as a plain label, so a route knows the call named it.
+    ``"cpu"`` stays itself: the wrapper runs the host's code inline for it.
+    """
+    if isinstance(selected, str) and selected != CPU:
+        return Choice.of((selected,), listed=False)
+    return selected
+
+
 # -- precedence --------------------------------------------------------------------------
 
 
@@ -174,13 +186,16 @@ class Decision:
         placed the host's code in it; empty when nothing is chosen.
     named
         One label the user named (its ``should_run`` is not asked: the user chose).
+    strict
+        The call's keyword named it: a backend function that cannot serve the
+        call raises `DispatchDefinitionError` rather than being skipped.
     why
         What selected them (`KEYWORD`, `SCOPE`, ...).
     notes
         Reasons worth showing (`explain`, the ``turnout`` logger).
     """
 
-    __slots__ = ("candidates", "named", "notes", "why")
+    __slots__ = ("candidates", "named", "notes", "strict", "why")
 
     def __init__(
         self,
@@ -188,11 +203,13 @@ class Decision:
         why: str,
         *,
         named: bool = False,
+        strict: bool = False,
         notes: Sequence[str] = (),
     ) -> None:
         self.candidates = candidates
         self.why = why
         self.named = named
+        self.strict = strict
         self.notes = tuple(notes)
 
     @property
@@ -248,8 +265,8 @@ def decide(
         backends that own the types of this call's dispatch arguments, in order,
         and why each is or is not eligible (see `owners_of`). They come first.
     """
-    if not isinstance(selected, Choice):
-        return Decision((str(selected),), why, named=True)
+    if not isinstance(selected, Choice):  # a label from a call's keyword
+        return Decision((str(selected),), why, named=True, strict=True)
     labels, listed = selected.labels, selected.listed
     notes: list[str] = []
     if selected.per_function and overrides:

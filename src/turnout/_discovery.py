@@ -566,9 +566,11 @@ class Discovery:
             return
         candidate.state = _LOADING
         target: t.Any = None
+        loaded = False
         try:
             target = load_reference(candidate.provider.value)
             backend = target() if isinstance(target, type) else target
+            loaded = True
             declared, aliases = inspect_backend(backend)
         except (KeyboardInterrupt, SystemExit):
             candidate.state = _PENDING
@@ -576,6 +578,14 @@ class Discovery:
         except BaseException as error:  # noqa: BLE001 - a broken backend must not break the host
             candidate.state = _DONE
             self._admission.fail(candidate.provider, candidate.rule, target, error)
+            if loaded:  # it imported, then broke when asked who it is: say so now
+                message = (
+                    f"{self.host_name}: the backend of {candidate.provider.describe()} is "
+                    f"left out: reading its name, aliases or repr raised "
+                    f"{type(error).__name__}: {error}. Fix or reinstall "
+                    f"{candidate.provider.distribution}; the other backends keep working."
+                )
+                self._admission.pending.append((message, BackendLoadWarning))
             return
         candidate.state = _DONE
         problem = self._version_problem(StaticInfo.of(backend).host_versions)

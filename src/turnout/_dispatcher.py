@@ -166,6 +166,10 @@ class BackendDispatcher:
         creates the dispatcher (``hostlib`` for ``hostlib._backends``), else the
         installed version of the distribution of that name (never `host_name`,
         which is only shown to users).
+    backend_only
+        What the host's own code does with a keyword only a backend takes:
+        ``"error"`` (the host's usual `TypeError`, naming the backends that take
+        it) or ``"warn"`` (it is dropped, with an `IgnoredArgumentWarning`).
 
     Notes
     -----
@@ -217,6 +221,7 @@ class BackendDispatcher:
         automatic: bool = False,
         deprecated_backends: Mapping[str, str] | None = None,
         host_version: str | None = None,
+        backend_only: str = "error",
     ) -> None:
         config = check_configuration(
             group=entrypoint_group,
@@ -231,6 +236,7 @@ class BackendDispatcher:
             automatic=automatic,
             deprecated=deprecated_backends,
             host_version=host_version,
+            backend_only=backend_only,
         )
         environment = read_environment(host_name, untrusted, fallback)
         self.entrypoint_group = entrypoint_group
@@ -242,6 +248,7 @@ class BackendDispatcher:
         self.reserved_backends: Mapping[str, str] = config.reserved
         self._registry = Registry()
         self._package = discover_package
+        self._backend_only = backend_only
         self._discovery = Discovery(
             entrypoint_group,
             host_name,
@@ -716,6 +723,7 @@ class BackendDispatcher:
             convert=options[1],
             key=key,
             observers=self._observers,
+            backend_only=self._backend_only,
         )
         self._add(record)
         if self._discovery.has_loaded():  # show them now; without the lock (see merge)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from turnout._names import SELECTOR
 
 PARAMETERS = "Parameters"
+OTHER_PARAMETERS = "Other Parameters"  # backend-only parameters, as scverse-backends puts them
 SELECTOR_TEXT = repr(SELECTOR)  # "str | list[str] | tuple[str, ...] | None"
 
 
@@ -153,12 +154,19 @@ def merge_parameters(doc: str | None, entries: Sequence[DocEntry]) -> str:
     return insert_parameters(doc, entries)[0]
 
 
-def insert_parameters(doc: str | None, entries: Sequence[DocEntry]) -> tuple[str, str]:
+def insert_parameters(
+    doc: str | None,
+    entries: Sequence[DocEntry],
+    title: str = PARAMETERS,
+    after: str | None = None,
+) -> tuple[str, str]:
     """Return `doc` with `entries` added (see `merge_parameters`), and the text inserted.
 
-    The inserted text is one contiguous substring of the result, so it can be
-    taken out again with `str.replace`. One pass over the lines: decorating a
-    thousand documented functions runs this a thousand times.
+    The entries go into section `title`; a docstring without it gets one, right
+    after section `after` when it has that one. The inserted text is one
+    contiguous substring of the result, so it can be taken out again with
+    `str.replace`. One pass over the lines: decorating a thousand documented
+    functions runs this a thousand times.
     """
     text = doc or ""
     if "\t" in text:
@@ -168,8 +176,8 @@ def insert_parameters(doc: str | None, entries: Sequence[DocEntry]) -> tuple[str
     span = next(
         (
             (index + 2, sections[n + 1][1] if n + 1 < len(sections) else len(lines))
-            for n, (title, index) in enumerate(sections)
-            if title == PARAMETERS
+            for n, (name, index) in enumerate(sections)
+            if name == title
         ),
         None,
     )
@@ -191,12 +199,34 @@ def insert_parameters(doc: str | None, entries: Sequence[DocEntry]) -> tuple[str
         block = "\n" + "\n".join(_render(missing, indent, typed))
         head = "\n".join(lines[:last])
         return head + block + text[len(head) :], block
+    return _new_section(text, lines, sections, title, missing, after=after)
+
+
+def _new_section(
+    text: str,
+    lines: list[str],
+    sections: Sequence[tuple[str, int]],
+    title: str,
+    entries: Sequence[DocEntry],
+    *,
+    after: str | None,
+) -> tuple[str, str]:
+    """Return `text` with a new section `title` of `entries`, and the text inserted.
+
+    It goes after section `after` if there is one, else before the first section,
+    else at the end.
+    """
     indent = " " * (_indent_of(lines[sections[0][1]]) if sections else _margin(lines))
-    section = [f"{indent}{PARAMETERS}", f"{indent}{'-' * len(PARAMETERS)}"]
-    section += _render(missing, indent)
+    section = [f"{indent}{title}", f"{indent}{'-' * len(title)}"]
+    section += _render(entries, indent)
     if not text.strip():
         block = "\n".join(section) + "\n"
         return block, block
+    following = _following(sections, after)
+    if following is not None:
+        sections = sections[following:]
+    elif after is not None and any(name == after for name, _ in sections):
+        sections = []  # `after` is the last section: the new one goes at the end
     if sections:
         at = sections[0][1]
         head = "\n".join(lines[:at])
@@ -210,6 +240,14 @@ def insert_parameters(doc: str | None, entries: Sequence[DocEntry]) -> tuple[str
     head = "\n".join(lines[:last])
     block = "\n\n" + "\n".join(section)
     return head + block + text[len(head) :], block
+
+
+def _following(sections: Sequence[tuple[str, int]], after: str | None) -> int | None:
+    """Return the position of the section that follows section `after`, if both exist."""
+    for position, (name, _) in enumerate(sections):
+        if name == after and position + 1 < len(sections):
+            return position + 1
+    return None
 
 
 def _documented(lines: Sequence[str], span: tuple[int, int]) -> set[str]:
@@ -237,18 +275,26 @@ class DocMerge:
     Each `apply` starts from the docstring as it is *now* (a host may fill in
     templates or reassign ``__doc__`` after decorating), takes out the text the
     previous `apply` inserted if it is still there verbatim, and inserts the
-    current entries.
+    current entries: the selector in ``Parameters``, backend-only parameters in
+    ``Other Parameters`` right after it.
     """
 
-    __slots__ = ("_block",)
+    __slots__ = ("_blocks",)
 
     def __init__(self) -> None:
-        self._block = ""
+        self._blocks: list[str] = []
 
-    def apply(self, doc: str | None, entries: Sequence[DocEntry]) -> str:
-        """Return `doc` with `entries` in its ``Parameters`` section (see `insert_parameters`)."""
+    def apply(
+        self, doc: str | None, entries: Sequence[DocEntry], others: Sequence[DocEntry] = ()
+    ) -> str:
+        """Return `doc` with `entries` in ``Parameters`` and `others` in ``Other Parameters``."""
         base = doc or ""
-        if self._block and self._block in base:
-            base = base.replace(self._block, "", 1)
-        merged, self._block = insert_parameters(base, entries)
+        for block in self._blocks:
+            if block and block in base:
+                base = base.replace(block, "", 1)
+        merged, first = insert_parameters(base, entries)
+        self._blocks = [first]
+        if others:
+            merged, second = insert_parameters(merged, others, OTHER_PARAMETERS, PARAMETERS)
+            self._blocks.append(second)
         return merged

@@ -31,7 +31,7 @@ from turnout._discovery import Discovery
 from turnout._docstrings import DocEntry, selector_entry
 from turnout._errors import DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
-from turnout._merged_api import MergedApi, View, required_warning, views
+from turnout._merged_api import MergedApi, View, private_warning, required_warning, views
 from turnout._names import SELECTOR, attribute, public_name, qualified_name
 from turnout._registry import Entry
 from turnout._scopes import PENDING, SelectionState
@@ -186,6 +186,7 @@ class DispatchedFunction:
         convert: tuple[str, ...] = (),
         key: str | None = None,
         observers: Observers | None = None,
+        backend_only: str = "error",
     ) -> None:
         self.host = host
         self._settle = settle
@@ -201,6 +202,7 @@ class DispatchedFunction:
         self._keyword = self.keyword = keyword
         self._host_name = self.host_name = host_name
         self.observers = observers if observers is not None else Observers()
+        self.backend_only = backend_only  # a backend-only keyword on the host's path
         self._lock = threading.RLock()  # merge() forgets choices while holding it
         self.plain = is_plain_function(host)
         self.is_async = is_coroutine_function(host)
@@ -211,7 +213,7 @@ class DispatchedFunction:
         # key (label or selection) -> what the wrapper calls; read without a lock
         self.plans: dict[object, Callable[..., t.Any]] = {}
         self._generation = 0  # counts forgets: what was made before one is not kept
-        self.routes: dict[str, Callable[..., t.Any]] = {}  # canonical name -> route
+        self.routes: dict[tuple[str, bool], Callable[..., t.Any]] = {}  # canonical name -> route
         self.call_plans: dict[str, CallPlan | None] = {}  # canonical name -> plan (None: lacks it)
         self._names = wrapper_names(
             (*code_parameter_names(host), keyword) if self.plain else (keyword,)
@@ -347,20 +349,21 @@ class DispatchedFunction:
             )
         return self._host_route
 
-    def route(self, entry: Entry) -> Callable[..., t.Any]:
+    def route(self, entry: Entry, *, strict: bool = False) -> Callable[..., t.Any]:
         """Return the route for one backend the user named (or its fallback), made once.
 
         Its ``can_run`` hooks are asked; a decline or a "no" runs the host's code
-        under the fallback policy.
+        under the fallback policy. With `strict` (the call's keyword named it), a
+        backend function that cannot serve the call raises instead.
         """
-        found = self.routes.get(entry.name)
+        found = self.routes.get((entry.name, strict))
         if found is None:
             generation = self._generation
             reasons: list[str] = []
             final = fallback_route(self, entry.name, reasons)
-            found, skipped = chain(self, [entry.name], final, explicit=True)
+            found, skipped = chain(self, [entry.name], final, explicit=True, strict=strict)
             reasons.extend(skipped)
-            self._keep(self.routes, entry.name, found, generation)
+            self._keep(self.routes, (entry.name, strict), found, generation)
         return found
 
     def route_parameter_names(self) -> list[str]:
@@ -391,11 +394,20 @@ class DispatchedFunction:
             return found
 
     def cpu_with_extras(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        """Run the host's code for a call that passed keywords the host does not take."""
+        """Run the host's code for a call that passed keywords the host does not take.
+
+        A keyword only backends take raises the host's usual `TypeError` (naming
+        them), as the host's own code would; a host that chose
+        ``backend_only="warn"`` drops it with an `IgnoredArgumentWarning` instead.
+        """
         names = self.shape().by_name
         for key in [key for key in kwargs if key not in names]:
+            msg = f"{self.public_name}() got an unexpected keyword argument {key!r}"
             if key not in self.known_extras:
-                msg = f"{self.public_name}() got an unexpected keyword argument {key!r}"
+                raise TypeError(msg)
+            if self.backend_only != "warn":
+                takers = ", ".join(repr(name) for name in self.api.extra_backends.get(key, ()))
+                msg += f"; only backend {takers} takes it: select it with {self._keyword}=..."
                 raise TypeError(msg)
             del kwargs[key]
             warn(
@@ -471,7 +483,7 @@ class DispatchedFunction:
         `version` orders merges made by different threads: an older one than the
         last applied is skipped.
         """
-        if self.api.merge(self.views(entries)[0], version, self._warn_required):
+        if self.api.merge(self.views(entries)[0], version, self._warn_required, self._warn_private):
             self.forget_choices()  # a backend loaded: what it owns may change a choice
             self.api.apply(self.wrapper)
 
@@ -493,3 +505,8 @@ class DispatchedFunction:
         if (backend, param) not in self.warned:
             self.warned.add((backend, param))
             required_warning(self.name, self.public_name, backend, param)
+
+    def _warn_private(self, backend: str, param: str) -> None:
+        if (backend, param) not in self.warned:
+            self.warned.add((backend, param))
+            private_warning(self.name, self.public_name, backend, param)

@@ -240,10 +240,12 @@ class MergedApi:
         "_host",
         "_keyword",
         "_lock",
+        "_others",
         "_selector",
         "_shape",
         "_signature",
         "_version",
+        "extra_backends",
         "known_extras",
         "merged",
     )
@@ -261,24 +263,32 @@ class MergedApi:
         self._selector = selector
         self._doc = DocMerge()
         self._entries: list[DocEntry] = [selector]
+        self._others: list[DocEntry] = []  # backend-only parameters
         self._signature: inspect.Signature | None = None
         self._version = 0
         self._lock = threading.Lock()
         self.known_extras: frozenset[str] = frozenset()  # backend-only keywords of loaded backends
+        self.extra_backends: dict[str, list[str]] = {}  # each of them -> the backends taking it
         self.merged = False
 
     def apply(self, function: t.Any) -> None:
         """Put the current entries into `function`'s docstring (its text as it is now)."""
-        function.__doc__ = self._doc.apply(function.__doc__, self._entries)
+        function.__doc__ = self._doc.apply(function.__doc__, self._entries, self._others)
 
     def merge(
-        self, found: Sequence[View], version: int, required: Callable[[str, str], None]
+        self,
+        found: Sequence[View],
+        version: int,
+        required: Callable[[str, str], None],
+        private: Callable[[str, str], None],
     ) -> bool:
         """Take the backend-only parameters of `found` into the API; whether it was applied.
 
         `version` orders merges made by different threads: an older one than
         the last applied is skipped. `required(backend, parameter)` hears of a
-        required backend-only parameter, which callers could never pass.
+        required backend-only parameter, which callers could never pass, and
+        `private(backend, parameter)` of one whose name starts with ``_``, which
+        is not merged.
         """
         if version < self._version:
             return False
@@ -293,6 +303,10 @@ class MergedApi:
             _, needed = backend_only_shape_parameters(host, self._keyword, view.shape, view.mapped)
             for param in needed:
                 required(view.backend, param.name)
+            for param in view.shape.params:
+                name = param.name
+                if name.startswith("_") and name not in host.by_name and param.kind not in VARIADIC:
+                    private(view.backend, name)
             doc = getattr(view.implementation, "__doc__", None)
             implementations.append((view.backend, view.shape, parameter_entries(doc)))
             sentence = view.renames()
@@ -308,8 +322,10 @@ class MergedApi:
             if version < self._version:
                 return False
             self._version = version
-            self._entries = [selector, *(addition.doc_entry() for addition in additions.values())]
+            self._entries = [selector]
+            self._others = [addition.doc_entry() for addition in additions.values()]
             self.known_extras = frozenset(additions)
+            self.extra_backends = {name: addition.backends for name, addition in additions.items()}
             self._signature = None
             self.merged = True
         return True
@@ -357,6 +373,16 @@ def required_warning(function: str, public_name: str, backend: str, param: str) 
         f"Backend {backend!r}: parameter {param!r} of its {function}() is required, but "
         f"{public_name}() has no such parameter, so callers cannot pass it; it is "
         "left out of the merged signature. The backend should give it a default.",
+        BackendSignatureWarning,
+    )
+
+
+def private_warning(function: str, public_name: str, backend: str, param: str) -> None:
+    """Warn that a backend's private parameter is left out of the host's API."""
+    warn(
+        f"Backend {backend!r}: parameter {param!r} of its {function}() starts with '_', so "
+        f"it is private and not merged into {public_name}()'s signature and documentation; "
+        "the backend should rename it if users are meant to pass it.",
         BackendSignatureWarning,
     )
 

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from functools import wraps
 
 from turnout import _lazytyping as t
-from turnout._decision import DEFAULT, FORCED, GLOBAL, KEYWORD, SCOPE, Choice
+from turnout._decision import DEFAULT, FORCED, GLOBAL, KEYWORD, SCOPE, Choice, held
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._policy import Fallback
@@ -146,9 +146,9 @@ class SelectionState:
             choice = Choice.of((), automatic=automatic, per_function=per_function)
             return Selection(choice, DEFAULT)
         if isinstance(base, str):
-            if not per_function:
-                return Selection(base, GLOBAL)
-            return Selection(Choice.of((base,), listed=False, per_function=True), GLOBAL)
+            if base == CPU and not per_function:
+                return Selection(CPU, GLOBAL)
+            return Selection(Choice.of((base,), listed=False, per_function=per_function), GLOBAL)
         return Selection(Choice.of(base, automatic=automatic, per_function=per_function), GLOBAL)
 
     def changed(self) -> None:
@@ -250,7 +250,7 @@ class BackendScope(_Scoped[V]):
             made = state.process_wide(base, state.automatic_var.get().value)
             self._tokens.append([state.var.set(made)])
             return made.name
-        self._tokens.append([state.var.set(Selection(selected, SCOPE))])
+        self._tokens.append([state.var.set(Selection(held(selected), SCOPE))])
         return list(selected.labels) if isinstance(selected, Choice) else selected
 
     def __exit__(self, *exc_info: object) -> None:

@@ -63,7 +63,11 @@ class DeprecatedBackendWarning(TurnoutWarning):
 
 @final
 class BackendLoadWarning(TurnoutWarning):
-    """A module of the host's in-tree backend package failed to import (it is reported)."""
+    """A backend was left out while discovery loaded it (the reason says which and why).
+
+    A module of the host's in-tree backend package failed to import, or an
+    installed backend imported but raised when asked its name or aliases.
+    """
 
 
 @final
