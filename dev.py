@@ -5,6 +5,8 @@
     python3 dev.py test    lint, types, tests (unit, property, integration) and the docs build
     python3 dev.py bench   measure turnout against a plain call and its peers
     python3 dev.py docs    build the documentation into docs/_build/html
+    python3 dev.py fuzz    fuzz every reader of installed metadata, the cache and configuration
+                           far longer than the suite (TURNOUT_FUZZ_EXAMPLES inputs each)
 
 Each task builds the virtual environment it needs under ``.venv/`` (one per
 Python version), so ``PYENV_VERSION=3.10.13 python dev.py test`` tests 3.10.
@@ -117,6 +119,17 @@ def docs() -> None:
     print(f"built: {out / 'index.html'}")
 
 
+def fuzz() -> None:
+    """Fuzz every reader of outside bytes far longer than the suite (TURNOUT_FUZZ_EXAMPLES each)."""
+    python = test_env()
+    install_project(python)
+    examples = os.environ.get("TURNOUT_FUZZ_EXAMPLES", "10000")
+    env = {**os.environ, "TURNOUT_FUZZ_EXAMPLES": examples}
+    test = ROOT / "tests" / "property" / "test_readers_fuzz.py"
+    options = ["-p", "no:cacheprovider", "-o", "timeout=0", "--hypothesis-show-statistics"]
+    run(python, "-m", "pytest", *options, test, env=env)
+
+
 def bench() -> None:
     """Install turnout and its peers into the benchmark venv and run the benchmark."""
     env_dir = ROOT / ".venv" / f"bench-{TAG}"
@@ -128,7 +141,7 @@ def bench() -> None:
 
 def main() -> int:
     """Run the task named on the command line."""
-    tasks = {"demo": demo, "test": test, "bench": bench, "docs": docs}
+    tasks = {"demo": demo, "test": test, "bench": bench, "docs": docs, "fuzz": fuzz}
     if len(sys.argv) != 2 or sys.argv[1] not in tasks:  # noqa: PLR2004 - one task name
         print(__doc__)
         return 2
