@@ -6,7 +6,7 @@ entry point), each figure is the minimum over fresh processes of:
 
 - ``importlib.metadata``: ``entry_points(group=...)``, without and with the
   import of `importlib.metadata` itself;
-- ``turnout scan``: ``turnout._metadata.entry_points(group)``, cold (no cache
+- ``turnout scan``: ``turnout._entrypoints.entry_points(group)``, cold (no cache
   file) and warm (the cache filled by an earlier process);
 - ``first call``: a dispatched function's first call with ``backend=``, cold
   and warm (discovery, trust, the selected backend's import, the plan).
@@ -33,7 +33,7 @@ GROUP = "bench_startup.backends"
 
 SCAN = """
 import json, time
-import turnout._metadata as m
+import turnout._entrypoints as m
 t0 = time.perf_counter()
 found = m.entry_points({group!r})
 t1 = time.perf_counter()

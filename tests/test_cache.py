@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from turnout import _metadata
-from turnout._metadata import MAX_CACHE_BYTES, MAX_CACHE_FILES, Cache, cache_directory, prune
+from turnout import _entrypoints
+from turnout._entrypoints import MAX_CACHE_BYTES, MAX_CACHE_FILES, Cache, cache_directory, prune
 from turnout.testing import DistributionSite
 
 
@@ -50,7 +50,7 @@ def test_the_folder_stays_within_its_bound_whatever_the_sys_path(
     for i, other in enumerate(others):
         monkeypatch.setattr(sys, "path", [site, other, *others[:i:17]])
         for g in (group, f"{group}.second", f"{group}.third"):
-            names = [p.name for p in _metadata.entry_points(g)]
+            names = [p.name for p in _entrypoints.entry_points(g)]
             assert names == (["p"] if g == group else [])
     ok, seen = within_bound(cache_dir)
     assert ok, seen
@@ -59,13 +59,13 @@ def test_the_folder_stays_within_its_bound_whatever_the_sys_path(
 
 WORKER = """
 import sys
-from turnout import _metadata
+from turnout import _entrypoints
 
 site, group, others = sys.argv[1], sys.argv[2], sys.argv[3:]
 for i, other in enumerate(others):
     sys.path[:] = [site, other]
     for g in (group, group + ".second"):
-        found = [p.name for p in _metadata.entry_points(g)]
+        found = [p.name for p in _entrypoints.entry_points(g)]
         assert found == (["p"] if g == group else []), found
 """
 
@@ -104,15 +104,15 @@ def test_reading_a_file_keeps_it_and_the_least_recently_used_go(
     site, group, cache_dir, monkeypatch
 ):
     site.add("provider", entry_points={group: {"p": "provider_mod"}})
-    _metadata.entry_points(group)  # our file for this sys.path
+    _entrypoints.entry_points(group)  # our file for this sys.path
     (ours,) = cache_dir.iterdir()
     old = time.time_ns() - 7200 * 10**9
     os.utime(ours, ns=(old, old))  # the oldest of all ...
     others = [write_cache_file(cache_dir, i, age_s=3600 - i) for i in range(MAX_CACHE_FILES)]
-    _metadata.entry_points(group)  # ... until it is read again
+    _entrypoints.entry_points(group)  # ... until it is read again
     assert ours.stat().st_mtime_ns > old
     monkeypatch.setattr(sys, "path", [*sys.path, str(cache_dir)])  # a new shape: a new file
-    _metadata.entry_points(group)
+    _entrypoints.entry_points(group)
     left = set(cache_dir.iterdir())
     assert len(left) == MAX_CACHE_FILES
     assert ours in left
@@ -125,7 +125,7 @@ def test_the_byte_bound_holds_as_well(site, group, cache_dir):
     site.add("provider", entry_points={group: {"p": "provider_mod"}})
     cache_dir.mkdir(mode=0o700)
     big = [write_cache_file(cache_dir, i, size=300_000, age_s=100 - i) for i in range(4)]
-    _metadata.entry_points(group)  # a few kB more than 1 MB: the oldest goes
+    _entrypoints.entry_points(group)  # a few kB more than 1 MB: the oldest goes
     ok, seen = within_bound(cache_dir)
     assert ok, seen
     assert [path.exists() for path in big] == [False, True, True, True]
@@ -136,7 +136,7 @@ def test_files_of_an_earlier_version_are_pruned_too(site, group, cache_dir):
     cache_dir.mkdir(mode=0o700)
     for i in range(642):  # what half an hour of test runs used to leave
         write_cache_file(cache_dir, i, size=4000, age_s=1000)
-    _metadata.entry_points(group)
+    _entrypoints.entry_points(group)
     ok, seen = within_bound(cache_dir)
     assert ok, seen
 
@@ -178,22 +178,22 @@ def test_a_vanished_folder_or_a_racing_delete_is_no_error(tmp_path):
 
 def test_a_state_too_big_for_the_bound_is_not_written(site, group, cache_dir, monkeypatch):
     site.add("provider", entry_points={group: {"p": "provider_mod"}})
-    monkeypatch.setattr(_metadata, "MAX_CACHE_BYTES", 100)
-    assert [p.name for p in _metadata.entry_points(group)] == ["p"]
+    monkeypatch.setattr(_entrypoints, "MAX_CACHE_BYTES", 100)
+    assert [p.name for p in _entrypoints.entry_points(group)] == ["p"]
     assert list(cache_dir.iterdir()) == []
 
 
 def test_the_cache_file_name_matches_what_pruning_deletes(cache_dir):
     cache = Cache.open("some.group", ["/a", "/b"])
     name = pathlib.Path(cache.path).name
-    assert _metadata._is_cache_file(name)
-    assert _metadata._is_temporary(f"{name}.{os.getpid()}.{12345}.tmp")
+    assert _entrypoints._is_cache_file(name)
+    assert _entrypoints._is_temporary(f"{name}.{os.getpid()}.{12345}.tmp")
     assert Cache.open("some.group", ["/a", "/b"]).path == cache.path
     assert Cache.open("some.group", ["/a", "/c"]).path != cache.path
 
 
 CACHE_NAME = textwrap.dedent("""
-    from turnout._metadata import Cache
+    from turnout._entrypoints import Cache
     print(Cache.open("some.group", ["/a", "/b"]).path)
 """)
 

@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 from turnout import BackendRefusedError, EntryPointRejectedWarning
-from turnout._info import SCHEMA, StaticInfo, parse_info, version_problem
+from turnout._static import SCHEMA, StaticInfo, parse_info, version_problem
 
 EXAMPLE = pathlib.Path(__file__).parent / "static_metadata" / "turnout-backend.json"
 GROUP = "example_host.backends"

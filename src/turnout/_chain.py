@@ -18,12 +18,12 @@ from turnout._codegen import chooser, is_coroutine_function, route
 from turnout._conversion import converting, declined
 from turnout._decision import Choice, Decision, decide, judge, owners_of, type_names
 from turnout._errors import DispatchDefinitionError, MissingImplementationError, TurnoutError
-from turnout._info import StaticInfo
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._log import debug
 from turnout._plan import CallPlan, describe_callable
 from turnout._policy import Fallback
 from turnout._shape import shape_of
+from turnout._static import StaticInfo
 from turnout._warnings import FallbackWarning, warn
 
 if TYPE_CHECKING:

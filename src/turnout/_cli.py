@@ -51,7 +51,7 @@ def scan_group(group: str, *, load: bool = True) -> list[dict[str, Any]]:
     ``trusted`` is None, and an entry point that imports is ``loaded``, not
     ``ready``.
     """
-    from turnout._metadata import entry_points, load_reference  # noqa: PLC0415
+    from turnout._entrypoints import entry_points, load_reference  # noqa: PLC0415
     from turnout._names import fold_label, label_problem  # noqa: PLC0415
 
     providers = sorted(entry_points(group), key=lambda p: (p.name, p.distribution))

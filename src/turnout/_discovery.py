@@ -11,16 +11,17 @@ from turnout import _lazytyping as t
 from turnout._admission import KEEP, SHADOWED, Admission, inspect_backend
 from turnout._decision import Owner
 from turnout._diagnosis import load_error, why_missing
+from turnout._entrypoints import entry_points, load_reference, verify
 from turnout._errors import (
     BackendLoadError,
     TurnoutError,
     UnknownBackendError,
 )
-from turnout._info import StaticInfo, read_info, version_problem
-from turnout._metadata import debug, entry_points, load_reference, verify
+from turnout._log import debug
 from turnout._names import CPU, fold_label, label_problem
 from turnout._policy import Untrusted, stricter
 from turnout._registry import BackendStatus, Entry, Origin, Registry
+from turnout._static import StaticInfo, read_info, version_problem
 from turnout._trust import Provider, TrustRule
 from turnout._warnings import BackendLoadWarning, DeprecatedBackendWarning, warn
 

@@ -28,8 +28,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from turnout import BackendDispatcher, ConfigurationError
-from turnout._info import StaticInfo, parse_info
-from turnout._metadata import (
+from turnout._entrypoints import (
     CACHE_FORMAT,
     Cache,
     _headers,
@@ -41,6 +40,7 @@ from turnout._metadata import (
     scan,
     verify,
 )
+from turnout._static import StaticInfo, parse_info
 from turnout._trust import parse_reserved, parse_trusted
 
 _EXAMPLES = os.environ.get("TURNOUT_FUZZ_EXAMPLES")

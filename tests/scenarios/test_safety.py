@@ -340,7 +340,7 @@ def test_invalid_entry_point_values_are_refused_before_import(
 def test_the_importlib_metadata_backport_keeps_the_scan(install, make_dispatcher, backend_source):
     # The backport adds its own sys.path finder when imported; it reads what the scan reads.
     pytest.importorskip("importlib_metadata", reason="the importlib_metadata backport")
-    from turnout._metadata import entry_points, standard_finders_only  # noqa: PLC0415
+    from turnout._entrypoints import entry_points, standard_finders_only  # noqa: PLC0415
 
     assert standard_finders_only()
     install("pkg-a", {"a": "mod_a:Backend"}, {"mod_a.py": backend_source("a")})

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from turnout import _lazytyping as t
+from turnout._log import debug
 from turnout._names import normalize_distribution
 from turnout._trust import Provider
 
@@ -593,13 +594,6 @@ def cache_directory() -> str | None:
     if not os.path.isabs(base):  # the XDG spec: a relative path is invalid, ignore it
         base = os.path.join(home, ".cache")
     return os.path.join(base, "turnout")
-
-
-def debug(message: str, *args: object) -> None:
-    """Log at DEBUG on the ``turnout`` logger, if `logging` is in use at all (never imports it)."""
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger("turnout").debug(message, *args)
 
 
 class Cache:

@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from turnout._metadata import (
+from turnout._entrypoints import (
     cache_directory,
     decode,
     encode,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping
 
 from turnout import _lazytyping as t
+from turnout._log import debug
 from turnout._names import label_problem
 from turnout._trust import Provider
 
@@ -171,13 +171,13 @@ def parse_info(blob: bytes, group: str, source: str) -> StaticInfo | None:
     except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
-        _debug("turnout: ignoring %s: not a JSON object of at most 1 MiB", source)
+        debug("turnout: ignoring %s: not a JSON object of at most 1 MiB", source)
         return None
     _check_schema(data.get(SCHEMA_KEY, SCHEMA), source)
     entry = data.get(group)
     if not isinstance(entry, dict):
         if entry is not None:
-            _debug("turnout: ignoring %s for %s: not a JSON object", source, group)
+            debug("turnout: ignoring %s for %s: not a JSON object", source, group)
         return None
     return StaticInfo(source=source, **_read_entry(entry, f"{source} for {group}"))
 
@@ -188,30 +188,30 @@ def _read_entry(entry: dict[str, object], where: str) -> dict[str, t.Any]:
     for key, value in entry.items():
         reader = _READERS.get(key)
         if reader is None:
-            _debug("turnout: %s: ignoring unknown key %r", where, key)
+            debug("turnout: %s: ignoring unknown key %r", where, key)
             continue
         if value is None:
             continue  # null: as if absent
         try:
             found[key] = reader(value)
         except Malformed as error:
-            _debug("turnout: %s: ignoring %r: %s", where, key, error)
+            debug("turnout: %s: ignoring %r: %s", where, key, error)
             if key in _FAIL_SAFE:
                 found[key] = _FAIL_SAFE[key](value)
     functions = found.pop("functions", None)
     if functions is not None:
         found["functions"], found["function_info"], dropped = functions
         for part in dropped:
-            _debug("turnout: %s: ignoring %s", where, part)
+            debug("turnout: %s: ignoring %s", where, part)
     return found
 
 
 def _check_schema(version: object, source: str) -> None:
     """Say at DEBUG when a file declares a schema this turnout does not know."""
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        _debug("turnout: %s: %r is not a schema version; read as %d", source, version, SCHEMA)
+        debug("turnout: %s: %r is not a schema version; read as %d", source, version, SCHEMA)
     elif version > SCHEMA:
-        _debug(
+        debug(
             "turnout: %s: schema %d is newer than %d; reading the keys this turnout knows",
             source,
             version,
@@ -388,9 +388,3 @@ def version_problem(spec: str, version: str | None, host_name: str) -> str | Non
         f"it supports {host_name} {spec}, but {host_name} {version} is installed; "
         "upgrade the backend (or the host) to versions that support each other"
     )
-
-
-def _debug(message: str, *args: object) -> None:
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger("turnout").debug(message, *args)
