@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,7 +20,7 @@ from turnout._log import debug
 from turnout._names import CPU, fold_label, label_problem
 from turnout._policy import Untrusted, stricter
 from turnout._registry import BackendStatus, Entry, Origin, Registry
-from turnout._static import StaticInfo, read_info, version_problem
+from turnout._static import Declared, StaticInfo, host_version, read_info, version_problem
 from turnout._trust import Provider, TrustRule
 from turnout._warnings import BackendLoadWarning, DeprecatedBackendWarning, warn
 
@@ -46,16 +45,6 @@ class _Candidate:
         self.state = _PENDING
         self.shadowed: str | None = None  # the name an in-process backend hid it under
         self.info: t.Any = _UNREAD  # its static metadata, read when first needed
-
-
-def _distribution_version(package: str) -> str | None:
-    """Return the installed version of the distribution named like `package`, if any."""
-    import importlib.metadata  # noqa: PLC0415 - only when a backend declares host versions
-
-    try:
-        return importlib.metadata.version(package)
-    except (importlib.metadata.PackageNotFoundError, ValueError):
-        return None
 
 
 class Discovery:
@@ -448,19 +437,9 @@ class Discovery:
         return candidate.info  # type: ignore[no-any-return]
 
     def host_version(self) -> str | None:
-        """Return the host's version: given to the dispatcher, else its package's.
-
-        The package is the top-level package of the module that created the
-        dispatcher (not `host_name`, which is a display name): its
-        ``__version__``, else the version of the distribution of that name.
-        """
+        """Return the host's version: given to the dispatcher, else its package's."""
         if self._host_version is None and self._host_package:
-            module = sys.modules.get(self._host_package)
-            version = getattr(module, "__version__", None)
-            if not isinstance(version, str):
-                version = _distribution_version(self._host_package)
-            if isinstance(version, str):
-                self._host_version = version
+            self._host_version = host_version(self._host_package)
         return self._host_version
 
     def _version_problem(self, spec: str | None) -> str | None:
@@ -468,80 +447,41 @@ class Discovery:
             return None
         return version_problem(spec, self.host_version(), self.host_name)
 
-    def owners(self) -> list[Owner]:
-        """Return every backend that declares types it owns (importing nothing).
+    def declared(self) -> list[Declared]:
+        """Return what each backend declares about itself, importing nothing.
 
-        Loaded backends say so themselves; entry points not imported yet, in
-        their static metadata.
+        Loaded backends say it themselves (their static metadata fills what they
+        leave out); entry points not imported yet, in their static metadata.
         """
-        found: dict[str, Owner] = {}
+        found = []
         for entry in self._registry.ready():
             target = entry.obj if entry.factory is None else entry.factory
-            declared = StaticInfo.of(target)
-            if entry.provider is not None and not declared.types:
-                candidate = self._candidate_of(entry.provider)
-                static = self.info(candidate) if candidate is not None else None
-                declared = static if static is not None else declared
-            if declared.types:
-                found[entry.name] = Owner(
-                    entry.name,
-                    declared.types,
-                    priority=declared.priority,
-                    trusted=entry.trusted,
-                    requires_opt_in=declared.requires_opt_in,
-                )
-        with self.lock:
-            candidates = list(self._scan())
-        for candidate in candidates:
-            if candidate.state != _PENDING:
-                continue
-            static = self.info(candidate)
-            if static is None or not static.types:
-                continue
-            rule = candidate.rule
-            name = rule.canonical if rule is not None else (static.name or candidate.provider.name)
-            found.setdefault(
-                name,
-                Owner(
-                    name,
-                    static.types,
-                    priority=static.priority,
-                    trusted=rule is not None,
-                    requires_opt_in=static.requires_opt_in,
-                ),
-            )
-        self._admission.flush()
-        return sorted(found.values(), key=lambda owner: owner.name)
+            candidate = self._candidate_of(entry.provider) if entry.provider else None
+            static = self.info(candidate) if candidate is not None else None
+            found.append(Declared.loaded(entry, StaticInfo.of(target), static))
+        found.extend(Declared.unloaded(*pending) for pending in self.pending())
+        return found
 
-    def unloaded(self) -> list[tuple[Entry, StaticInfo | None]]:
-        """Return the entry points admitted but not imported yet, with their static metadata.
-
-        Each as an `Entry` of status ``NOT_LOADED`` (for reports); nothing is imported.
-        """
+    def pending(self) -> list[tuple[Provider, TrustRule | None, StaticInfo | None]]:
+        """Return the entry points admitted but not imported yet, with their static metadata."""
         with self.lock:
             candidates = [c for c in self._scan() if c.state == _PENDING]
-        found = []
-        for candidate in candidates:
-            info = self.info(candidate)
-            rule = candidate.rule
-            name = rule.canonical if rule is not None else None
-            name = name or (info.name if info is not None and info.name else None)
-            name = name or candidate.provider.name
-            labels = (
-                name,
-                *(rule.labels[1:] if rule is not None else ()),
-                *(info.aliases if info is not None else ()),
-            )
-            entry = Entry(
-                name,
-                labels=tuple(dict.fromkeys(labels)),
-                provider=candidate.provider,
-                trusted=rule is not None,
-                status=BackendStatus.NOT_LOADED,
-            )
-            found.append((entry, info))
+        found = [(c.provider, c.rule, self.info(c)) for c in candidates]
         self._admission.flush()
         return found
+
+    def owners(self) -> list[Owner]:
+        """Return every backend that declares types it owns (importing nothing)."""
+        owners: dict[str, Owner] = {}
+        for declared in self.declared():
+            owner = declared.owner()
+            if owner is not None:
+                owners.setdefault(owner.name, owner)
+        return sorted(owners.values(), key=lambda owner: owner.name)
+
+    def unloaded(self) -> list[tuple[Entry, StaticInfo | None]]:
+        """Return the entry points admitted but not imported yet, as ``NOT_LOADED`` entries."""
+        return [(Declared.unloaded(*pending).entry, pending[2]) for pending in self.pending()]
 
     def _candidate_of(self, provider: Provider) -> _Candidate | None:
         return next((c for c in self._candidates or () if c.provider is provider), None)

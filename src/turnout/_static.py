@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 
 from turnout import _lazytyping as t
+from turnout._decision import Owner
 from turnout._log import debug
 from turnout._names import label_problem
-from turnout._trust import Provider
+from turnout._registry import BackendStatus, Entry
+from turnout._trust import Provider, TrustRule
 
 INFO_FILE = "turnout-backend.json"
 SCHEMA_KEY = "turnout-backend"
@@ -388,3 +391,72 @@ def version_problem(spec: str, version: str | None, host_name: str) -> str | Non
         f"it supports {host_name} {spec}, but {host_name} {version} is installed; "
         "upgrade the backend (or the host) to versions that support each other"
     )
+
+
+def host_version(package: str) -> str | None:
+    """Return the version of the host whose dispatcher a module of `package` created.
+
+    The package's ``__version__``, else the installed version of the
+    distribution of that name (never the dispatcher's ``host_name``, which is
+    only a name shown to users).
+    """
+    version = getattr(sys.modules.get(package), "__version__", None)
+    if isinstance(version, str):
+        return version
+    import importlib.metadata  # noqa: PLC0415 - only when a backend declares host versions
+
+    try:
+        return importlib.metadata.version(package)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+class Declared:
+    """What one backend declares about itself, loaded or not: an `Entry` and its metadata."""
+
+    __slots__ = ("entry", "info")
+
+    def __init__(self, entry: Entry, info: StaticInfo) -> None:
+        self.entry = entry
+        self.info = info
+
+    @classmethod
+    def loaded(cls, entry: Entry, own: StaticInfo, static: StaticInfo | None) -> Declared:
+        """Describe a loaded backend: what it says itself, its distribution's file filling gaps."""
+        if static is not None and not own.types:
+            own = static
+        return cls(entry, own)
+
+    @classmethod
+    def unloaded(
+        cls, provider: Provider, rule: TrustRule | None, info: StaticInfo | None
+    ) -> Declared:
+        """Describe an entry point not imported yet: a ``NOT_LOADED`` entry named as it will be."""
+        name = rule.canonical if rule is not None else None
+        name = name or (info.name if info is not None and info.name else None)
+        name = name or provider.name
+        labels = (
+            name,
+            *(rule.labels[1:] if rule is not None else ()),
+            *(info.aliases if info is not None else ()),
+        )
+        entry = Entry(
+            name,
+            labels=tuple(dict.fromkeys(labels)),
+            provider=provider,
+            trusted=rule is not None,
+            status=BackendStatus.NOT_LOADED,
+        )
+        return cls(entry, info if info is not None else StaticInfo())
+
+    def owner(self) -> Owner | None:
+        """Return it as an owner of types for automatic selection, if it declares types."""
+        if not self.info.types:
+            return None
+        return Owner(
+            self.entry.name,
+            self.info.types,
+            priority=self.info.priority,
+            trusted=self.entry.trusted,
+            requires_opt_in=self.info.requires_opt_in,
+        )
