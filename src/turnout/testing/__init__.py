@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from turnout._chain import Observer
 from turnout.testing._check import Finding, assert_conformance, check_backend
+from turnout.testing._compare import compare_results
 from turnout.testing._conformance import run_conformance
 from turnout.testing._site import DistributionSite
 
@@ -13,6 +14,7 @@ __all__ = [
     "Observer",
     "assert_conformance",
     "check_backend",
+    "compare_results",
     "run_conformance",
 ]
 Observer.__module__ = "turnout.testing"

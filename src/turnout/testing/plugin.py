@@ -1,22 +1,39 @@
 """turnout's pytest plugin: inert unless asked for.
 
 Installed with turnout (entry point ``pytest11``, name ``turnout``). In a session
-that passes none of its options it registers nothing but the options:
+that passes none of its options it registers nothing but the options and the
+``pytest_turnout_compare`` hook:
 
 ``--turnout-backend=NAME``
     Run the whole suite with backend ``NAME`` selected in every host that has it
     (as ``<HOST>_BACKEND=NAME`` would; a host without it runs its own code), and
     report at the end which dispatched functions ran on it, fell back to the
-    host's code, or were declined, and why.
+    host's code, or were declined, and why. The session fails when ``NAME``
+    cannot be selected in the hosts the suite imports, or fails to load in one
+    of them (exit status 4, a usage error), and when it ran no call at all
+    (exit status 1).
+``--turnout-allow-unused``
+    A backend that ran no call does not fail the session.
+``--turnout-xfail-missing``
+    A test that calls a dispatched function the backend does not implement
+    ends there, as an expected failure, instead of passing on the host's code.
+``--turnout-compare``
+    Run the host's code again for each call the backend ran; a result that
+    disagrees fails the test that made the call.
 ``--turnout-fixtures``
     Provide the ``turnout_conformance`` fixture (also: ``-p turnout.testing.fixtures``).
+
+A backend may declare ``known_failures`` (test-id patterns) and
+``on_start_tests(items)``, applied after collection; see :doc:`/backend-ci`.
 
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
-import pytest  # noqa: TC002 - pytest resolves the hooks' annotations
+import pytest
+
+_NEED_BACKEND = ("turnout_allow_unused", "turnout_xfail_missing", "turnout_compare")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,11 +47,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "report which functions ran on it, fell back or were declined",
     )
     group.addoption(
+        "--turnout-allow-unused",
+        action="store_true",
+        default=False,
+        help="with --turnout-backend: do not fail the session when the backend ran no call",
+    )
+    group.addoption(
+        "--turnout-xfail-missing",
+        action="store_true",
+        default=False,
+        help="with --turnout-backend: end a test that calls a function the backend does "
+        "not implement as an expected failure",
+    )
+    group.addoption(
+        "--turnout-compare",
+        action="store_true",
+        default=False,
+        help="with --turnout-backend: run the host's code again for each call the backend "
+        "ran, and fail the test when the results disagree",
+    )
+    group.addoption(
         "--turnout-fixtures",
         action="store_true",
         default=False,
         help="provide the turnout_conformance fixture",
     )
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Declare ``pytest_turnout_compare``, which a suite's conftest may implement."""
+    from turnout.testing import _hookspec  # noqa: PLC0415 - pytest asks once
+
+    pluginmanager.add_hookspecs(_hookspec)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,4 +89,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if name:
         from turnout.testing._session import BackendSession  # noqa: PLC0415 - only when asked
 
-        config.pluginmanager.register(BackendSession(name), "turnout-backend-session")
+        config.pluginmanager.register(BackendSession(config, name), "turnout-backend-session")
+        return
+    given = [option for option in _NEED_BACKEND if config.getoption(option)]
+    if given:
+        shown = ", ".join("--" + option.replace("_", "-") for option in given)
+        raise pytest.UsageError(f"{shown}: give the backend too, with --turnout-backend=NAME")
