@@ -429,3 +429,21 @@ def test_compare_runs_the_host_too_and_fails_a_test_whose_results_disagree(plugg
     assert "plughost.total: backend 'gpu' returned 4, the host's code 3: 4 != 3" in out
     assert "FAILED test_suite.py::test_total" in out
     assert "compared with the host's code: 4 call(s)" in out
+
+
+# -- pytest-xdist: the workers tally, the controller judges -----------------------------------
+
+
+def test_under_xdist_the_controller_sums_up_and_judges(plugged):
+    pytest.importorskip("xdist", reason="pytest-xdist is not installed")
+    suite = plugged()
+    result = run(suite, "-n", "2", "--turnout-backend=gpu", "--turnout-xfail-missing")
+    result.assert_outcomes(passed=3, xfailed=1)
+    assert result.ret == pytest.ExitCode.OK
+    out = result.stdout.str()
+    assert "plughost.add: ran on gpu 1 time(s)" in out
+    assert "expected failures, plughost.negate not implemented: 1 test(s)" in out
+    result = run(suite, "-n", "2", "--turnout-backend=gpx")
+    result.assert_outcomes(skipped=4)  # no test ran on the host's code instead
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "FAILED (exit 4): backend 'gpx': no host imported by this suite" in result.stdout.str()

@@ -6,6 +6,7 @@ import threading
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -81,6 +82,9 @@ class BackendSession:
         self._thread: int | None = None
         self._verdict: tuple[pytest.ExitCode, str] | None = None
         self._refused = False
+        self._workers = 0  # pytest-xdist workers that reported (on the controller)
+        self._worker_problem: str | None = None
+        self._merged_known: list[str] = []
         self._stop = every_host(self._join)
 
     # -- hosts -------------------------------------------------------------------------
@@ -225,6 +229,13 @@ class BackendSession:
         included), not a suite that quietly runs the hosts' own code.
         """
         problem = self._problem(finished=False)
+        if problem is not None and hasattr(self.config, "workerinput"):
+            # A pytest-xdist worker: a usage error here would crash it without a word,
+            # so skip every test and let the controller fail the run with the reason.
+            skip = pytest.mark.skip(reason=f"--turnout-backend={self.name}: {problem}")
+            for item in items:
+                item.add_marker(skip)
+            return
         if problem is not None:
             self._refused = True
             raise pytest.UsageError(f"--turnout-backend={self.name}: {problem}")
@@ -268,7 +279,16 @@ class BackendSession:
         """Fail a session whose backend never ran, or failed to load in a host imported late."""
         if self._refused or self.config.option.collectonly:
             return
-        problem = self._problem(finished=True)
+        output = getattr(self.config, "workeroutput", None)
+        if output is not None:  # a pytest-xdist worker: the controller judges the run
+            output["turnout"] = self._export()
+            return
+        if self.config.pluginmanager.hasplugin("dsession"):  # the xdist controller
+            if not self._workers:
+                return  # no worker finished: xdist says why
+            problem = self._worker_problem
+        else:
+            problem = self._problem(finished=True)
         if problem is not None:
             self._verdict = (pytest.ExitCode.USAGE_ERROR, problem)
         elif not self._ran and not self.allow_unused:
@@ -287,6 +307,43 @@ class BackendSession:
             )
         if self._verdict is not None and session.exitstatus in (0, 1):
             session.exitstatus = pytest.ExitCode(max(session.exitstatus, self._verdict[0]))
+
+    # -- pytest-xdist: the workers run the tests and tally, the controller judges ---------
+
+    def _export(self) -> dict[str, Any]:
+        """Return this worker's tally as plain data, for the controller to merge."""
+        return {
+            "ran": dict(self._ran),
+            "declined": {function: dict(c) for function, c in self._declined.items()},
+            "fell_back": {function: dict(c) for function, c in self._fell_back.items()},
+            "missing": dict(self._missing),
+            "compared": dict(self._compared),
+            "heard": self._heard,
+            "known": self._known.summary(),
+            "stray": self._stray,
+            "problem": self._problem(finished=True),
+        }
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any) -> None:
+        """Merge what a pytest-xdist worker tallied (the controller imports no host)."""
+        data = getattr(node, "workeroutput", {}).get("turnout")
+        if not data:
+            return
+        self._workers += 1
+        self._ran.update(data["ran"])
+        for mine, theirs in (
+            (self._declined, data["declined"]),
+            (self._fell_back, data["fell_back"]),
+        ):
+            for function, reasons in theirs.items():
+                mine[function].update(reasons)
+        self._missing.update(data["missing"])
+        self._compared.update(data["compared"])
+        self._heard.extend(data["heard"])
+        self._stray.extend(data["stray"])
+        self._merged_known.extend(data["known"])
+        self._worker_problem = self._worker_problem or data["problem"]
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -315,7 +372,7 @@ class BackendSession:
             yield f"compared with the host's code: {sum(self._compared.values())} call(s)"
         for function, count in sorted(self._missing.items()):
             yield f"expected failures, {function} not implemented: {count} test(s)"
-        yield from self._known.summary()
+        yield from dict.fromkeys([*self._known.summary(), *self._merged_known])
         for heard in dict.fromkeys(self._heard):
             yield f"selecting it warned (users see this too): {heard}"
 
