@@ -374,6 +374,18 @@ def test_an_installed_backend_is_checked_as_users_get_it(site, group, host):
         check_backend(host, turbo_pkg.Turbo, name="turbo")
 
 
+def test_an_in_process_backend_is_checked_by_its_label(host):
+    class Registered:
+        name = "registered"
+
+        def mean(self, values, *, exact=True):
+            return values
+
+    with host.registered(Registered()):
+        (finding,) = check_backend(host, "registered")
+    assert (finding.code, finding.target) == ("undocumented-parameter", "mean")
+
+
 def test_static_metadata_that_disagrees_with_the_backend(site, group, host):
     declared = {
         "name": "turbo2",

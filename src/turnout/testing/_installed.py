@@ -36,11 +36,15 @@ def _quiet() -> Iterator[list[warnings.WarningMessage]]:
 
 
 def _entries(dispatcher: BackendDispatcher) -> list[Entry]:
-    """Return every entry point of the host's group, loaded as turnout loads them, or refused."""
+    """Return every backend of the host, loaded as turnout loads them, and every refusal.
+
+    Entry points have a provider; in-process backends (in-tree classes,
+    explicit registrations) have none.
+    """
     with _quiet():
         dispatcher.discover()
     registry = dispatcher._registry  # noqa: SLF001 - turnout's own kit
-    return [e for e in (*registry.ready(), *registry.refused()) if e.provider is not None]
+    return [*registry.ready(), *registry.refused()]
 
 
 def by_label(dispatcher: BackendDispatcher, label: str) -> tuple[list[Entry], list[Finding]]:
@@ -71,9 +75,9 @@ def by_object(dispatcher: BackendDispatcher, backend: Any) -> list[Entry]:
         module = (backend if isinstance(backend, type) else type(backend)).__module__
     found = []
     for entry in _entries(dispatcher):
-        value = entry.provider.value if entry.provider is not None else ""
-        if module_of(value) != module:
+        if entry.provider is None or module_of(entry.provider.value) != module:
             continue
+        value = entry.provider.value
         try:
             target = load_reference(value)
         except Exception:  # noqa: BLE001, S112 - a failed load is reported by its own entry
@@ -87,7 +91,8 @@ def by_object(dispatcher: BackendDispatcher, backend: Any) -> list[Entry]:
 def standing(dispatcher: BackendDispatcher, entry: Entry) -> list[Finding]:
     """Say where an installed backend stands with the host, and what users will see."""
     provider = entry.provider
-    assert provider is not None  # noqa: S101 - only entry points come here
+    if provider is None:  # the host process registered it: trusted, nothing to install
+        return []
     host = dispatcher.host_name
     if entry.status is BackendStatus.READY:
         if entry.trusted:
@@ -126,7 +131,9 @@ def declared(
     the CLI's ``--no-import``), so what it says must be what the object does.
     """
     provider = entry.provider
-    directory = module_directory(provider.module) if provider is not None else None
+    if provider is None:  # in-process: turnout reads no file for it
+        return []
+    directory = module_directory(provider.module)
     path = os.path.join(directory, INFO_FILE) if directory else None  # noqa: PTH118
     own = StaticInfo.of(backend)
     if path is None or not os.path.isfile(path):  # noqa: PTH113
