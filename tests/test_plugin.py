@@ -288,11 +288,6 @@ def test_negate():
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until turnout._chain._counted keeps what the backend attached to its function "
-    "(can_run, turnout_parameters); remove this marker with that fix",
-)
 def test_hooks_and_parameter_maps_of_an_implementation_are_honoured(plugged, monkeypatch):
     suite = plugged(HOOKED, tests=HOOKED_SUITE)
     monkeypatch.setenv("PLUGHOST_BACKEND", "gpu")  # as a user selects it

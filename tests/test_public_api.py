@@ -144,3 +144,9 @@ def test_a_warm_first_backend_call_imports_nothing_heavy(site, group, tmp_path):
     heavy = {"inspect", "importlib.metadata", "typing", "json", "re", "tempfile", "logging"}
     assert not loaded & heavy, loaded & heavy
     assert "light_backend" in loaded
+
+
+def test_the_testing_helpers_import_without_pytest():
+    # benchmarks and backend authors' own scripts use DistributionSite without pytest
+    code = "import sys; import turnout.testing; print('pytest' in sys.modules)"
+    assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"

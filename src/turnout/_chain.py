@@ -460,6 +460,10 @@ def _counted(implementation: t.Any, record: Function, backend: str) -> t.Any:
         observers.ran(function, backend)
         return result
 
+    # What the backend attached to its function stays readable on the wrapper: the
+    # hooks (can_run, should_run) and the parameter map (turnout_parameters), so an
+    # observed call decides and routes exactly as an unobserved one.
+    counted.__dict__.update(getattr(implementation, "__dict__", {}))
     counted.__wrapped__ = implementation  # type: ignore[attr-defined]
     counted.__name__ = getattr(implementation, "__name__", "counted")
     counted.__qualname__ = getattr(implementation, "__qualname__", "counted")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
+if TYPE_CHECKING:  # pytest only under the plugin: `turnout.testing` works without it
+    import pytest
 
 
 def known_patterns(declared: object) -> dict[str, str]:
@@ -69,6 +70,8 @@ class KnownFailures:
             try:
                 patterns = known_patterns(declared)
             except TypeError as error:
+                import pytest  # noqa: PLC0415 - see above
+
                 raise pytest.UsageError(f"backend {name!r}: {error}") from None
             used: set[str] = set()
             for item in items:
@@ -79,6 +82,8 @@ class KnownFailures:
                 reason = f"known failure of backend {name!r}" + (
                     f": {patterns[pattern]}" if patterns[pattern] else ""
                 )
+                import pytest  # noqa: PLC0415 - see above
+
                 item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
                 self._marked[name] = self._marked.get(name, 0) + 1
             self._unmatched.extend((name, p) for p in patterns if p not in used)
