@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from turnout import _lazytyping as t
-from turnout._codegen import chooser, is_coroutine_function, route
+from turnout._codegen import chooser, hook_gate, is_coroutine_function, route
 from turnout._conversion import converting, declined
 from turnout._decision import Choice, Decision, decide, judge, owners_of, type_names
 from turnout._errors import DispatchDefinitionError, MissingImplementationError, TurnoutError
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         plain: bool
         is_async: bool
         convert: tuple[str, ...]
+        extras: tuple[str, ...]
         discovery: Discovery
         state: SelectionState
         observers: Observers
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
         def implementation(self, entry: Entry) -> Callable[..., t.Any] | None: ...
         def host_route(self) -> Route: ...
         def route(self, entry: Entry, *, strict: bool = False) -> Route: ...
-        def packer(self) -> Route: ...
         def route_parameter_names(self) -> list[str]: ...
         def dispatch_positions(self) -> list[int]: ...
         def implemented_by(self) -> list[str]: ...
@@ -236,31 +236,52 @@ def _gate(
     route: Route,
     run: Route,
 ) -> Route:
-    """Return `route` behind its hooks: one that says no (False, or a reason) runs `run`."""
-    pack, key = record.packer(), record.key
+    """Return `route` behind its hooks: one that says no (False, or a reason) runs `run`.
 
-    def gate(*args: t.Any) -> t.Any:
-        call_args, call_kwargs = pack(*args)
-        for kind, hook, per_function in hooks:
-            try:
-                verdict = (
-                    hook(*call_args, **call_kwargs)
-                    if per_function
-                    else hook(key, call_args, call_kwargs)
-                )
-            except NotImplementedError as error:
-                verdict = str(error) or "raised NotImplementedError"
-            said = judge(verdict)
-            if said is None:
-                continue
-            reason = f"{backend}: {kind} said {said}"
-            debug("%s: %s; next candidate", record.public_name, reason)
-            if record.observers:
-                record.observers.declined(record.public_name, backend, reason)
-            return _pass_on(reason, run, args)
-        return route(*args)
+    Hooks see the call as `turnout._codegen.as_given` rebuilds it; an exception
+    one raises (other than `NotImplementedError`, a "no") propagates with a
+    note naming the backend and the hook.
+    """
 
+    def refuse(index: int, said: str, *args: t.Any) -> t.Any:
+        reason = f"{backend}: {hooks[index][0]} said {said}"
+        debug("%s: %s; next candidate", record.public_name, reason)
+        if record.observers:
+            record.observers.declined(record.public_name, backend, reason)
+        return _pass_on(reason, run, args)
+
+    def failed(error: Exception, index: int) -> None:
+        kind, hook, _ = hooks[index]
+        add_note(
+            error,
+            f"raised by the {kind} hook {describe_callable(hook)} of backend {backend!r}, "
+            f"asked whether it runs {record.public_name}()",
+        )
+
+    gate: Route = hook_gate(
+        record.name,
+        record.shape(),
+        hooks,
+        key=record.key,
+        route=route,
+        refuse=refuse,
+        failed=failed,
+        judge=judge,
+        extras=record.extras,
+    )
     return gate
+
+
+def add_note(error: BaseException, note: str) -> None:
+    """Add a PEP 678 note to `error` (on Python 3.10 stored where 3.11+ keeps them)."""
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    else:  # Python 3.10: the notes are kept, tracebacks do not show them
+        notes = getattr(error, "__notes__", None)
+        if not isinstance(notes, list):
+            notes = []
+            error.__notes__ = notes  # type: ignore[attr-defined]
+        notes.append(note)
 
 
 def choice_route(record: Function, selected: object) -> Route:
@@ -305,8 +326,14 @@ def owner_ranking(record: Function, names: list[str]) -> t.Any:
 
 
 def automatic_route(record: Function, selected: Choice) -> Route:
-    """Return a route that picks a chain by the types of the dispatch arguments, cached per type."""
+    """Return a route that picks a chain by the types of the dispatch arguments, cached per type.
+
+    Its ``types`` attribute maps each single type met to its chain, or to None
+    where the host's code runs as chosen: a wrapper reads it without calling
+    the route.
+    """
     cache: dict[t.Any, Route] = {}
+    table: dict[type, Route | None] = {}
     positions = record.dispatch_positions()
     state = record.state
 
@@ -329,12 +356,22 @@ def automatic_route(record: Function, selected: Choice) -> Route:
             "; ".join(decision.notes),
         )
         cache[key] = found
+        if not isinstance(key, tuple):
+            table[key] = None if found is record.host_route() else found
         return found
 
-    found: Route = chooser(
-        record.name, record.shape(), positions, cache, resolve, is_async=record.is_async
+    found: t.Any = chooser(
+        record.name,
+        record.shape(),
+        positions,
+        cache,
+        resolve,
+        is_async=record.is_async,
+        extras=record.extras,
     )
-    return found
+    found.types = table
+    route: Route = found
+    return route
 
 
 # -- the end of a chain: the fallback policy ------------------------------------------
@@ -505,11 +542,11 @@ def _comparing(record: Function, backend: str, made: Route) -> Route:
 
 def _backend_route(record: Function, entry: Entry, plan: CallPlan, decline: Route) -> Route:
     if not record.convert or getattr(entry.obj, "convert_from_host", None) is None:
-        return route(plan, record.name, decline, is_async=record.is_async)
+        return route(plan, record.name, decline, is_async=record.is_async, extras=record.extras)
     params = record.route_parameter_names()
     positions = [(params.index(name), name) for name in record.convert if name in params]
     return converting(
-        route(plan, record.name, declined, is_async=record.is_async),
+        route(plan, record.name, declined, is_async=record.is_async, extras=record.extras),
         entry.obj,
         decline,
         function=record.public_name,

@@ -10,11 +10,10 @@ or per (host function, backend) pair (route), never per call.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import CellType, CodeType, FunctionType
 
 from turnout import _lazytyping as t
-from turnout._names import CPU
 from turnout._plan import CallPlan, Source, is_default
 from turnout._shape import (
     KEYWORD_ONLY,
@@ -31,8 +30,19 @@ from turnout._shape import (
 # The wrapper's closure, by base name; a name that clashes with a host parameter
 # gets underscores appended. The unspecialised and specialised code of one
 # wrapper close over the same names, so the first call can swap its __code__.
-WRAPPER_FREE = ("_t_D", "_t_O", "_t_extras", "_t_get", "_t_host", "_t_miss", "_t_plans")
-FIRST_CALL = ()  # what the unspecialised wrapper passes to `miss`
+WRAPPER_FREE = (
+    "_t_A",  # (automatic choice, {type: route, or None for the host's code}) seen last
+    "_t_C",  # "cpu": compared by identity (an equal string that is not it goes by the plans)
+    "_t_D",  # the host's defaults
+    "_t_O",  # OMITTED
+    "_t_U",  # the process-wide selection while no scope was ever entered, else OMITTED
+    "_t_extras",  # the host's code for a call with keywords it does not take
+    "_t_get",  # the selection ContextVar's get
+    "_t_host",  # the host function
+    "_t_miss",  # makes what `_t_plans` lacks
+    "_t_plans",  # selection -> route
+)
+NO_TYPES: tuple[object, dict[type, t.Any]] = (object(), {})  # `_t_A` before any automatic route
 CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 _code_cache: dict[tuple[object, ...], CodeType] = {}
 
@@ -87,11 +97,15 @@ class Emitter:
         taken: Iterable[str] = (),
         is_async: bool = False,
         preset: dict[str, str] | None = None,
+        extras: Sequence[str] = (),
     ) -> None:
         self.shape = shape
         self.is_async = is_async
+        # Backend-only keywords of the loaded backends, taken as named parameters
+        # (default OMITTED) after the ``**`` dict: no dict is built to pass one.
+        self.extras = tuple(extras)
         self.wait = "await " if is_async else ""
-        self._taken = {p.name for p in shape.params} | set(taken)
+        self._taken = {p.name for p in shape.params} | set(taken) | set(self.extras)
         # preset: names chosen elsewhere (a wrapper's closure), given no value here
         self._names: dict[str, str] = dict(preset or {})
         self._taken.update(self._names.values())
@@ -133,27 +147,49 @@ class Emitter:
         star = self.shape.var_positional
         if star:
             parts.append(f"*{star}")
-        elif keyword or selector:
+        elif keyword or selector or self.extras:
             parts.append("*")
         parts += keyword
         if selector:
             parts.append(f"{selector}=None")
+        parts += [f"{extra}={self.omitted}" for extra in self.extras]
         parts.append(f"**{self.var_keyword}")
         return ", ".join(parts)
 
-    def route_parameters(self) -> str:
-        """Return the route convention: every bound value, positionally, in order.
-
-        Named parameters, then the ``*args`` tuple, keyword-only parameters and
-        the ``**`` dict (always present): a call that copies nothing.
-        """
+    def host_names(self) -> list[str]:
+        """Return the host's values in route-convention order (without ``**`` and extras)."""
         shape = self.shape
         parts = [p.name for p in shape.params if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)]
         if shape.var_positional:
             parts.append(shape.var_positional)
         parts += [p.name for p in shape.params if p.kind == KEYWORD_ONLY]
-        parts.append(self.var_keyword)
-        return ", ".join(parts)
+        return parts
+
+    def route_parameters(self) -> str:
+        """Return the route convention: every bound value, positionally, in order.
+
+        Named parameters, then the ``*args`` tuple, keyword-only parameters, the
+        ``**`` dict (always present) and the backend-only keywords: a call that
+        copies nothing.
+        """
+        return ", ".join([*self.host_names(), self.var_keyword, *self.extras])
+
+    def route_signature(self) -> str:
+        """Return the route convention as parameters, the backend-only keywords last.
+
+        Those default to `OMITTED`: a caller made before they were taken by name
+        (one that passes them in the ``**`` dict) is served too.
+        """
+        extras = [f"{extra}={self.omitted}" for extra in self.extras]
+        return ", ".join([*self.host_names(), self.var_keyword, *extras])
+
+    def extras_given(self) -> str:
+        """Return a test that is true when the caller gave a keyword beyond the host's."""
+        return " or ".join([self.var_keyword, *(f"{e} is not {self.omitted}" for e in self.extras)])
+
+    def extra_arguments(self) -> str:
+        """Return ``, e1=e1, ...``: the backend-only keywords passed on by name."""
+        return "".join(f", {extra}={extra}" for extra in self.extras)
 
     def host_arguments(self, *, keywords: bool = True) -> str:
         """Return the arguments that call a function with the host's parameters as bound."""
@@ -198,7 +234,7 @@ class Emitter:
         """
         prefix = "async " if self.is_async else ""
         func = name if name.isidentifier() else "dispatched"
-        params = self.route_parameters() if route else self.parameters(selector)
+        params = self.route_signature() if route else self.parameters(selector)
         lines = [
             f"def _t_make({', '.join(sorted(self.free))}):",
             f"    {prefix}def {func}({params}):",
@@ -240,10 +276,9 @@ def _inner_code(source: str, filename: str) -> CodeType:
 
 
 def _never(names: dict[str, str], indent: str) -> str:
-    """Return a branch that never runs but names every closure variable (same layout)."""
+    """Return a branch the compiler drops that names every closure variable (same layout)."""
     listed = ", ".join(names[base] for base in WRAPPER_FREE)
-    never = f"{indent}if {names['_t_miss']} is None:  # never: keeps the closure layout\n"
-    return f"{never}{indent}    return {listed}\n"
+    return f"{indent}if 0:  # compiled away: keeps the closure layout\n{indent}    {listed}\n"
 
 
 def first_call_code(names: dict[str, str], is_async: bool) -> CodeType:
@@ -259,7 +294,7 @@ def first_call_code(names: dict[str, str], is_async: bool) -> CodeType:
             f"def _t_make({', '.join(sorted(names.values()))}):\n"
             f"    {prefix}def dispatched(*args, **kwargs):\n"
             f"{_never(names, '        ')}"
-            f"        return {wait}{names['_t_miss']}({FIRST_CALL!r})(*args, **kwargs)\n"
+            f"        return {wait}{names['_t_miss']}({names['_t_plans']})(*args, **kwargs)\n"
             "    return dispatched\n",
             "<turnout wrapper>",
         )
@@ -284,8 +319,10 @@ def passthrough_code(names: dict[str, str], keyword: str, is_async: bool) -> Cod
             f"    {prefix}def dispatched(*{args}, {keyword}=None, **{kwargs}):\n"
             f"{_never(names, '        ')}"
             f"        if {keyword} is None:\n"
-            f"            {keyword} = {names['_t_get']}().name\n"
-            f"        if {keyword} == {CPU!r}:\n"
+            f"            {keyword} = {names['_t_U']}\n"
+            f"            if {keyword} is {names['_t_O']}:\n"
+            f"                {keyword} = {names['_t_get']}().name\n"
+            f"        if {keyword} is {names['_t_C']}:\n"
             f"            return {wait}{host}(*{args}, **{kwargs})\n"
             "        try:\n"
             f"            {route} = {plans}[{keyword}]\n"
@@ -299,37 +336,75 @@ def passthrough_code(names: dict[str, str], keyword: str, is_async: bool) -> Cod
 
 
 def make_function(code: CodeType, name: str, cells: dict[str, object]) -> t.Any:
-    """Create a function from generated inner `code`, its closure given by name."""
-    closure = tuple(map(CellType, map(cells.__getitem__, code.co_freevars)))
+    """Create a function from generated inner `code`, its closure given by name.
+
+    A value that is a cell is that closure cell itself (shared with others).
+    """
+    closure = tuple(
+        value if isinstance(value, CellType) else CellType(value)
+        for value in map(cells.__getitem__, code.co_freevars)
+    )
     return FunctionType(code, _NAMESPACE, name, None, closure)
 
 
 def specialised_code(
-    name: str, shape: Shape, keyword: str, names: dict[str, str], is_async: bool
+    name: str,
+    shape: Shape,
+    keyword: str,
+    names: dict[str, str],
+    is_async: bool,
+    *,
+    extras: Sequence[str] = (),
+    typed: str | None = None,
 ) -> tuple[CodeType, tuple[object, ...] | None, dict[str, object], tuple[object, ...]]:
     """Return a plain host's wrapper code, its defaults, kwdefaults and the host's defaults.
 
     The code takes exactly the host's parameters (defaults `OMITTED`), the
     selector keyword, and ``**`` for backend-only keywords. On the host's path
     it fills in the host's defaults for omitted arguments and calls the host: a
-    ContextVar read, a comparison, a few identity checks and the call.
+    ContextVar read, a comparison, a few identity checks and the call. While no
+    scope was ever entered, ``_t_U`` holds the process-wide selection: no
+    ContextVar read either.
+    `extras` (the loaded backends' own keywords) are named parameters too.
+    `typed` names the one parameter automatic selection looks at: for the
+    automatic choice in ``_t_A`` the wrapper finds the route by its type
+    itself, and runs the host's code inline for a type no backend takes.
     """
-    emit = Emitter(shape, taken={keyword}, is_async=is_async, preset=names)
+    emit = Emitter(shape, taken={keyword}, is_async=is_async, preset=names, extras=extras)
     route = emit.local("_t_r")
     fill, defaults = emit.substitute(names["_t_D"])
-    kw = emit.var_keyword
     cpu = [*fill]
     if shape.var_keyword is None:  # keywords the host does not take: warn (backend-only) or raise
-        cpu.append(f"if {kw}: return {emit.wait}{names['_t_extras']}({emit.host_arguments()})")
+        extra = emit.host_arguments() + emit.extra_arguments()
+        handler = names["_t_extras"]
+        cpu.append(f"if {emit.extras_given()}: return {emit.wait}{handler}({extra})")
         cpu.append(f"return {emit.wait}{names['_t_host']}({emit.host_arguments(keywords=False)})")
     else:
         cpu += emit.call(names["_t_host"])
     body = [
         *_never(names, "").splitlines(),
         f"if {keyword} is None:",
-        f"    {keyword} = {names['_t_get']}().name",
-        f"if {keyword} == {CPU!r}:",
+        f"    {keyword} = {names['_t_U']}",
+        f"    if {keyword} is {names['_t_O']}:",
+        f"        {keyword} = {names['_t_get']}().name",
+        f"if {keyword} is {names['_t_C']}:",
         *(f"    {line}" for line in cpu),
+    ]
+    if typed is not None:
+        seen = emit.local("_t_a")
+        body += [
+            f"{seen} = {names['_t_A']}",
+            f"if {keyword} is {seen}[0]:",
+            "    try:",
+            f"        {route} = {seen}[1][type({typed})]",
+            "    except KeyError:",
+            f"        {route} = {names['_t_miss']}({keyword})",
+            "    else:",
+            f"        if {route} is None:",
+            *(f"            {line}" for line in cpu),
+            f"    return {emit.wait}{route}({emit.route_parameters()})",
+        ]
+    body += [
         "try:",
         f"    {route} = {names['_t_plans']}[{keyword}]",
         "except (KeyError, TypeError):",
@@ -352,31 +427,39 @@ def specialised_code(
     wrapper_defaults = tuple(OMITTED for p in positional if p.has_default)
     kwdefaults: dict[str, object] = {p.name: OMITTED for p in shape.keyword_only if p.has_default}
     kwdefaults[keyword] = None
+    kwdefaults.update(dict.fromkeys(extras, OMITTED))
     return code, wrapper_defaults or None, kwdefaults, defaults
 
 
 def host_route(
-    name: str, host: t.Any, shape: Shape, *, plain: bool, is_async: bool, extras: t.Any = None
+    name: str,
+    host: t.Any,
+    shape: Shape,
+    *,
+    plain: bool,
+    is_async: bool,
+    handler: t.Any = None,
+    extras: Sequence[str] = (),
 ) -> t.Any:
     """Return the host's code as a route (the route convention in, the host's call out).
 
     A plain host gets its defaults for omitted arguments and a fixed call;
-    keywords it does not take go to `extras` (which warns or raises). Any other
-    host gets the caller's arguments rebuilt: positional ones by position up to
-    the first one left out, the rest by keyword.
+    keywords it does not take (given in the ``**`` dict or as one of `extras`)
+    go to `handler` (which warns or raises). Any other host gets the caller's
+    arguments rebuilt: positional ones by position up to the first one left
+    out, the rest by keyword.
     """
-    emit = Emitter(shape, is_async=is_async)
+    emit = Emitter(shape, is_async=is_async, extras=extras)
     target = emit.bind("_t_host", host)
     if plain:
         defaults_name = emit.local("_t_D")
         fill, defaults = emit.substitute(defaults_name)
         emit.bind("_t_D", defaults)
         body = [*fill]
-        if shape.var_keyword is None and extras is not None:
-            handler = emit.bind("_t_extras", extras)
-            body.append(
-                f"if {emit.var_keyword}: return {emit.wait}{handler}({emit.host_arguments()})"
-            )
+        if shape.var_keyword is None and handler is not None:
+            bound = emit.bind("_t_extras", handler)
+            arguments = emit.host_arguments() + emit.extra_arguments()
+            body.append(f"if {emit.extras_given()}: return {emit.wait}{bound}({arguments})")
             body.append(f"return {emit.wait}{target}({emit.host_arguments(keywords=False)})")
         else:
             body += emit.call(target)
@@ -404,16 +487,116 @@ def binder_factory(name: str, shape: Shape, *, is_async: bool) -> t.Any:
     return make
 
 
-def packer(name: str, shape: Shape) -> t.Any:
-    """Return a function: the route convention in, ``(args, kwargs)`` as the caller gave them out.
+def as_given(emit: Emitter) -> tuple[list[str], str, str]:
+    """Lines rebuilding a call as hooks see it; the expressions of its args and kwargs.
 
-    For hooks that look at a call (``can_run``, ``should_run``) and for the
-    host's code when it is not a plain function.
+    The hook rule: required parameters (and optional positional-only ones the
+    caller gave) by position, ``*args`` after them; every other argument the
+    caller gave by keyword under its host name, backend-only keywords too. An
+    optional parameter before a non-empty ``*args`` tuple stays positional (the
+    caller could only have given it so). Omitted arguments are left out.
     """
-    emit = Emitter(shape)
-    body = _rebuild(emit, "")
-    body[-1] = f"return (tuple({emit.local('_t_args')}), {emit.local('_t_kws')})"
-    return emit.build(name, body, f"<turnout packer of {name}>", route=True)
+    shape, omitted = emit.shape, emit.omitted
+    kws = emit.local("_t_kws")
+    lines = [f"{kws} = {{}}"]
+    positional = [p for p in shape.params if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)]
+    if shape.var_positional is None and not any(
+        p.kind == POSITIONAL_ONLY and p.has_default for p in positional
+    ):
+        required = [p.name for p in positional if not p.has_default]
+        args = f"({', '.join(required)},)" if required else "()"
+        lines += [
+            f"if {p.name} is not {omitted}: {kws}[{p.name!r}] = {p.name}"
+            for p in positional
+            if p.has_default
+        ]
+    else:
+        args = _positional_as_given(emit, positional, kws, lines)
+    for param in shape.keyword_only:
+        put = f"{kws}[{param.name!r}] = {param.name}"
+        lines.append(f"if {param.name} is not {omitted}: {put}" if param.has_default else put)
+    lines += [f"if {e} is not {omitted}: {kws}[{e!r}] = {e}" for e in emit.extras]
+    lines.append(f"if {emit.var_keyword}: {kws}.update({emit.var_keyword})")
+    return lines, args, kws
+
+
+def _positional_as_given(emit: Emitter, positional: list[Param], kws: str, lines: list[str]) -> str:
+    """Append the lines that list the positional values (see `as_given`); return the tuple."""
+    omitted, rest = emit.omitted, emit.shape.var_positional
+    listed = emit.local("_t_args")
+    lines.append(f"{listed} = []")
+    for param in positional:
+        name = param.name
+        if not param.has_default:
+            lines.append(f"{listed}.append({name})")
+        elif param.kind == POSITIONAL_ONLY:  # never after a gap: a caller cannot skip one
+            lines.append(f"if {name} is not {omitted}: {listed}.append({name})")
+        elif rest is not None:
+            lines += [
+                f"if {rest}: {listed}.append({name})",
+                f"elif {name} is not {omitted}: {kws}[{name!r}] = {name}",
+            ]
+        else:
+            lines.append(f"if {name} is not {omitted}: {kws}[{name!r}] = {name}")
+    if rest is not None:
+        lines.append(f"{listed}.extend({rest})")
+    return f"tuple({listed})"
+
+
+def hook_gate(
+    name: str,
+    shape: Shape,
+    hooks: Sequence[tuple[str, t.Any, bool]],
+    *,
+    key: str,
+    route: t.Any,
+    refuse: t.Any,
+    failed: t.Any,
+    judge: t.Any,
+    extras: Sequence[str] = (),
+) -> t.Any:
+    """Return `route` behind its ``can_run``/``should_run`` hooks, as one generated function.
+
+    Each ``(kind, hook, per_function)`` is asked in turn: a per-function hook
+    as ``hook(*args, **kwargs)``, a per-backend one as ``hook(key, args,
+    kwargs)``, with the call as `as_given` rebuilds it. ``True`` goes on at
+    the cost of an identity check; anything else goes to `judge`, and a "no"
+    to ``refuse(index, reason, <route arguments>)``. A hook that raises
+    ``NotImplementedError`` says no with its message; any other exception
+    goes to ``failed(error, index)`` (which notes the backend and hook on it)
+    and propagates.
+    """
+    emit = Emitter(shape, extras=extras)
+    lines, args, kws = as_given(emit)
+    packed, verdict, error = emit.local("_t_a"), emit.local("_t_v"), emit.local("_t_err")
+    params = emit.route_parameters()
+    refused, noted, judged = (
+        emit.bind("_t_refuse", refuse),
+        emit.bind("_t_failed", failed),
+        emit.bind("_t_judge", judge),
+    )
+    body = [*lines, f"{packed} = {args}"]
+    for index, (_, hook, per_function) in enumerate(hooks):
+        bound = emit.bind(f"_t_hook{index}", hook)
+        call = (
+            f"{bound}(*{packed}, **{kws})"
+            if per_function
+            else f"{bound}({emit.const(key)}, {packed}, {kws})"
+        )
+        body += [
+            "try:",
+            f"    {verdict} = {call}",
+            f"except NotImplementedError as {error}:",
+            f"    {verdict} = str({error}) or 'raised NotImplementedError'",
+            f"except Exception as {error}:",
+            f"    {noted}({error}, {index})",
+            "    raise",
+            f"if {verdict} is not True:",
+            f"    {verdict} = {judged}({verdict})",
+            f"    if {verdict} is not None: return {refused}({index}, {verdict}, {params})",
+        ]
+    body.append(f"return {emit.bind('_t_route', route)}({params})")
+    return emit.build(name, body, f"<turnout hook gate of {name}>", route=True)
 
 
 def _rebuild(emit: Emitter, target: str) -> list[str]:
@@ -453,14 +636,15 @@ def chooser(
     resolve: Callable[[t.Any], t.Any],
     *,
     is_async: bool,
+    extras: Sequence[str] = (),
 ) -> t.Any:
     """Return a route that picks a route by the types of the arguments at `positions`.
 
     `cache` maps a type (or a tuple of types) to its route; a type met for the
     first time goes to `resolve`, which makes and caches its route.
     """
-    emit = Emitter(shape, is_async=is_async)
-    params = emit.route_parameters().split(", ")
+    emit = Emitter(shape, is_async=is_async, extras=extras)
+    params = emit.host_names()
     picked = [f"type({params[index]})" for index in positions]
     key = picked[0] if len(picked) == 1 else f"({', '.join(picked)},)"
     table, miss = emit.bind("_t_cache", cache), emit.bind("_t_resolve", resolve)
@@ -479,23 +663,29 @@ def chooser(
 
 
 _DECLINE = object()  # placeholder for the decline handler each route is given
-_MAX_BY_NAME = 4  # a backend with more backend-only keywords gets them through **
 
 
 def route(
-    plan: CallPlan, name: str, decline: Callable[..., t.Any], *, is_async: bool = False
+    plan: CallPlan,
+    name: str,
+    decline: Callable[..., t.Any],
+    *,
+    is_async: bool = False,
+    extras: Sequence[str] = (),
 ) -> Callable[..., t.Any]:
     """Return a route for `plan`: the host's parameters in (defaults `OMITTED`), the call out.
 
     It checks host-only and extra arguments and calls the backend function.
     A `NotImplementedError` the backend raises goes to `decline` with the
     exception and the route's own arguments, so the caller decides what runs
-    next. The source is compiled once per plan; each route is a new closure.
+    next. `extras` are the backend-only keywords the route takes by name. The
+    source is compiled once per plan (and extras); each route is a new closure.
     """
-    if plan.compiled is None:
-        source, free = _Route(plan).source(name, is_async=is_async)
-        plan.compiled = (compile_factory(source, f"<turnout route of {name}>"), free)
-    factory, free = plan.compiled
+    extras = tuple(extras)
+    if plan.compiled is None or plan.compiled[0] != extras:
+        source, free = _Route(plan, extras).source(name, is_async=is_async)
+        plan.compiled = (extras, compile_factory(source, f"<turnout route of {name}>"), free)
+    _, factory, free = plan.compiled
     values = {key: decline if value is _DECLINE else value for key, value in free.items()}
     return factory(**values)  # type: ignore[no-any-return]
 
@@ -503,12 +693,13 @@ def route(
 class _Route:
     """The source of one call plan's route (see `route`)."""
 
-    def __init__(self, plan: CallPlan) -> None:
+    def __init__(self, plan: CallPlan, extras: tuple[str, ...] = ()) -> None:
         self.plan = plan
+        self.extras = extras
 
     def source(self, name: str, *, is_async: bool) -> tuple[str, dict[str, t.Any]]:
         """Return the source of the route factory and the values of its free names."""
-        emit = Emitter(self.plan.host, is_async=is_async)
+        emit = Emitter(self.plan.host, is_async=is_async, extras=self.extras)
         body = [*self._checks(emit), "try:"]
         body += [f"    {line}" for line in self._call(emit)]
         decline = emit.bind("_t_decline", _DECLINE)
@@ -533,70 +724,64 @@ class _Route:
     def _call(self, emit: Emitter) -> list[str]:
         """Return lines ending in ``return <the backend call>``.
 
-        Keywords beyond the host's parameters (the ``**`` dict, usually empty)
-        are taken by name when the backend names them, so the common call spreads
-        no dict; anything else goes through `CallPlan.extra` and a spread call.
+        Backend-only keywords arrive as named parameters (`extras`): the ones
+        this backend takes are passed on by name, the others are checked by
+        `CallPlan.extra` when given (an ignored-argument warning or the host's
+        `TypeError`). Anything in the ``**`` dict (a keyword nobody declared)
+        takes the slow path: one dict, checked, spread into the call.
         """
-        varargs = self.plan.host.var_positional if self.plan.backend.var_positional else None
+        plan, omitted = self.plan, emit.omitted
+        varargs = plan.host.var_positional if plan.backend.var_positional else None
         slots = self._slots(varargs=varargs is not None)
         positional = [self._value(emit, s, fill=True) for s in slots]
         in_slots = {s.backend.name for s in slots}
         keywords, conditional = self._keywords(emit, in_slots)
         lines: list[str] = []
-        spread = []
+        bag = emit.local("_t_k")
         if conditional:
-            bag = emit.local("_t_k")
             lines.append(f"{bag} = {{}}")
             for source in conditional:
                 name = source.host.name  # type: ignore[union-attr]
                 value = self._value(emit, source, fill=False)
                 put = f"{bag}[{source.backend.name!r}] = {value}"
-                lines.append(f"if {name} is not {emit.omitted}: {put}")
-            spread.append(f"**{bag}")
-        args = [*positional, *([f"*{varargs}"] if varargs else []), *keywords, *spread]
-        target = emit.bind("_t_impl", self.plan.implementation)
-        kw = emit.var_keyword
+                lines.append(f"if {name} is not {omitted}: {put}")
+        args = [*positional, *([f"*{varargs}"] if varargs else []), *keywords]
+        spread = [f"**{bag}"] if conditional else []
+        target = emit.bind("_t_impl", plan.implementation)
         call = f"{emit.wait}{target}"
-        passed = emit.local("_t_fk")  # the route's own dict stays intact for a decline
-        lines.append(f"if {kw}:")
-        lines += [f"    {line}" for line in self._by_name(emit, call, args)]
-        lines.append(f"    return {call}({', '.join([*args, f'**{passed}'])})")
-        lines.append(f"return {call}({', '.join(args)})")
-        return lines
-
-    def _by_name(self, emit: Emitter, call: str, args: list[str]) -> list[str]:
-        """Return lines that call with the backend-only keywords by name when that is all."""
         kw, passed = emit.var_keyword, emit.local("_t_fk")
-        if self.plan.accepts_any_keyword:
-            return [f"{passed} = {kw}"]
-        accepted = emit.bind("_t_acc", self.plan.accepted)
-        extra = emit.bind("_t_extra", self.plan.extra)
-        check = f"{passed} = {kw} if {accepted}.issuperset({kw}) else {extra}({kw})"
-        named = [
-            p for p in self.plan.backend.named if p.name in self.plan.accepted and p.has_default
-        ]
-        if not self.plan.backend.exact or not named or len(named) > _MAX_BY_NAME:
-            return [check]
-        omitted = emit.omitted
-        if len(named) == 1:  # the usual case: one keyword, read without a method call
-            param = named[0]
-            return [
-                f"if len({kw}) == 1 and {param.name!r} in {kw}:",
-                f"    return {call}({', '.join([*args, f'{param.name}={kw}[{param.name!r}]'])})",
-                check,
-            ]
-        lines: list[str] = []
-        given: list[str] = []
+        # the slow path: keywords in the ** dict; given extras join them in one dict
+        lines.append(f"if {kw}:")
+        lines.append(f"    {passed} = dict({kw})")
+        lines += [f"    if {e} is not {omitted}: {passed}[{e!r}] = {e}" for e in self.extras]
+        if not plan.accepts_any_keyword:
+            accepted = emit.bind("_t_acc", plan.accepted)
+            extra = emit.bind("_t_extra", plan.extra)
+            lines.append(
+                f"    if not {accepted}.issuperset({passed}): {passed} = {extra}({passed})"
+            )
+        lines.append(f"    return {call}({', '.join([*args, *spread, f'**{passed}'])})")
+        # the fast path: no dict unless the backend's signature leaves a default unknown
         by_name: list[str] = []
-        for param in named:
-            value = emit.local(f"_t_v_{param.name}")
-            default = emit.const(param.default)
-            lines.append(f"{value} = {kw}.get({param.name!r}, {omitted})")
-            given.append(f"({value} is not {omitted})")
-            by_name.append(f"{param.name}=({value} if {value} is not {omitted} else {default})")
-        lines.append(f"if len({kw}) == {' + '.join(given)}:")
-        lines.append(f"    return {call}({', '.join([*args, *by_name])})")
-        lines.append(check)
+        for extra_name in self.extras:
+            param = plan.backend.by_name.get(extra_name)
+            if extra_name in plan.accepted and param is not None:
+                if plan.backend.exact and param.has_default:
+                    default = emit.const(param.default)
+                    value = f"{extra_name} if {extra_name} is not {omitted} else {default}"
+                    by_name.append(f"{extra_name}=({value})")
+                    continue
+            elif not plan.accepts_any_keyword:  # another backend's keyword: warn or raise
+                check = emit.bind("_t_extra", plan.extra)
+                lines.append(
+                    f"if {extra_name} is not {omitted}: {check}({{{extra_name!r}: {extra_name}}})"
+                )
+                continue
+            if not spread:
+                lines.append(f"{bag} = {{}}")
+                spread = [f"**{bag}"]
+            lines.append(f"if {extra_name} is not {omitted}: {bag}[{extra_name!r}] = {extra_name}")
+        lines.append(f"return {call}({', '.join([*args, *by_name, *spread])})")
         return lines
 
     def _slots(self, *, varargs: bool) -> list[Source]:

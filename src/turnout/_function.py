@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from types import CellType
 
 from turnout import _lazytyping as t
 from turnout._chain import (
@@ -14,14 +15,13 @@ from turnout._chain import (
     make_plan,
 )
 from turnout._codegen import (
-    FIRST_CALL,
+    NO_TYPES,
     Emitter,
     binder_factory,
     first_call_code,
     host_route,
     is_coroutine_function,
     make_function,
-    packer,
     passthrough_code,
     specialised_code,
     wrapper_names,
@@ -32,7 +32,7 @@ from turnout._docstrings import DocEntry, selector_entry
 from turnout._errors import DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._merged_api import MergedApi, View, private_warning, required_warning, views
-from turnout._names import SELECTOR, attribute, public_name, qualified_name
+from turnout._names import CPU, SELECTOR, attribute, public_name, qualified_name
 from turnout._registry import Entry
 from turnout._scopes import PENDING, SelectionState
 from turnout._shape import (
@@ -48,6 +48,8 @@ from turnout._warnings import (
     IgnoredArgumentWarning,
     warn,
 )
+
+MAX_EXTRAS = 16  # backend-only keywords taken by name; any more arrive in the ** dict
 
 if TYPE_CHECKING:
     import inspect
@@ -198,7 +200,6 @@ class DispatchedFunction:
         self.state = self._state = state
         self.dispatch_args = dispatch_args  # None: the first parameter
         self.convert = convert
-        self._packer: Callable[..., t.Any] | None = None
         self._keyword = self.keyword = keyword
         self._host_name = self.host_name = host_name
         self.observers = observers if observers is not None else Observers()
@@ -207,6 +208,13 @@ class DispatchedFunction:
         self.plain = is_plain_function(host)
         self.is_async = is_coroutine_function(host)
         self._shape: Shape | None = None
+        # Backend-only keywords the wrapper and routes take as named parameters (no
+        # ``**`` dict to pass one); only ever appended to, so a route made for fewer
+        # still serves a call made with more (they default to OMITTED).
+        self.extras: tuple[str, ...] = ()
+        self._coded: tuple[str, ...] | None = None  # the extras of the wrapper's code
+        # (automatic choice, {type: route or None}): the wrapper routes by type itself
+        self._types = CellType(NO_TYPES)
         self._host_route: Callable[..., t.Any] | None = None
         self._binder: Callable[[Callable[..., t.Any]], Callable[..., t.Any]] | None = None
         self.warned: set[tuple[str, str]] = set()
@@ -229,6 +237,9 @@ class DispatchedFunction:
         # Cheap on purpose (decorating runs at host import): no compile, no inspect.
         names = self._names
         cells = {
+            names["_t_A"]: self._types,
+            names["_t_C"]: CPU,
+            names["_t_U"]: self._state.untouched,
             names["_t_D"]: (),
             names["_t_O"]: OMITTED,
             names["_t_extras"]: self.cpu_with_extras,
@@ -279,14 +290,21 @@ class DispatchedFunction:
         return self._shape
 
     def _specialise(self) -> Callable[..., t.Any]:
-        """Give a plain host's wrapper the host's exact signature (once), and return it."""
+        """Give a plain host's wrapper the host's exact signature (and extras), and return it."""
         with self._lock:
             wrapper: t.Any = self.wrapper
-            if wrapper.__code__.co_name != self.name:
+            wanted = self.extras
+            if self._coded != wanted:
                 shape = code_shape(self.host)
                 assert shape is not None  # noqa: S101 - only plain hosts start unspecialised
                 code, defaults, kwdefaults, host_defaults = specialised_code(
-                    self.name, shape, self._keyword, self._names, self.is_async
+                    self.name,
+                    shape,
+                    self._keyword,
+                    self._names,
+                    self.is_async,
+                    extras=wanted,
+                    typed=self._typed_parameter(),
                 )
                 index = code.co_freevars.index(self._names["_t_D"])
                 wrapper.__closure__[index].cell_contents = host_defaults
@@ -294,13 +312,51 @@ class DispatchedFunction:
                 wrapper.__defaults__ = defaults
                 wrapper.__kwdefaults__ = kwdefaults
                 wrapper.__code__ = code
+                self._coded = wanted
         return self.wrapper
+
+    def _recheck(self) -> None:
+        """Send a specialised wrapper back to its first-call code if its extras changed."""
+        with self._lock:
+            if self._coded is not None and self._coded != self.extras:
+                self.wrapper.__code__ = first_call_code(self._names, self.is_async)
+                self._coded = None
+
+    def _typed_parameter(self) -> str | None:
+        """Return the one parameter automatic selection looks at (None: none, or several)."""
+        positions = self.dispatch_positions()
+        if len(positions) != 1:
+            return None
+        name = self.route_parameter_names()[positions[0]]
+        return None if name == self.shape().var_positional else name
+
+    def _take_extras(self) -> None:
+        """Take the loaded backends' new backend-only keywords as named parameters.
+
+        The routes are made again with them, and a specialised wrapper goes back
+        to its first-call code, which specialises it again on the next call.
+        """
+        if not self.plain or self.shape().var_keyword is not None:
+            return  # a host with **kwargs passes them on in its own dict
+        with self._lock:
+            room = MAX_EXTRAS - len(self.extras)
+            new = [
+                name
+                for name in sorted(self.known_extras)
+                if name not in self.extras and name.isidentifier() and not name.startswith("_t_")
+            ][: max(room, 0)]
+            if not new:
+                return
+            self.extras = (*self.extras, *new)
+            self._host_route = None
+            self.invalidate()
+            self._recheck()
 
     # -- slow paths the wrapper calls ---------------------------------------------------
 
     def miss(self, key: object) -> Callable[..., t.Any]:
         """Return what to call for `key` (a keyword's value or a selection), made on first use."""
-        if key == FIRST_CALL and self.plain and self.wrapper.__code__.co_name != self.name:
+        if key is self.plans:  # from the first-call code: specialise, then run the call
             return self._specialise()
         if key is PENDING:  # <HOST>_BACKEND, resolved on this first use
             self._settle()
@@ -318,6 +374,11 @@ class DispatchedFunction:
             isinstance(key, tuple) and all(isinstance(k, str) for k in key)
         ):
             self._keep(self.plans, key, route, generation)
+        types = getattr(route, "types", None)  # an automatic route's table, by type
+        if isinstance(key, Choice) and isinstance(types, dict):
+            with self._lock:
+                if generation == self._generation:
+                    self._types.cell_contents = (key, types)
         return route
 
     def _route_for(self, key: object) -> Callable[..., t.Any]:
@@ -345,7 +406,8 @@ class DispatchedFunction:
                 self.shape(),
                 plain=self.plain,
                 is_async=self.is_async,
-                extras=self.cpu_with_extras,
+                handler=self.cpu_with_extras,
+                extras=self.extras,
             )
         return self._host_route
 
@@ -367,21 +429,15 @@ class DispatchedFunction:
         return found
 
     def route_parameter_names(self) -> list[str]:
-        """Return the host's parameter names in route-convention order."""
-        return Emitter(self.shape()).route_parameters().split(", ")
+        """Return the host's parameter names in route-convention order (its values first)."""
+        return Emitter(self.shape()).host_names()
 
     def dispatch_positions(self) -> list[int]:
         """Return where the dispatch arguments sit in the route convention (none: empty)."""
-        params = self.route_parameter_names()[:-1]  # not the keywords' dictionary
+        params = self.route_parameter_names()
         if self.dispatch_args is None:
             return [0] if params else []
         return [params.index(name) for name in self.dispatch_args if name in params]
-
-    def packer(self) -> Callable[..., t.Any]:
-        """Return the function that turns route-convention values into ``(args, kwargs)``."""
-        if self._packer is None:
-            self._packer = packer(self.name, self.shape())
-        return self._packer
 
     def plan(self, entry: Entry) -> CallPlan | None:
         """Return the call plan for one backend (None: it lacks the function), made once."""
@@ -402,6 +458,9 @@ class DispatchedFunction:
         """
         names = self.shape().by_name
         for key in [key for key in kwargs if key not in names]:
+            if kwargs[key] is OMITTED:  # a backend-only keyword the caller left out
+                del kwargs[key]
+                continue
             msg = f"{self.public_name}() got an unexpected keyword argument {key!r}"
             if key not in self.known_extras:
                 raise TypeError(msg)
@@ -444,6 +503,7 @@ class DispatchedFunction:
         """Forget every route (a backend was replaced, removed or rediscovered)."""
         with self._lock:
             self._generation += 1
+            self._types.cell_contents = NO_TYPES
             self.plans.clear()
             self.routes.clear()
             self.call_plans.clear()
@@ -452,6 +512,7 @@ class DispatchedFunction:
         """Forget the routes of priority lists and automatic selection (a backend loaded)."""
         with self._lock:
             self._generation += 1
+            self._types.cell_contents = NO_TYPES
             for key in [key for key in list(self.plans) if not isinstance(key, str)]:
                 self.plans.pop(key, None)
 
@@ -485,6 +546,7 @@ class DispatchedFunction:
         """
         if self.api.merge(self.views(entries)[0], version, self._warn_required, self._warn_private):
             self.forget_choices()  # a backend loaded: what it owns may change a choice
+            self._take_extras()
             self.api.apply(self.wrapper)
 
     @property

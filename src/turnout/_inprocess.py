@@ -80,6 +80,8 @@ class Registrar:
                     self._shadowed(holder, entry)
         if holders:
             self._on_change()
+        elif self._discovery.on_ready is not None:  # its keywords join the merged API
+            self._discovery.on_ready()
         return entry, displaced
 
     def unregister(self, label: str) -> Entry:

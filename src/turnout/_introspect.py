@@ -273,7 +273,7 @@ def explain_decision(
     owners = None
     notes: list[str] = []
     if isinstance(selected, Choice) and selected.automatic and record.dispatch_positions():
-        route_names = record.route_parameter_names()[:-1]
+        route_names = record.route_parameter_names()
         wanted = [route_names[index] for index in record.dispatch_positions()]
         missing = [name for name in wanted if name not in bound]
         if missing:

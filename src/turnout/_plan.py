@@ -122,7 +122,8 @@ class CallPlan:
     ) -> None:
         self.host = host
         self.known = known
-        self.compiled: tuple[t.Any, dict[str, t.Any]] | None = None  # its route factory
+        # its route factory: (backend-only keywords taken by name, factory, free values)
+        self.compiled: tuple[tuple[str, ...], t.Any, dict[str, t.Any]] | None = None
         self.implementation = implementation
         self.function = function
         self.backend_name = backend_name

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import wraps
+from types import CellType
 
 from turnout import _lazytyping as t
 from turnout._decision import DEFAULT, FORCED, GLOBAL, KEYWORD, SCOPE, Choice, held
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import CPU
 from turnout._policy import Fallback
+from turnout._shape import OMITTED
 from turnout._warnings import ConfigurationWarning, warn
 
 
@@ -86,6 +88,7 @@ class SelectionState:
         "overrides",
         "pending",
         "quiet",
+        "untouched",
         "var",
     )
 
@@ -120,6 +123,10 @@ class SelectionState:
         self.base: str | tuple[str, ...] | None = CPU if pending == CPU else None
         self.pending = None if pending == CPU else pending  # <HOST>_BACKEND, until first use
         self.quiet = False  # a test session's choice: a host without it runs its own code
+        # The process-wide selection's name while no scope was ever entered (in any
+        # thread), then OMITTED: wrappers share this cell and read the ContextVar only
+        # once a scope may have set it.
+        self.untouched = CellType(CPU)
         self.recompute()
 
     def recompute(self) -> None:
@@ -132,6 +139,12 @@ class SelectionState:
         else:
             made = self.process_wide(self.base, self.automatic.value)
             default.name, default.why = made.name, made.why
+        if self.untouched.cell_contents is not OMITTED:
+            self.untouched.cell_contents = default.name
+
+    def touch(self) -> None:
+        """Make every wrapper read the ContextVar from now on (a scope may set it)."""
+        self.untouched.cell_contents = OMITTED
 
     def process_wide(self, base: str | tuple[str, ...] | None, automatic: bool) -> Selection:
         """Return the selection a process-wide choice `base` makes (a label, a list, or None).
@@ -231,6 +244,7 @@ class BackendScope(_Scoped[V]):
         if self._kind == "fallback":
             self._tokens.append([state.fallback_var.set(Selection(self._value))])
             return self._value
+        state.touch()  # before the ContextVar is set: wrappers must read it
         if self._kind == "automatic":
             selection = state.with_automatic(state.var.get(), self._value)
             self._tokens.append(

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from strategies import host_signatures, make_function
 
 from turnout import DispatchDefinitionError, TurnoutWarning
-from turnout._codegen import binder_factory
+from turnout._codegen import Emitter, as_given, binder_factory
 from turnout._codegen import route as make_route
 from turnout._merged_api import collect_additions, merged_signature
 from turnout._plan import CallPlan
-from turnout._shape import shape_of
+from turnout._shape import OMITTED, shape_of
 
 
 @st.composite
@@ -119,6 +119,80 @@ def test_routing_never_loses_duplicates_or_alters_an_argument(specs, n_varargs, 
         assert received["rest"] == tuple(varargs)
     flat = [v for v in received.values() if isinstance(v, str)]
     assert len(flat) == len(set(flat))  # nothing arrives twice
+
+
+@given(host_and_backend(), st.lists(st.sampled_from(["x1", "x2", "x3"]), unique=True), st.data())
+def test_backend_only_keywords_taken_by_name_arrive_as_given(specs, taken, data):
+    """A route taking backend-only keywords as named parameters (the fast path) passes each
+    one the backend takes on unchanged, leaves an omitted one at the backend's default,
+    and sorts one the backend does not take like the ``**`` path would."""
+    host_spec, backend_spec = specs
+    assume(backend_spec is not None and not any(k == "varkw" for k, _, _ in host_spec))
+    host = make_function("host", host_spec)
+    backend = make_function("backend", backend_spec, suffix="_backend_default")
+    plan = CallPlan(
+        host=shape_of(host),
+        backend=shape_of(backend),
+        implementation=backend,
+        function="pkg.f",
+        backend_name="b",
+        keyword="backend",
+        known=lambda: frozenset(taken),
+    )
+    route = make_route(plan, "host", declined, extras=taken)
+    names = Emitter(plan.host).host_names()
+    values = [f"value of {name}" if name != "rest" else () for name in names]
+    given_extras = {name: f"value of {name}" for name in taken if data.draw(st.booleans())}
+    takes = {n for k, n, _ in backend_spec if k == "kwonly"} | (
+        {"*"} if any(k == "varkw" for k, _, _ in backend_spec) else set()
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TurnoutWarning)
+        received = route(*values, {}, *[given_extras.get(n, OMITTED) for n in taken])
+    for name in taken:
+        if name in given_extras and (name in takes or "*" in takes):
+            where = received if name in takes else received["options"]
+            assert where[name] == f"value of {name}"
+        elif name in takes:
+            assert received[name] == f"{name}_backend_default"
+    ignored = {n for n in given_extras if n not in takes and "*" not in takes}
+    assert len([w for w in caught if issubclass(w.category, TurnoutWarning)]) >= len(ignored)
+
+
+@given(
+    host_signatures(),
+    st.integers(0, 3),
+    st.lists(st.sampled_from(["x1", "x2"]), unique=True),
+    st.data(),
+)
+def test_hooks_see_a_call_that_binds_as_the_callers(spec, n_varargs, extras, data):
+    """What a hook gets, ``host(*args, **kwargs)``, binds to the same arguments as the
+    caller's own call; keywords the caller gave by name stay keywords."""
+    assume(not any(k == "varkw" for k, _, _ in spec) or not extras)
+    host = make_function("host", spec)
+    emit = Emitter(shape_of(host), extras=extras)
+    lines, args, kws = as_given(emit)
+    pack = emit.build("host", [*lines, f"return ({args}, {kws})"], "<test packer>", route=True)
+    named = [s for s in spec if s[0] in ("posonly", "poskw", "kwonly")]
+    positional, keywords, given_names, full = arguments_for(named, data)
+    has_varargs = any(k == "varargs" for k, _, _ in spec)
+    varargs = [f"extra {i}" for i in range(n_varargs)] if has_varargs and full else []
+    bound = inspect.signature(host).bind(*positional, *varargs, **keywords).arguments
+    route_values = [
+        tuple(varargs) if name == "rest" else bound.get(name, OMITTED) for name in emit.host_names()
+    ]
+    extra_values = {name: f"value of {name}" for name in extras if data.draw(st.booleans())}
+    call_args, call_kwargs = pack(
+        *route_values, {}, *[extra_values.get(n, OMITTED) for n in extras]
+    )
+    if not extras or not extra_values:
+        assert inspect.signature(host).bind(*call_args, **call_kwargs).arguments == bound
+    assert {k: v for k, v in call_kwargs.items() if k in extras} == extra_values
+    required = [n for k, n, d in spec if k in ("posonly", "poskw") and not d]
+    assert call_args[: len(required)] == tuple(f"value of {n}" for n in required)
+    for kind, name, has_default in spec:  # an optional keyword-able argument: by keyword
+        if kind == "kwonly" or (kind == "poskw" and has_default and not varargs):
+            assert (name in call_kwargs) == (name in given_names)
 
 
 @given(host_signatures())
