@@ -137,6 +137,7 @@ def bench() -> None:
     run(python, "-m", "pip", "install", "--quiet", "-r", ROOT / "requirements" / "bench.txt")
     run(python, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", ROOT)
     run(python, ROOT / "benchmarks" / "bench_dispatch.py")
+    run(python, ROOT / "benchmarks" / "bench_startup.py")
 
 
 def main() -> int:
