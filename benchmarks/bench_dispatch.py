@@ -299,8 +299,85 @@ def bench_scenario(table: Table, backend: object) -> dict[str, float]:
         lambda: h(1, shared=2.0),
         own_host,
     )
+    bench_floor(row, implementation, own, own_host)
     bench_scenario_peers(row, own, own_host)
     return ratios
+
+
+def bench_floor(
+    row: Callable[[str, str, Stmt, Stmt], None],
+    implementation: Callable[..., object],
+    own: Stmt,
+    own_host: Stmt,
+) -> None:
+    """The least a wrapper of this design can do, written by hand and timed in the same run.
+
+    The wrapper takes the host's parameters with defaults OMITTED, the selector
+    and the backend-only keyword as named parameters, and ``**`` (a keyword a
+    backend not yet loaded may take); it reads the ContextVar, finds the route
+    by the label and calls it. The route checks the host-only argument and the
+    ``**`` dict and fills in the backend's default. Nothing else: no hooks, no
+    declines, no fallback.
+    """
+    from contextvars import ContextVar  # noqa: PLC0415
+
+    omitted = object()
+    chosen: ContextVar[str] = ContextVar("floor", default="cpu")
+    read = chosen.get
+    host_defaults = (1.0, None)
+    owner_type = type(None)
+
+    def route(
+        x: object, shared: object, host_only: object, kw: object, backend_only: object
+    ) -> object:
+        if host_only is not omitted:
+            raise AssertionError  # never here: the warning for a dropped argument
+        if kw:
+            raise AssertionError  # never here: keywords nobody declared
+        return implementation(
+            x, shared=shared, backend_only=False if backend_only is omitted else backend_only
+        )
+
+    routes = {"bench": route}
+
+    def wrapper(
+        x: object,
+        shared: object = omitted,
+        host_only: object = omitted,
+        *,
+        backend: object = None,
+        backend_only: object = omitted,
+        **kw: object,
+    ) -> object:
+        if backend is None:
+            backend = read()
+        if backend == "cpu" or (backend == "auto" and type(x) is not owner_type):
+            if shared is omitted:
+                shared = host_defaults[0]
+            if host_only is omitted:
+                host_only = host_defaults[1]
+            return scenario(x, shared, host_only)  # type: ignore[arg-type]
+        return routes[backend](x, shared, host_only, kw, backend_only)  # type: ignore[index]
+
+    section = "hand-written floor of this design, same call"
+    row(section, "default path", lambda: wrapper(1, shared=2.0), own_host)
+    row(
+        section,
+        "backend=, backend-only keyword",
+        lambda: wrapper(1, shared=2.0, backend_only=True, backend="bench"),
+        own,
+    )
+    token = chosen.set("bench")
+    row(
+        section,
+        "scope, backend-only keyword",
+        lambda: wrapper(1, shared=2.0, backend_only=True),
+        own,
+    )
+    chosen.reset(token)
+    token = chosen.set("auto")
+    row(section, "automatic, a type no backend owns", lambda: wrapper(1, shared=2.0), own_host)
+    chosen.reset(token)
 
 
 def bench_scenario_peers(

@@ -328,12 +328,13 @@ def owner_ranking(record: Function, names: list[str]) -> t.Any:
 def automatic_route(record: Function, selected: Choice) -> Route:
     """Return a route that picks a chain by the types of the dispatch arguments, cached per type.
 
-    Its ``types`` attribute maps each single type met to its chain, or to None
-    where the host's code runs as chosen: a wrapper reads it without calling
-    the route.
+    Its ``hosted`` attribute holds each single type met for which the host's
+    code runs as chosen, its ``types`` the chain of each other one: a wrapper
+    reads them without calling the route.
     """
     cache: dict[t.Any, Route] = {}
-    table: dict[type, Route | None] = {}
+    table: dict[type, Route] = {}
+    hosted: set[type] = set()
     positions = record.dispatch_positions()
     state = record.state
 
@@ -356,8 +357,11 @@ def automatic_route(record: Function, selected: Choice) -> Route:
             "; ".join(decision.notes),
         )
         cache[key] = found
-        if not isinstance(key, tuple):
-            table[key] = None if found is record.host_route() else found
+        if not isinstance(key, tuple):  # one dispatch argument: the wrapper looks it up
+            if found is record.host_route():
+                hosted.add(key)
+            else:
+                table[key] = found
         return found
 
     found: t.Any = chooser(
@@ -369,7 +373,7 @@ def automatic_route(record: Function, selected: Choice) -> Route:
         is_async=record.is_async,
         extras=record.extras,
     )
-    found.types = table
+    found.types, found.hosted = table, hosted
     route: Route = found
     return route
 

@@ -31,9 +31,10 @@ from turnout._shape import (
 # gets underscores appended. The unspecialised and specialised code of one
 # wrapper close over the same names, so the first call can swap its __code__.
 WRAPPER_FREE = (
-    "_t_A",  # (automatic choice, {type: route, or None for the host's code}) seen last
+    "_t_A",  # the process-wide automatic choice that `_t_H` and `_t_T` answer for
     "_t_C",  # "cpu": compared by identity (an equal string that is not it goes by the plans)
     "_t_D",  # the host's defaults
+    "_t_H",  # types for which that choice runs the host's code
     "_t_O",  # OMITTED
     "_t_U",  # the process-wide selection while no scope was ever entered, else OMITTED
     "_t_extras",  # the host's code for a call with keywords it does not take
@@ -41,8 +42,9 @@ WRAPPER_FREE = (
     "_t_host",  # the host function
     "_t_miss",  # makes what `_t_plans` lacks
     "_t_plans",  # selection -> route
+    "_t_T",  # type -> route, for that choice
 )
-NO_TYPES: tuple[object, dict[type, t.Any]] = (object(), {})  # `_t_A` before any automatic route
+NOBODY = object()  # `_t_A` while no automatic route answers by type
 CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 _code_cache: dict[tuple[object, ...], CodeType] = {}
 
@@ -367,8 +369,8 @@ def specialised_code(
     ContextVar read either.
     `extras` (the loaded backends' own keywords) are named parameters too.
     `typed` names the one parameter automatic selection looks at: for the
-    automatic choice in ``_t_A`` the wrapper finds the route by its type
-    itself, and runs the host's code inline for a type no backend takes.
+    process-wide automatic choice in ``_t_A`` the wrapper runs the host's code
+    inline for a type in ``_t_H`` and finds any other type's route in ``_t_T``.
     """
     emit = Emitter(shape, taken={keyword}, is_async=is_async, preset=names, extras=extras)
     route = emit.local("_t_r")
@@ -391,17 +393,14 @@ def specialised_code(
         *(f"    {line}" for line in cpu),
     ]
     if typed is not None:
-        seen = emit.local("_t_a")
         body += [
-            f"{seen} = {names['_t_A']}",
-            f"if {keyword} is {seen}[0]:",
+            f"if {keyword} is {names['_t_A']}:",
+            f"    if type({typed}) in {names['_t_H']}:",
+            *(f"        {line}" for line in cpu),
             "    try:",
-            f"        {route} = {seen}[1][type({typed})]",
+            f"        {route} = {names['_t_T']}[type({typed})]",
             "    except KeyError:",
             f"        {route} = {names['_t_miss']}({keyword})",
-            "    else:",
-            f"        if {route} is None:",
-            *(f"            {line}" for line in cpu),
             f"    return {emit.wait}{route}({emit.route_parameters()})",
         ]
     body += [

@@ -15,7 +15,7 @@ from turnout._chain import (
     make_plan,
 )
 from turnout._codegen import (
-    NO_TYPES,
+    NOBODY,
     Emitter,
     binder_factory,
     first_call_code,
@@ -213,8 +213,10 @@ class DispatchedFunction:
         # still serves a call made with more (they default to OMITTED).
         self.extras: tuple[str, ...] = ()
         self._coded: tuple[str, ...] | None = None  # the extras of the wrapper's code
-        # (automatic choice, {type: route or None}): the wrapper routes by type itself
-        self._types = CellType(NO_TYPES)
+        # The process-wide automatic choice, and for it the types that run the host's
+        # code and the routes of the others: the wrapper routes by type itself. Set
+        # and reset in an order that never pairs a choice with another's tables.
+        self._auto, self._hosted, self._typed = CellType(NOBODY), CellType(()), CellType({})
         self._host_route: Callable[..., t.Any] | None = None
         self._binder: Callable[[Callable[..., t.Any]], Callable[..., t.Any]] | None = None
         self.warned: set[tuple[str, str]] = set()
@@ -237,7 +239,9 @@ class DispatchedFunction:
         # Cheap on purpose (decorating runs at host import): no compile, no inspect.
         names = self._names
         cells = {
-            names["_t_A"]: self._types,
+            names["_t_A"]: self._auto,
+            names["_t_H"]: self._hosted,
+            names["_t_T"]: self._typed,
             names["_t_C"]: CPU,
             names["_t_U"]: self._state.untouched,
             names["_t_D"]: (),
@@ -374,11 +378,13 @@ class DispatchedFunction:
             isinstance(key, tuple) and all(isinstance(k, str) for k in key)
         ):
             self._keep(self.plans, key, route, generation)
-        types = getattr(route, "types", None)  # an automatic route's table, by type
-        if isinstance(key, Choice) and isinstance(types, dict):
+        hosted = getattr(route, "hosted", None)  # an automatic route's tables, by type
+        if hosted is not None and key is self._state.default.name:  # the process-wide choice
             with self._lock:
                 if generation == self._generation:
-                    self._types.cell_contents = (key, types)
+                    self._hosted.cell_contents = hosted
+                    self._typed.cell_contents = getattr(route, "types", {})
+                    self._auto.cell_contents = key
         return route
 
     def _route_for(self, key: object) -> Callable[..., t.Any]:
@@ -503,7 +509,7 @@ class DispatchedFunction:
         """Forget every route (a backend was replaced, removed or rediscovered)."""
         with self._lock:
             self._generation += 1
-            self._types.cell_contents = NO_TYPES
+            self._auto.cell_contents = NOBODY
             self.plans.clear()
             self.routes.clear()
             self.call_plans.clear()
@@ -512,7 +518,7 @@ class DispatchedFunction:
         """Forget the routes of priority lists and automatic selection (a backend loaded)."""
         with self._lock:
             self._generation += 1
-            self._types.cell_contents = NO_TYPES
+            self._auto.cell_contents = NOBODY
             for key in [key for key in list(self.plans) if not isinstance(key, str)]:
                 self.plans.pop(key, None)
 
