@@ -269,9 +269,8 @@ def test_merged_signature_keeps_host_order_and_adds_keyword_only_parameters():
         == "(a, /, b, *args, c=1, backend: str | list[str] | tuple[str, ...] | None = None, method='fast', tol=0.001, **kwargs)"
     )
     entry = additions["method"].doc_entry()
-    assert entry.description == (
+    assert entry.description == (  # one paragraph: Sphinx keeps it on the name's line
         "How.",
-        "",
         "Only for backends ``gpu`` (default ``'fast'``), ``jit`` (default ``'exact'``).",
     )
     assert additions["tol"].doc_entry().description == (

@@ -40,3 +40,22 @@ def test_load_dispatcher_checks_its_target():
         load_dispatcher("os:path")
     with pytest.raises(ImportError):
         load_dispatcher("no_such_module_here:thing")
+
+
+def test_load_dispatcher_takes_the_hosts_module(site, group):
+    site.add(
+        "matrixhost",
+        modules={
+            "matrixhost/__init__.py": "from matrixhost._backends import _dispatcher\n",
+            "matrixhost/_backends.py": (
+                "from turnout import BackendDispatcher\n"
+                f"_dispatcher = BackendDispatcher({group!r}, 'matrixhost')\n"
+            ),
+        },
+    )
+    import matrixhost._backends  # noqa: PLC0415
+
+    dispatcher = matrixhost._backends._dispatcher
+    assert load_dispatcher("matrixhost") is dispatcher  # no private name in the docs
+    assert load_dispatcher("matrixhost._backends:_dispatcher") is dispatcher
+    assert load_dispatcher("matrixhost._backends._dispatcher") is dispatcher

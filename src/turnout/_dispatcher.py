@@ -117,8 +117,6 @@ class BackendDispatcher:
     it is cheap: no entry point is read and no backend imported until a query
     needs one.
 
-    .. versionadded:: 0.1
-
     Parameters
     ----------
     entrypoint_group
@@ -174,12 +172,9 @@ class BackendDispatcher:
     Notes
     -----
     Users choose process-wide defaults with environment variables named after
-    the host (``example_host`` -> ``EXAMPLE_HOST_``): ``_BACKEND`` (the initial
-    ``settings.backend``, a label or a list ``a,b``, inherited by worker
-    processes), ``_AUTOMATIC``, ``_STRICT`` (with ``_BACKEND=cpu``: the host's
-    code everywhere), ``_FALLBACK``, and ``_UNTRUSTED_BACKENDS`` (which can only
-    make the host's policy stricter). A bad value is reported once with a
-    `ConfigurationWarning` and ignored.
+    the host, such as ``EXAMPLE_HOST_BACKEND`` for ``example_host``, read when
+    the dispatcher is created; the documentation's configuration page lists
+    them (:ref:`environment-variables`).
 
     Raises
     ------
@@ -339,7 +334,7 @@ class BackendDispatcher:
 
     @property
     def settings(self) -> Settings:
-        """The host's `Settings`: ``backend`` and ``use_backend()``."""
+        """The host's `Settings`, such as ``backend`` and ``use_backend()``."""
         return self._settings
 
     def bind(self, function: Callable[t.P, t.R], /) -> Callable[t.P, t.R]:
@@ -350,8 +345,6 @@ class BackendDispatcher:
         ``settings.applied(snapshot)`` of a `Snapshot` taken now. It pickles by
         reference to `function` (which must be importable, as for any task sent
         to a process) plus the snapshot; no backend object is pickled.
-
-        .. versionadded:: 0.1
 
         Examples
         --------
@@ -409,18 +402,13 @@ class BackendDispatcher:
             self._merge_all()
 
     def dispatched(self) -> list[Callable[..., t.Any]]:
-        """Return the host's dispatched functions and classes, in decoration order.
-
-        .. versionadded:: 0.1
-        """
+        """Return the host's dispatched functions and classes, in decoration order."""
         return [record.wrapper for record in self._dispatched]
 
     def support(
         self, *, load: bool = True, keys: bool = False
     ) -> dict[str, dict[str, tuple[str, ...] | None]]:
         """Return which backend implements what.
-
-        .. versionadded:: 0.1
 
         Parameters
         ----------
@@ -449,10 +437,7 @@ class BackendDispatcher:
 
     @property
     def backends(self) -> BackendsView:
-        """A read-only mapping of the installed backends (see `BackendsView`).
-
-        .. versionadded:: 0.1
-        """
+        """A read-only mapping of the installed backends (see `BackendsView`)."""
         return BackendsView(self._discovery)
 
     def register_backend(
@@ -469,8 +454,6 @@ class BackendDispatcher:
         run it, so it is trusted and never warned about; it may not take
         ``"cpu"`` or a reserved name. An entry point that claims its name later
         is hidden (`ShadowedBackendWarning`). Registering reads no entry point.
-
-        .. versionadded:: 0.1
 
         Parameters
         ----------
@@ -508,8 +491,6 @@ class BackendDispatcher:
         """Remove the backend that answers to `name` (a name or alias), whatever its origin.
 
         Raises `UnknownBackendError` if none does.
-
-        .. versionadded:: 0.1
         """
         self._registrar.unregister(name)
 
@@ -525,8 +506,6 @@ class BackendDispatcher:
 
         On exit, also when the block raises, it is removed and whatever it
         replaced comes back. Handy in tests.
-
-        .. versionadded:: 0.1
         """
         options = {"name": name, "aliases": aliases, "replace": replace}
         return Registration(self._registrar, backend, options)
@@ -536,8 +515,6 @@ class BackendDispatcher:
 
         Returns the function that stops it. Routes made before are remade, so
         an observed call costs the counting, and an unobserved one nothing.
-
-        .. versionadded:: 0.1
 
         Parameters
         ----------
@@ -575,15 +552,11 @@ class BackendDispatcher:
         Use it after ``pip install`` in a running session, or to retry a backend
         that failed. In-tree and explicit registrations are kept; backend objects
         already handed out stay valid.
-
-        .. versionadded:: 0.1
         """
         self._discovery.refresh()  # which invalidates every plan (on_reset)
 
     def report(self, *, load: bool = True) -> list[turnout.BackendInfo]:
         """Describe each backend, and each refused entry point.
-
-        .. versionadded:: 0.1
 
         Parameters
         ----------
@@ -609,14 +582,14 @@ class BackendDispatcher:
     ) -> turnout.Explanation:
         """Say what a call would do, without running it.
 
-        .. versionadded:: 0.1
-
         Parameters
         ----------
         function
             A dispatched function or class of this host.
-        *args, **kwargs
-            The call's arguments, ``backend=`` included.
+        *args
+            The call's positional arguments.
+        **kwargs
+            The call's keyword arguments, the selector (``backend=``) included.
 
         Returns
         -------

@@ -22,8 +22,6 @@ class TurnoutError(Exception):
     Catch it to handle any turnout failure; each subclass also derives from the
     builtin exception that scverse-backends raised in the same situation, so
     ``except ValueError`` and ``except ImportError`` keep working.
-
-    .. versionadded:: 0.1
     """
 
     def __init__(self, message: str, **fields: t.Any) -> None:

@@ -243,8 +243,6 @@ class Backend(metaclass=BackendMeta):
     Subclass ``dispatcher.Backend``, set ``name`` (and optionally ``aliases``),
     and define methods named like the host's dispatched functions. The class
     registers itself when defined; its instance is created on first use.
-
-    .. versionadded:: 0.1
     """
 
     # Declared for type checkers only: runtime annotations here would be

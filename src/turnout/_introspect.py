@@ -23,8 +23,6 @@ from turnout._registry import CLAIMED, BackendStatus, Entry
 class BackendInfo:
     """One backend, or one refused entry point, as `BackendDispatcher.report` sees it.
 
-    .. versionadded:: 0.1
-
     Attributes
     ----------
     name
@@ -111,8 +109,6 @@ def info_of(entry: Entry, implemented: Sequence[Any] = ()) -> BackendInfo:
 @dataclass(frozen=True)
 class Explanation:
     """What `BackendDispatcher.explain` found a call would do, without running it.
-
-    .. versionadded:: 0.1
 
     Attributes
     ----------

@@ -60,7 +60,9 @@ class Addition:
         else:
             each = ", ".join(f"``{name}`` (default ``{default!r}``)" for name, default in defaults)
             note = f"Only for backends {each}."
-        lines = [*description, "", note] if description else [note]
+        # One paragraph: Sphinx puts a parameter's first paragraph on the name's line,
+        # and a second one would leave the name alone on a line of its own.
+        lines = [*description, note] if description else [note]
         return DocEntry(self.name, lines)
 
 

@@ -133,8 +133,6 @@ def key_from_class_name(cls: type | str) -> str | None:
     A trailing ``Backend`` is dropped and CamelCase becomes snake_case
     (``CudaGraphBackend`` -> ``cuda_graph``); None when nothing valid remains.
     Pass it as ``BackendDispatcher(backend_key=key_from_class_name)``.
-
-    .. versionadded:: 0.1
     """
     stem = (cls if isinstance(cls, str) else cls.__name__).removesuffix("Backend")
     out: list[str] = []

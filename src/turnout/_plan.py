@@ -271,8 +271,6 @@ def parameter_map(**mapping: t.Any) -> Callable[[t.F], t.F]:
     gives the backend's value. An argument the caller left out is not
     transformed: the backend's own default applies.
 
-    .. versionadded:: 0.1
-
     Examples
     --------
     >>> import operator

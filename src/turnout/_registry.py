@@ -14,8 +14,6 @@ CLAIMED = "is already provided by"  # in the reason given when two providers cla
 class BackendStatus(enum.Enum):
     """What became of a backend or an entry point.
 
-    .. versionadded:: 0.1
-
     Attributes
     ----------
     READY

@@ -156,8 +156,6 @@ class Settings:
     nothing chosen, `automatic` selection (if the host turned it on) picks a
     backend by the types of the call's arguments, else ``"cpu"`` (the host's
     code) runs.
-
-    .. versionadded:: 0.1
     """
 
     def __init__(
@@ -180,7 +178,7 @@ class Settings:
 
     @property
     def backend(self) -> str | list[str]:
-        """The backend in effect here: a canonical name, or a priority list.
+        """The backend in effect here, as a canonical name or a priority list.
 
         Reading gives the innermost `use_backend` scope of this thread or
         asyncio task, else the process-wide setting. Assigning sets the
@@ -364,8 +362,6 @@ class Settings:
         process and apply it there with `applied` (a block) or
         `turnout.apply_snapshot` (the whole process); or let
         `BackendDispatcher.bind` and `turnout.submit` do it.
-
-        .. versionadded:: 0.1
         """
         from turnout._snapshot import Snapshot  # noqa: PLC0415
 
@@ -408,8 +404,6 @@ class Settings:
         otherwise. The untrusted policy is tightened if the snapshot's is
         stricter, never loosened.
 
-        .. versionadded:: 0.1
-
         Raises
         ------
         ConfigurationError
@@ -429,10 +423,7 @@ class Settings:
             self.opt_in(*snapshot.opted_in)
 
     def apply(self, snapshot: turnout.Snapshot) -> None:
-        """Apply a `snapshot` of these settings process-wide (see `turnout.apply_snapshot`).
-
-        .. versionadded:: 0.1
-        """
+        """Apply a `snapshot` of these settings process-wide (see `turnout.apply_snapshot`)."""
         self._check_snapshot(snapshot)
         self._discovery.tighten_untrusted(snapshot.untrusted)
         if snapshot.backend is None:

@@ -25,8 +25,6 @@ class Snapshot:
     `turnout.apply_snapshot` (process-wide). Holds names and policies only: no
     backend object, nothing that imports a backend when unpickled.
 
-    .. versionadded:: 0.1
-
     Attributes
     ----------
     entrypoint_group, module, host_name
@@ -134,8 +132,6 @@ def apply_snapshot(*snapshots: Snapshot, strict: bool = True) -> None:
     ``fallback``, ``automatic``, per-function priorities and opt-ins; tightens the
     untrusted policy if the snapshot's is stricter (never loosens it).
 
-    .. versionadded:: 0.1
-
     Parameters
     ----------
     *snapshots
@@ -168,8 +164,6 @@ class Bound:
     host); pickles as the function (by reference, as pickle does) and the
     snapshots, so it can be sent to a process pool or a Dask worker. Calling it
     runs the function inside `Settings.applied` of each snapshot.
-
-    .. versionadded:: 0.1
 
     Parameters
     ----------
@@ -237,8 +231,6 @@ def submit(
     context (every `use_backend` scope of every host comes along). Any other
     executor (a `ProcessPoolExecutor`, a Dask client) gets a picklable `Bound`
     carrying a snapshot of each host's settings.
-
-    .. versionadded:: 0.1
 
     Returns
     -------

@@ -15,8 +15,6 @@ class BackendsView(Mapping[str, object]):
     ``in`` and ``[]`` accept aliases and import at most the backend asked for;
     iteration and ``len`` load every backend and list canonical names. A backend
     that failed to load raises its `BackendLoadError` when looked up.
-
-    .. versionadded:: 0.1
     """
 
     __slots__ = ("_discovery",)

@@ -21,8 +21,6 @@ class TurnoutWarning(UserWarning):
 
     ``warnings.filterwarnings("ignore", category=turnout.TurnoutWarning)``
     silences them all; filter a subclass to silence one kind.
-
-    .. versionadded:: 0.1
     """
 
 

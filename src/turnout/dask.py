@@ -21,8 +21,6 @@ module carries the choice across:
     with example_host.settings.use_backend("example_accel"):
         turnout.dask.register(client)          # every worker selects example_accel
         future = client.submit(example_host.mean, values)
-
-.. versionadded:: 0.1
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ A `Snapshot` records what a host's settings select where it is taken
 or process-wide with `apply_snapshot` (a process pool's initializer).
 `BackendDispatcher.bind` and `submit` carry the choices with a function; see
 also `turnout.dask`.
-
-.. versionadded:: 0.1
 """
 
 from __future__ import annotations
@@ -25,8 +23,6 @@ def dispatcher_for(host: object, *, group: str | None = None) -> BackendDispatch
     A module name is imported if it is not yet (so this works in a fresh worker
     process). Among several dispatchers of one host, the one for `group` (when
     given), else the most recently created.
-
-    .. versionadded:: 0.1
 
     Raises
     ------

@@ -2,13 +2,13 @@
 
 Add ``"turnout.sphinxext"`` to ``extensions`` in ``conf.py``, then write::
 
-    .. turnout-support-matrix:: example_host._backends:_dispatcher
+    .. turnout-support-matrix:: example_host
 
-The argument names a `turnout.BackendDispatcher` as ``module:attribute``. Rows
-are the host's dispatched functions and classes, columns the installed
-backends; a cell lists the backend-only parameters that backend adds.
-
-.. versionadded:: 0.1
+The argument is the host's module, whose import creates its dispatcher (as for
+`turnout.processes.dispatcher_for`), or the dispatcher itself as
+``module:attribute``. Rows are the host's dispatched functions and classes,
+columns the installed backends; a cell lists the backend-only parameters that
+backend adds.
 """
 
 from __future__ import annotations
@@ -21,13 +21,18 @@ from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 
 from turnout._dispatcher import BackendDispatcher
+from turnout._errors import HostNotFoundError
+from turnout.processes import dispatcher_for
 
 
 def load_dispatcher(reference: str) -> BackendDispatcher:
-    """Import ``module:attribute`` (or ``module.attribute``) and check it is a dispatcher."""
+    """Return the dispatcher of a host module, or import ``module:attribute`` and check it."""
     module_name, sep, attribute = reference.partition(":")
     if not sep:
-        module_name, _, attribute = reference.rpartition(".")
+        try:
+            return dispatcher_for(reference)
+        except HostNotFoundError:  # ``module.attribute``, as before
+            module_name, _, attribute = reference.rpartition(".")
     target: Any = importlib.import_module(module_name)
     for part in attribute.split("."):
         target = getattr(target, part)

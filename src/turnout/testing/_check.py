@@ -68,8 +68,6 @@ def check_backend(
     a backend the host does not trust see), and that its
     ``turnout-backend.json`` agrees with the object.
 
-    .. versionadded:: 0.1
-
     Parameters
     ----------
     dispatcher
@@ -322,8 +320,6 @@ def assert_conformance(
     Takes what `check_backend` takes. Notes (a host that does not trust the
     backend) do not fail it; they are returned, and listed with the problems
     when it fails.
-
-    .. versionadded:: 0.1
 
     Returns
     -------

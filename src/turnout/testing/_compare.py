@@ -32,8 +32,6 @@ def compare_results(
       key, whatever their types: a tuple may answer for a list.
     - Anything else agrees when ``==`` says so.
 
-    .. versionadded:: 0.1
-
     Parameters
     ----------
     result

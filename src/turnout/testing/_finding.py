@@ -9,8 +9,6 @@ from dataclasses import dataclass
 class Finding:
     """One problem `check_backend` found, or one note about what users will see.
 
-    .. versionadded:: 0.1
-
     Attributes
     ----------
     code

@@ -16,8 +16,6 @@ def pytest_turnout_compare(
     leaves it to the backend's ``turnout_compare``, then to
     `turnout.testing.compare_results`.
 
-    .. versionadded:: 0.1
-
     Parameters
     ----------
     function

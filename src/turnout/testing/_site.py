@@ -25,8 +25,6 @@ class DistributionSite:
     a context manager: on exit the directory leaves ``sys.path`` and every module
     imported from it leaves ``sys.modules``.
 
-    .. versionadded:: 0.1
-
     Parameters
     ----------
     root

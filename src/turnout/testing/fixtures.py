@@ -11,8 +11,6 @@ Enable it with ``pytest --turnout-fixtures``, ``-p turnout.testing.fixtures``, o
         host = turnout.processes.dispatcher_for("example_host")
         turnout_conformance(host, AccelBackend)  # the class, as your entry point names it
         turnout_conformance(host, "example_accel")  # what users install, by its name
-
-.. versionadded:: 0.1
 """
 
 from __future__ import annotations

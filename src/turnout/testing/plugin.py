@@ -25,8 +25,6 @@ that passes none of its options it registers nothing but the options and the
 
 A backend may declare ``known_failures`` (test-id patterns) and
 ``on_start_tests(items)``, applied after collection; see :doc:`/backend-ci`.
-
-.. versionadded:: 0.1
 """
 
 from __future__ import annotations
