@@ -35,7 +35,7 @@ intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 html_theme = "furo"
 html_static_path = ["_static"]
 html_css_files = ["turnout.css"]
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "selection/*.inc"]
 
 # A host's conf.py loads its backends so autodoc shows what they add.
 example_host.discover()
