@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from types import CellType
+from types import CellType, FunctionType
 
 from turnout import _lazytyping as t
 from turnout._chain import (
@@ -26,7 +26,7 @@ from turnout._codegen import (
     specialised_code,
     wrapper_names,
 )
-from turnout._decision import Choice, choose
+from turnout._decision import AUTOMATIC, KEYWORD, PER_FUNCTION, Choice, choose, requested
 from turnout._discovery import Discovery
 from turnout._docstrings import DocEntry, selector_entry
 from turnout._errors import DispatchDefinitionError
@@ -44,6 +44,7 @@ from turnout._shape import (
     is_plain_function,
     shape_of,
 )
+from turnout._trace import Switch, TracedCall, begin, finish
 from turnout._warnings import (
     IgnoredArgumentWarning,
     warn,
@@ -189,6 +190,7 @@ class DispatchedFunction:
         key: str | None = None,
         observers: Observers | None = None,
         backend_only: str = "error",
+        tracing: Switch | None = None,
     ) -> None:
         self.host = host
         self._settle = settle
@@ -204,6 +206,8 @@ class DispatchedFunction:
         self._host_name = self.host_name = host_name
         self.observers = observers if observers is not None else Observers()
         self.backend_only = backend_only  # a backend-only keyword on the host's path
+        self._switch = tracing  # the host's tracing: on, calls go through `traced_call`
+        self._inner: tuple[tuple[str, ...], t.Any] | None = None
         self._lock = threading.RLock()  # merge() forgets choices while holding it
         self.plain = is_plain_function(host)
         self.is_async = is_coroutine_function(host)
@@ -293,31 +297,109 @@ class DispatchedFunction:
                 raise keyword_taken(f"{self.qualified_name}()", self._keyword)
         return self._shape
 
+    def _specialised(self) -> tuple[t.Any, ...]:
+        """Return the wrapper's specialised code, defaults and kwdefaults (for the extras now).
+
+        The host's defaults go into the shared ``_t_D`` cell.
+        """
+        shape = code_shape(self.host)
+        assert shape is not None  # noqa: S101 - only plain hosts start unspecialised
+        code, defaults, kwdefaults, host_defaults = specialised_code(
+            self.name,
+            shape,
+            self._keyword,
+            self._names,
+            self.is_async,
+            extras=self.extras,
+            typed=self._typed_parameter(),
+        )
+        wrapper: t.Any = self.wrapper
+        index = code.co_freevars.index(self._names["_t_D"])
+        wrapper.__closure__[index].cell_contents = host_defaults
+        return code, defaults, kwdefaults
+
     def _specialise(self) -> Callable[..., t.Any]:
-        """Give a plain host's wrapper the host's exact signature (and extras), and return it."""
+        """Give a plain host's wrapper the host's exact signature (and extras), and return it.
+
+        While the host's calls are traced, the wrapper keeps its first-call code
+        and this returns `traced_call` instead, which runs the specialised code
+        as a separate function.
+        """
+        if self._switch is not None and self._switch.on:
+            return self._traced
         with self._lock:
             wrapper: t.Any = self.wrapper
             wanted = self.extras
             if self._coded != wanted:
-                shape = code_shape(self.host)
-                assert shape is not None  # noqa: S101 - only plain hosts start unspecialised
-                code, defaults, kwdefaults, host_defaults = specialised_code(
-                    self.name,
-                    shape,
-                    self._keyword,
-                    self._names,
-                    self.is_async,
-                    extras=wanted,
-                    typed=self._typed_parameter(),
-                )
-                index = code.co_freevars.index(self._names["_t_D"])
-                wrapper.__closure__[index].cell_contents = host_defaults
+                code, defaults, kwdefaults = self._specialised()
                 # Defaults first: the old code ignores them, the new one needs them.
                 wrapper.__defaults__ = defaults
                 wrapper.__kwdefaults__ = kwdefaults
                 wrapper.__code__ = code
                 self._coded = wanted
         return self.wrapper
+
+    # -- tracing ------------------------------------------------------------------------
+
+    def retrace(self) -> None:
+        """Tracing started or stopped for the host: the wrapper starts over at its first call."""
+        with self._lock:
+            self._inner = None
+            if self.plain:
+                self.wrapper.__code__ = first_call_code(self._names, self.is_async)
+                self._coded = None
+
+    def _inner_function(self) -> t.Any:
+        """Return the specialised code as a function of its own (closure shared), made once."""
+        inner = self._inner
+        if inner is None or inner[0] != self.extras:
+            with self._lock:
+                code, defaults, kwdefaults = self._specialised()
+                wrapper: t.Any = self.wrapper
+                function = FunctionType(
+                    code, wrapper.__globals__, self.name, defaults, wrapper.__closure__
+                )
+                function.__kwdefaults__ = kwdefaults
+                inner = self._inner = (self.extras, function)
+        return inner[1]
+
+    def _trace_begin(self, kwargs: dict[str, t.Any]) -> tuple[TracedCall, t.Any]:
+        state = self._state
+        if state.var.get().name is PENDING:
+            self._settle()
+        selected, why = requested(kwargs.get(self._keyword), state.var.get(), state.forced)
+        if isinstance(selected, Choice) and selected.automatic:
+            why = AUTOMATIC
+        elif why is not KEYWORD and self.key in state.overrides:
+            why = PER_FUNCTION
+        call = TracedCall(self.public_name, selected, str(getattr(why, "value", why)))
+        return call, begin(call)
+
+    def traced_call(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """Run one call while tracing: note what was selected and why, then what ran."""
+        call, token = self._trace_begin(kwargs)
+        try:
+            return self._inner_function()(*args, **kwargs)
+        except BaseException as error:
+            call.error = type(error).__name__
+            raise
+        finally:
+            finish(call, token)
+
+    async def traced_call_async(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """`traced_call` for an ``async def`` host: the call ends when it is awaited."""
+        call, token = self._trace_begin(kwargs)
+        try:
+            return await self._inner_function()(*args, **kwargs)
+        except BaseException as error:
+            call.error = type(error).__name__
+            raise
+        finally:
+            finish(call, token)
+
+    @property
+    def _traced(self) -> Callable[..., t.Any]:
+        return self.traced_call_async if self.is_async else self.traced_call
 
     def _recheck(self) -> None:
         """Send a specialised wrapper back to its first-call code if its extras changed."""
@@ -361,6 +443,8 @@ class DispatchedFunction:
     def miss(self, key: object) -> Callable[..., t.Any]:
         """Return what to call for `key` (a keyword's value or a selection), made on first use."""
         if key is self.plans:  # from the first-call code: specialise, then run the call
+            if self._switch is not None:
+                self._switch.watch()  # the logger at DEBUG traces too
             return self._specialise()
         if key is PENDING:  # <HOST>_BACKEND, resolved on this first use
             self._settle()
