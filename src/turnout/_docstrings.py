@@ -1,4 +1,4 @@
-"""Numpydoc ``Parameters`` sections: read a backend's entries, add them to the host's."""
+"""Numpydoc sections: read a backend's parameter entries, add entries and notes to the host's."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from turnout._names import SELECTOR
 
 PARAMETERS = "Parameters"
 OTHER_PARAMETERS = "Other Parameters"  # backend-only parameters, as scverse-backends puts them
+NOTES = "Notes"  # backends' notes: a section numpydoc and napoleon render without configuration
+_AFTER_NOTES = ("References", "Examples")  # numpydoc's order puts these after Notes
 SELECTOR_TEXT = repr(SELECTOR)  # "str | list[str] | tuple[str, ...] | None"
 
 
@@ -269,6 +271,85 @@ def _documented(lines: Sequence[str], span: tuple[int, int]) -> set[str]:
     return names
 
 
+def text_lines(text: str) -> list[str]:
+    """Return free text (a backend's note or description) as lines a docstring can hold.
+
+    Dedented as a docstring is (the first line may start unindented), blank lines
+    at both ends dropped. A line of only ``-`` or ``=`` would make the line above
+    it a section title, which ends the host's section early (numpydoc) or is an
+    error inside a docstring (docutils): it is escaped, and renders as written.
+    """
+    lines = [line.rstrip() for line in text.expandtabs().split("\n")]
+    rest = lines[1:]
+    margin = min((_indent_of(line) for line in rest if line), default=0)
+    lines = _trim([lines[0].strip(), *(line[margin:] for line in rest)])
+    return [_escape_underline(line) for line in lines]
+
+
+def _escape_underline(line: str) -> str:
+    stripped = line.strip()
+    if not stripped or (stripped.strip("-") and stripped.strip("=")):
+        return line
+    indent = _indent_of(line)
+    return f"{line[:indent]}\\{line[indent:]}"
+
+
+def insert_notes(doc: str | None, lines: Sequence[str]) -> tuple[str, str]:
+    """Return `doc` with `lines` at the end of its ``Notes`` section, and the text inserted.
+
+    A docstring without the section gets one where numpydoc expects it: before
+    ``References`` or ``Examples``, else at its end. Lines already there,
+    verbatim, are not added again, so inserting is idempotent; the inserted text
+    is one contiguous substring of the result (see `insert_parameters`).
+    """
+    text = doc or ""
+    if "\t" in text:
+        text = text.expandtabs()
+    source = text.split("\n")
+    sections = _sections(source)
+    found = next((n for n, (name, _) in enumerate(sections) if name == NOTES), None)
+    if not lines:
+        return doc or "", ""
+    if found is None:
+        return _new_notes(text, source, sections, lines)
+    title = sections[found][1]
+    indent = " " * _indent_of(source[title])
+    body = "\n".join(f"{indent}{line}" if line else "" for line in lines)
+    if body in text:
+        return doc or "", ""
+    last = sections[found + 1][1] if found + 1 < len(sections) else len(source)
+    while last > title + 2 and not source[last - 1].strip():
+        last -= 1
+    head = "\n".join(source[:last])
+    block = "\n\n" + body
+    return head + block + text[len(head) :], block
+
+
+def _new_notes(
+    text: str, source: list[str], sections: Sequence[tuple[str, int]], lines: Sequence[str]
+) -> tuple[str, str]:
+    """Return `text` with a new ``Notes`` section of `lines`, and the text inserted."""
+    indent = " " * (_indent_of(source[sections[0][1]]) if sections else _margin(source))
+    section = [f"{indent}{NOTES}", f"{indent}{'-' * len(NOTES)}"]
+    section += [f"{indent}{line}" if line else "" for line in lines]
+    if not text.strip():
+        block = "\n".join(section) + "\n"
+        return block, block
+    at = next((index for name, index in sections if name in _AFTER_NOTES), None)
+    if at is not None:
+        block = "\n".join(section) + "\n\n"
+        if not at:
+            return block + text, block
+        head = "\n".join(source[:at])
+        return head + "\n" + block + text[len(head) + 1 :], block
+    last = len(source)
+    while last > 0 and not source[last - 1].strip():
+        last -= 1
+    head = "\n".join(source[:last])
+    block = "\n\n" + "\n".join(section)
+    return head + block + text[len(head) :], block
+
+
 class DocMerge:
     """Keeps one docstring's turnout entries current while its owner edits the rest.
 
@@ -276,7 +357,7 @@ class DocMerge:
     templates or reassign ``__doc__`` after decorating), takes out the text the
     previous `apply` inserted if it is still there verbatim, and inserts the
     current entries: the selector in ``Parameters``, backend-only parameters in
-    ``Other Parameters`` right after it.
+    ``Other Parameters`` right after it, the backends' notes in ``Notes``.
     """
 
     __slots__ = ("_blocks",)
@@ -285,11 +366,20 @@ class DocMerge:
         self._blocks: list[str] = []
 
     def apply(
-        self, doc: str | None, entries: Sequence[DocEntry], others: Sequence[DocEntry] = ()
+        self,
+        doc: str | None,
+        entries: Sequence[DocEntry],
+        others: Sequence[DocEntry] = (),
+        notes: Sequence[str] = (),
     ) -> str:
-        """Return `doc` with `entries` in ``Parameters`` and `others` in ``Other Parameters``."""
+        """Return `doc` with `entries` in ``Parameters``, `others` in ``Other Parameters``.
+
+        `notes` (lines) go at the end of its ``Notes`` section (see `insert_notes`).
+        """
         base = doc or ""
-        for block in self._blocks:
+        # Last inserted, first out: each block was inserted into the text with the
+        # earlier ones in it (a new section's place counts their line ends).
+        for block in reversed(self._blocks):
             if block and block in base:
                 base = base.replace(block, "", 1)
         merged, first = insert_parameters(base, entries)
@@ -297,4 +387,7 @@ class DocMerge:
         if others:
             merged, second = insert_parameters(merged, others, OTHER_PARAMETERS, PARAMETERS)
             self._blocks.append(second)
+        if notes:
+            merged, third = insert_notes(merged, notes)
+            self._blocks.append(third)
         return merged

@@ -3,6 +3,9 @@
 One pass over the loaded backends (`views`) feeds the docstring, the signature
 and the support table. Documentation entries are built from parameter shapes
 (no `inspect`); the merged `inspect.Signature` is built only when asked for.
+What backends declare in ``turnout-backend.json`` (`Declaration`) adds notes and
+documented parameters, also for backends not imported; it never adds to the
+signature, where a parameter needs a default only the backend's code has.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from turnout import _lazytyping as t
-from turnout._docstrings import DocEntry, DocMerge, parameter_entries
+from turnout._docstrings import DocEntry, DocMerge, parameter_entries, text_lines
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._names import SELECTOR
+from turnout._registry import BackendStatus
 from turnout._shape import EMPTY, POSITIONAL_ONLY, VARIADIC, Param, Shape, shape_of, signature_shape
 from turnout._warnings import BackendSignatureWarning, warn
 
@@ -21,10 +25,80 @@ if TYPE_CHECKING:
     import inspect
 
     from turnout._registry import Entry
+    from turnout._static import StaticInfo
+
+
+class Declaration:
+    """What one backend's ``turnout-backend.json`` says about one host function.
+
+    Parameters
+    ----------
+    backend
+        The backend's canonical name.
+    note
+        Its ``extra_docstring``: text about its implementation.
+    parameters
+        Its ``additional_parameters``: backend-only parameter -> description.
+    loaded
+        Whether the backend is imported (its function's signature then decides
+        which of `parameters` it takes).
+    """
+
+    __slots__ = ("backend", "loaded", "note", "parameters")
+
+    def __init__(
+        self, backend: str, note: str | None, parameters: Mapping[str, str], *, loaded: bool
+    ) -> None:
+        self.backend = backend
+        self.note = note
+        self.parameters = dict(parameters)
+        self.loaded = loaded
+
+    def __repr__(self) -> str:
+        return f"Declaration({self.backend!r}, {self.note!r}, {self.parameters!r})"
+
+
+def declarations(key: str, declared: Iterable[tuple[Entry, StaticInfo]]) -> list[Declaration]:
+    """Return what each backend's metadata says about the function with dispatch key `key`.
+
+    `declared` pairs each backend (a ``NOT_LOADED`` entry for one not imported)
+    with its ``turnout-backend.json``; a backend that lists the function without
+    details, or does not list it, says nothing.
+    """
+    found = []
+    for entry, info in declared:
+        details = info.function_info.get(key)
+        if details is None or not (details.extra_docstring or details.additional_parameters):
+            continue
+        loaded = entry.status is not BackendStatus.NOT_LOADED
+        found.append(
+            Declaration(
+                entry.name, details.extra_docstring, details.additional_parameters, loaded=loaded
+            )
+        )
+    return sorted(found, key=lambda declaration: declaration.backend)
+
+
+def note_lines(notes: Mapping[str, str]) -> list[str]:
+    """Return the backends' notes for the ``Notes`` section: one definition per backend."""
+    lines: list[str] = []
+    for backend, text in notes.items():
+        body = text_lines(text)
+        if not body:
+            continue
+        if lines:
+            lines.append("")
+        lines.append(f"Backend ``{backend}``")
+        lines.extend(f"    {line}" if line else "" for line in body)
+    return lines
 
 
 class Addition:
-    """A backend-only parameter, as one or more backends define it."""
+    """A backend-only parameter, as one or more backends define it.
+
+    A backend known only from its metadata gives no default and no annotation
+    (`EMPTY`): it documents the parameter, but adds it to no signature.
+    """
 
     __slots__ = ("name", "providers")
 
@@ -37,6 +111,11 @@ class Addition:
     def backends(self) -> list[str]:
         """The backends that take this parameter, sorted."""
         return [name for name, _, _, _ in self.providers]
+
+    @property
+    def in_signature(self) -> bool:
+        """Whether a loaded backend's signature has it (else only metadata declares it)."""
+        return any(default is not EMPTY for _, default, _, _ in self.providers)
 
     def parameter(self) -> inspect.Parameter:
         """Return the keyword-only parameter for the host signature (first backend's default)."""
@@ -53,12 +132,18 @@ class Addition:
         """Return the numpydoc entry: the first description found, and who provides it."""
         description = next((text for _, _, _, text in self.providers if text), ())
         defaults = [(name, default) for name, default, _, _ in self.providers]
-        if len({repr(default) for _, default in defaults}) == 1:
-            names = ", ".join(f"``{name}``" for name, _ in defaults)
-            plural = "s" if len(defaults) > 1 else ""
+        names = ", ".join(f"``{name}``" for name, _ in defaults)
+        plural = "s" if len(defaults) > 1 else ""
+        known = {repr(default) for _, default in defaults if default is not EMPTY}
+        if not known:  # declared in metadata only: the default is the backend's code's
+            note = f"Only for backend{plural} {names}."
+        elif len(known) == 1 and all(default is not EMPTY for _, default in defaults):
             note = f"Only for backend{plural} {names} (default ``{defaults[0][1]!r}``)."
         else:
-            each = ", ".join(f"``{name}`` (default ``{default!r}``)" for name, default in defaults)
+            each = ", ".join(
+                f"``{name}``" + (f" (default ``{default!r}``)" if default is not EMPTY else "")
+                for name, default in defaults
+            )
             note = f"Only for backends {each}."
         # One paragraph: Sphinx puts a parameter's first paragraph on the name's line,
         # and a second one would leave the name alone on a line of its own.
@@ -123,6 +208,58 @@ def doc_additions(
                 (backend_name, param.default, annotation, text)
             )
     return dict(sorted(additions.items()))
+
+
+def is_addable(host: Shape, keyword: str, name: str) -> bool:
+    """Whether a parameter a backend's metadata declares can be a backend-only one."""
+    return name not in host.by_name and name != keyword and not name.startswith("_")
+
+
+def declared_additions(
+    additions: dict[str, Addition],
+    host: Shape,
+    keyword: str,
+    declared: Iterable[Declaration],
+    found: Mapping[str, Shape | None],
+) -> dict[str, Addition]:
+    """Add the parameters backends declare in metadata only to `additions`, documented.
+
+    A backend not imported is taken at its word. For an imported one, `found`
+    (its function's parameters; None: uninspectable) decides: a parameter its
+    signature has is already in `additions`, and one it lacks is documented
+    only when it takes ``**kwargs`` (or cannot be inspected), which may take it.
+    """
+    for declaration in declared:
+        shape = found.get(declaration.backend)
+        if declaration.loaded and declaration.backend not in found:
+            continue  # the imported backend lacks the function: its object has the last word
+        for name, text in declaration.parameters.items():
+            if not is_addable(host, keyword, name):
+                continue
+            if (
+                declaration.loaded
+                and shape is not None
+                and (name in shape.by_name or shape.var_keyword is None)
+            ):
+                continue  # taken from its signature above, or it does not take it
+            provider = (declaration.backend, EMPTY, EMPTY, tuple(text_lines(text)))
+            additions.setdefault(name, Addition(name)).providers.append(provider)
+    for addition in additions.values():
+        addition.providers.sort(key=lambda provider: provider[0])
+    return dict(sorted(additions.items()))
+
+
+def described(doc: str | None, declaration: Declaration | None) -> dict[str, DocEntry]:
+    """Return a backend function's documented parameters; its metadata fills in the rest.
+
+    The function's own numpydoc wins where both describe a parameter.
+    """
+    entries = parameter_entries(doc)
+    if declaration is not None:
+        for name, text in declaration.parameters.items():
+            if name not in entries or not entries[name].description:
+                entries[name] = DocEntry(name, text_lines(text))
+    return entries
 
 
 def collect_additions(
@@ -242,6 +379,7 @@ class MergedApi:
         "_host",
         "_keyword",
         "_lock",
+        "_notes",
         "_others",
         "_selector",
         "_shape",
@@ -250,6 +388,7 @@ class MergedApi:
         "extra_backends",
         "known_extras",
         "merged",
+        "notes",
     )
 
     def __init__(
@@ -266,6 +405,8 @@ class MergedApi:
         self._doc = DocMerge()
         self._entries: list[DocEntry] = [selector]
         self._others: list[DocEntry] = []  # backend-only parameters
+        self._notes: list[str] = []  # the backends' notes, as lines of the Notes section
+        self.notes: dict[str, str] = {}  # backend -> its note on this function (metadata)
         self._signature: inspect.Signature | None = None
         self._version = 0
         self._lock = threading.Lock()
@@ -275,7 +416,9 @@ class MergedApi:
 
     def apply(self, function: t.Any) -> None:
         """Put the current entries into `function`'s docstring (its text as it is now)."""
-        function.__doc__ = self._doc.apply(function.__doc__, self._entries, self._others)
+        function.__doc__ = self._doc.apply(
+            function.__doc__, self._entries, self._others, self._notes
+        )
 
     def merge(
         self,
@@ -283,6 +426,7 @@ class MergedApi:
         version: int,
         required: Callable[[str, str], None],
         private: Callable[[str, str], None],
+        declared: Sequence[Declaration] = (),
     ) -> bool:
         """Take the backend-only parameters of `found` into the API; whether it was applied.
 
@@ -290,7 +434,8 @@ class MergedApi:
         the last applied is skipped. `required(backend, parameter)` hears of a
         required backend-only parameter, which callers could never pass, and
         `private(backend, parameter)` of one whose name starts with ``_``, which
-        is not merged.
+        is not merged. `declared` is what backends' metadata says (`declarations`),
+        loaded or not: their notes, and parameters documented without a default.
         """
         if version < self._version:
             return False
@@ -298,7 +443,10 @@ class MergedApi:
         implementations = []
         renames: list[str] = []
         mapped: dict[str, tuple[str, ...]] = {}
+        by_backend = {declaration.backend: declaration for declaration in declared}
+        shapes: dict[str, Shape | None] = {}
         for view in found:
+            shapes[view.backend] = view.shape
             if view.shape is None:
                 continue
             mapped[view.backend] = view.mapped
@@ -310,11 +458,19 @@ class MergedApi:
                 if name.startswith("_") and name not in host.by_name and param.kind not in VARIADIC:
                     private(view.backend, name)
             doc = getattr(view.implementation, "__doc__", None)
-            implementations.append((view.backend, view.shape, parameter_entries(doc)))
+            entries = described(doc, by_backend.get(view.backend))
+            implementations.append((view.backend, view.shape, entries))
             sentence = view.renames()
             if sentence is not None:
                 renames.append(sentence)
         additions = doc_additions(host, self._keyword, implementations, mapped=mapped)
+        additions = declared_additions(additions, host, self._keyword, declared, shapes)
+        notes = {
+            declaration.backend: declaration.note
+            for declaration in declared
+            if declaration.note and (not declaration.loaded or declaration.backend in shapes)
+        }
+        signed = {name: addition for name, addition in additions.items() if addition.in_signature}
         selector = self._selector
         if renames:
             selector = DocEntry(
@@ -326,8 +482,10 @@ class MergedApi:
             self._version = version
             self._entries = [selector]
             self._others = [addition.doc_entry() for addition in additions.values()]
-            self.known_extras = frozenset(additions)
-            self.extra_backends = {name: addition.backends for name, addition in additions.items()}
+            self._notes = note_lines(notes)
+            self.notes = notes
+            self.known_extras = frozenset(signed)
+            self.extra_backends = {name: addition.backends for name, addition in signed.items()}
             self._signature = None
             self.merged = True
         return True
@@ -367,6 +525,21 @@ class MergedApi:
             )
             cells[view.backend] = tuple(sorted(param.name for param in mergeable))
         return cells
+
+    def declared_support(self, info: StaticInfo, key: str) -> tuple[str, ...] | None:
+        """Return the support cell of a backend not imported, from its metadata alone.
+
+        None when it does not list the function (dispatch key `key`), else the
+        backend-only parameters it declares for it, as the docstring shows them.
+        """
+        if info.functions is None or key not in info.functions:
+            return None
+        details = info.function_info.get(key)
+        if details is None:
+            return ()
+        host = self._shape()
+        names = details.additional_parameters
+        return tuple(sorted(name for name in names if is_addable(host, self._keyword, name)))
 
 
 def required_warning(function: str, public_name: str, backend: str, param: str) -> None:
