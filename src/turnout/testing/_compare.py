@@ -148,7 +148,17 @@ def _array_difference(a: Any, b: Any, at: str, rel_tol: float, abs_tol: float) -
         return None
     first = tuple(int(i) for i in numpy.argwhere(~numpy.asarray(same, dtype=bool))[0])
     index = first if len(first) != 1 else first[0]
-    return f"{at}arrays differ first at [{index}]: {shorten(x[first])} != {shorten(y[first])}"
+    left, right = _element(x[first]), _element(y[first])
+    return f"{at}arrays differ first at [{index}]: {shorten(left)} != {shorten(right)}"
+
+
+def _element(value: Any) -> object:
+    """Return an array element as the Python value it holds (NumPy 2 shows np.float64(2.0))."""
+    item = getattr(value, "item", None)
+    try:
+        return item() if callable(item) else value
+    except Exception:  # noqa: BLE001 - an element that cannot convert is shown as it is
+        return value
 
 
 def shorten(value: object) -> str:
