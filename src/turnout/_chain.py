@@ -10,21 +10,31 @@ hooks they add nothing to a call that does not decline.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 
 from turnout import _lazytyping as t
 from turnout._codegen import chooser, hook_gate, is_coroutine_function, route
 from turnout._conversion import converting, declined
-from turnout._decision import Choice, Decision, decide, judge, owners_of, type_names
+from turnout._decision import (
+    Choice,
+    Decision,
+    decide,
+    judge,
+    owners_of,
+    parse_order,
+    shown_type,
+)
 from turnout._errors import DispatchDefinitionError, MissingImplementationError, TurnoutError
 from turnout._lazytyping import TYPE_CHECKING
 from turnout._log import debug
+from turnout._names import env_prefix, suggest
 from turnout._plan import CallPlan, describe_callable
 from turnout._policy import Fallback
 from turnout._shape import shape_of
 from turnout._static import StaticInfo
-from turnout._warnings import FallbackWarning, warn
+from turnout._warnings import ConfigurationWarning, FallbackWarning, warn
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -312,15 +322,20 @@ def decision_route(record: Function, decision: Decision) -> Route:
     return run
 
 
-def owner_ranking(record: Function, names: list[str]) -> t.Any:
-    """Return how `decide` ranks the owners of `names` against a preference list."""
+def owner_ranking(record: Function, arguments: Sequence[tuple[str, type]]) -> t.Any:
+    """Return how `decide` ranks the owners of a call's dispatch `arguments` (name, type)."""
     discovery, opted_in = record.discovery, record.state.opted_in
 
     def rank(preference: tuple[str, ...]) -> tuple[list[str], list[str]]:
-        owned, reasons = owners_of(names, discovery.owners(), preference, opted_in)
-        if not reasons:
-            reasons = [f"no backend owns {names[0] if names else 'the arguments'}"]
-        return owned, reasons
+        order = set_order(record)
+        return owners_of(
+            arguments,
+            discovery.owners(),
+            preference,
+            opted_in,
+            order=order.pairs_for(discovery) if order else (),
+            order_source=order.variable,
+        )
 
     return rank
 
@@ -336,23 +351,25 @@ def automatic_route(record: Function, selected: Choice) -> Route:
     table: dict[type, Route] = {}
     hosted: set[type] = set()
     positions = record.dispatch_positions()
+    parameters = record.route_parameter_names()
+    names = [parameters[index] for index in positions]
     state = record.state
 
     def resolve(key: t.Any) -> Route:
         types = key if isinstance(key, tuple) else (key,)
-        names = [name for kind in types for name in type_names(kind)]
+        arguments = list(zip(names, types, strict=True))
         decision = decide(
             selected,
             "",
             keys=record.keys,
             overrides=state.overrides,
-            owners=owner_ranking(record, names),
+            owners=owner_ranking(record, arguments),
         )
         found = decision_route(record, decision)
         debug(
-            "%s: arguments of type %s: candidates %s; %s",
+            "%s: arguments %s: candidates %s; %s",
             record.public_name,
-            ", ".join(next(iter(type_names(kind)), "builtins:object") for kind in types),
+            ", ".join(f"{name}: {shown_type(kind)}" for name, kind in arguments),
             ", ".join(decision.candidates) or "none (the host's code runs)",
             "; ".join(decision.notes),
         )
@@ -376,6 +393,108 @@ def automatic_route(record: Function, selected: Choice) -> Route:
     found.types, found.hosted = table, hosted
     route: Route = found
     return route
+
+
+# -- the relative order users set: <HOST>_SET_ORDER -----------------------------------------
+
+
+class SetOrder:
+    """What ``<HOST>_SET_ORDER`` asks of one host, read once; each problem reported once.
+
+    Parameters
+    ----------
+    variable
+        The variable's name (``EXAMPLE_HOST_SET_ORDER``).
+    text
+        Its value.
+    """
+
+    __slots__ = ("pairs", "reported", "text", "variable")
+
+    def __init__(self, variable: str, text: str) -> None:
+        self.variable = variable
+        self.text = text
+        self.pairs, problems = parse_order(text)
+        self.reported: set[str] = set()  # labels reported as unknown
+        for problem in problems:
+            self._report(problem)
+
+    @classmethod
+    def read(cls, host_name: str) -> SetOrder:
+        """Read the host's ``<HOST>_SET_ORDER``, reporting its malformed entries now."""
+        variable = f"{env_prefix(host_name)}_SET_ORDER"
+        return cls(variable, os.environ.get(variable, "").strip())
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    def pairs_for(self, discovery: Discovery) -> list[tuple[str, str]]:
+        """Return the pairs by canonical name; report each label no backend answers to, once.
+
+        Labels resolve against what discovery knows without importing: the
+        names and aliases of loaded backends and of entry points, the host's
+        trusted backends and deprecated labels.
+        """
+        canonical: dict[str, str] = {}
+        for declared in discovery.declared():
+            for label in (declared.entry.name, *declared.entry.labels):
+                canonical.setdefault(label, declared.entry.name)
+        found = []
+        for pair in self.pairs:
+            names = [self._canonical(label, canonical, discovery) for label in pair]
+            if names[0] is not None and names[1] is not None:
+                found.append((names[0], names[1]))
+        return found
+
+    def _canonical(self, label: str, known: dict[str, str], discovery: Discovery) -> str | None:
+        label = discovery.deprecated.get(label, label)
+        if label in known:
+            return known[label]
+        rule = discovery.rule_for(label)
+        if rule is not None:
+            return rule.canonical
+        if label not in self.reported:
+            self.reported.add(label)
+            close = suggest(label, known)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            shown = ", ".join(sorted(set(known.values()))) or "none"
+            self._report(
+                f"{label!r} is ignored: no installed, trusted or registered backend answers "
+                f"to it.{hint} Backends: {shown}"
+            )
+        return None
+
+    def _report(self, problem: str) -> None:
+        warn(
+            f"Environment variable {self.variable}={self.text!r}: {problem}. Expected backend "
+            "labels joined by '>', the one to run first on the left, entries separated by "
+            "commas (such as 'a>b,c>b').",
+            ConfigurationWarning,
+        )
+
+
+_set_orders: t.Any = None  # Discovery -> SetOrder, weakly: for a state that holds none
+
+
+def set_order(record: Function) -> SetOrder:
+    """Return the relative order the host's ``<HOST>_SET_ORDER`` sets.
+
+    The dispatcher reads it with the other ``<HOST>_*`` variables and keeps it
+    in the state; for a state that holds none it is read here, on first use,
+    once per host.
+    """
+    found: SetOrder | None = getattr(record.state, "order", None)
+    if found is not None:
+        return found
+    global _set_orders  # noqa: PLW0603 - created on first use: `weakref` costs an import
+    if _set_orders is None:
+        import weakref  # noqa: PLC0415 - only once automatic selection ranks owners
+
+        _set_orders = weakref.WeakKeyDictionary()
+    found = _set_orders.get(record.discovery)
+    if found is None:
+        found = _set_orders.setdefault(record.discovery, SetOrder.read(record.host_name))
+    return found
 
 
 # -- the end of a chain: the fallback policy ------------------------------------------

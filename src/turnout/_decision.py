@@ -4,7 +4,8 @@ Every question of the kind "given this function and this call, which backend
 runs?" is answered here, for calls, classes, `explain`, the test plugin and
 snapshots alike. The module is pure: labels arrive canonical (resolving one
 needs discovery, which the caller passes in as a function), and nothing here
-runs a hook or a backend.
+runs a hook or a backend. Matching a type reads ``sys.modules`` and imports
+no library (`resolve_type`).
 
 Precedence, highest first: the kill switch (``<HOST>_STRICT``), the call's
 keyword, the innermost scope, a per-function priority, the process-wide
@@ -13,17 +14,21 @@ setting, automatic selection by argument type, the host's code.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import pairwise
 
 from turnout import _lazytyping as t
 from turnout._errors import ConfigurationError, UnknownBackendError
-from turnout._names import CPU
+from turnout._names import CPU, label_problem
 from turnout._policy import Source
+from turnout._shape import OMITTED
 
 # Why a selection is in effect (`Source`, ordered by precedence): what `explain` shows.
 FORCED, KEYWORD, SCOPE = Source.FORCED, Source.KEYWORD, Source.SCOPE
 PER_FUNCTION, GLOBAL = Source.PER_FUNCTION, Source.GLOBAL
 AUTOMATIC, DEFAULT = Source.AUTOMATIC, Source.DEFAULT
+_OMITTED_TYPE = type(OMITTED)
 
 
 class Choice:
@@ -316,34 +321,94 @@ def type_names(cls: type) -> list[str]:
     The names a backend declares its types by, so matching never imports the
     library that defines them.
     """
-    names = []
-    for klass in getattr(cls, "__mro__", (cls,)):
-        module = getattr(klass, "__module__", None)
-        qualname = getattr(klass, "__qualname__", None)
-        if isinstance(module, str) and isinstance(qualname, str) and klass is not object:
-            names.append(f"{module}:{qualname}")
-    return names
+    return [name for name in map(_name_of, getattr(cls, "__mro__", (cls,))) if name]
+
+
+def _name_of(klass: type) -> str | None:
+    """Return ``module:qualname`` of one class (None for `object` and unnamed classes)."""
+    module = getattr(klass, "__module__", None)
+    qualname = getattr(klass, "__qualname__", None)
+    if isinstance(module, str) and isinstance(qualname, str) and klass is not object:
+        return f"{module}:{qualname}"
+    return None
+
+
+# Standard-library modules of abstract base classes that register builtins as they are
+# imported (`numbers` registers int and float): an int exists before `numbers` is
+# imported, so these are imported to answer (cheap, and nothing but the standard library).
+_ABSTRACT_MODULES = frozenset({"collections.abc", "numbers"})
+
+
+def resolve_type(ref: str) -> type | None:
+    """Return the class a declared ``"module:qualname"`` names, if that imports no library.
+
+    Only a module already imported is looked in: an object of a class
+    registered with an abstract base class cannot exist before the module
+    defining that base class was imported. The standard library's
+    ``collections.abc`` and ``numbers`` are the exception (see above). Names are
+    read from the module's and classes' own namespaces, so a module's
+    ``__getattr__`` (a lazy loader) is never asked.
+    """
+    module, _, qualname = ref.partition(":")
+    found: object = sys.modules.get(module)
+    if found is None and module in _ABSTRACT_MODULES:
+        __import__(module)
+        found = sys.modules.get(module)
+    for part in qualname.split(".") if found is not None else ():
+        namespace = getattr(found, "__dict__", None)
+        found = namespace.get(part) if isinstance(namespace, Mapping) else None
+    return found if isinstance(found, type) and found is not object else None
 
 
 class Owner:
-    """A backend that declares it owns some types, with what orders it among others."""
+    """A backend that declares types it owns (``types``) and accepts (``secondary_types``).
 
-    __slots__ = ("name", "priority", "requires_opt_in", "trusted", "types")
+    Automatic selection considers it for a call when it owns or accepts the
+    type of every dispatch argument given and owns at least one of them.
+    """
+
+    __slots__ = ("name", "priority", "requires_opt_in", "secondary", "trusted", "types")
 
     def __init__(
         self,
         name: str,
         types: Iterable[str],
         *,
+        secondary: Iterable[str] = (),
         priority: int = 0,
         trusted: bool = True,
         requires_opt_in: bool = False,
     ) -> None:
         self.name = name
         self.types = frozenset(types)
+        self.secondary = frozenset(secondary) - self.types
         self.priority = priority
         self.trusted = trusted
         self.requires_opt_in = requires_opt_in
+
+    def match(self, cls: type) -> tuple[int, bool, str] | None:
+        """Return how it declares `cls`: ``(distance, owned, declared name)``, or None.
+
+        The distance is the position in the MRO of `cls` of the nearest class
+        it declares; a class `cls` is only registered with (an abstract base
+        class) is farther than any class of its MRO. At one distance, owning is
+        nearer than accepting.
+        """
+        mro = getattr(cls, "__mro__", (cls,))
+        distances: dict[str, int] = {}
+        for index, klass in enumerate(mro):
+            distances.setdefault(_name_of(klass) or "", index)
+        best: tuple[int, bool, str] | None = None
+        for ref in (*sorted(self.types), *sorted(self.secondary)):
+            distance = distances.get(ref)
+            if distance is None:  # declared by another name, or an abstract base class
+                distance = _distance(cls, mro, resolve_type(ref))
+            if distance is None:
+                continue
+            found = (distance, ref in self.types, ref)
+            if best is None or (distance, not found[1]) < (best[0], not best[1]):
+                best = found
+        return best
 
     def why_not(self, opted_in: Iterable[str]) -> str | None:
         """Return why automatic selection may not pick it, or None if it may."""
@@ -359,35 +424,207 @@ class Owner:
         return f"Owner({self.name!r}, priority={self.priority})"
 
 
+def _distance(cls: type, mro: Sequence[type], declared: type | None) -> int | None:
+    """Return where `declared` stands from `cls`: in its MRO, beyond it (registered), or None."""
+    if declared is None:
+        return None
+    if declared in mro:
+        return mro.index(declared)
+    try:
+        return len(mro) if issubclass(cls, declared) else None
+    except Exception:  # noqa: BLE001 - a broken __subclasscheck__ is no match, not a failed call
+        return None
+
+
+def counted(arguments: Iterable[tuple[str, type]]) -> list[tuple[str, type]]:
+    """Return the dispatch arguments automatic selection weighs: given, not None, each type once.
+
+    An argument the caller left out (its type is that of `OMITTED`) or gave as
+    None says nothing about where the data lives.
+    """
+    found: dict[type, str] = {}
+    for name, kind in arguments:
+        if kind is not _OMITTED_TYPE and kind is not type(None):
+            found.setdefault(kind, name)
+    return [(name, kind) for kind, name in found.items()]
+
+
+def shown_type(cls: type) -> str:
+    """Return ``module:qualname`` of `cls` as messages show it."""
+    return next(iter(type_names(cls)), "builtins:object")
+
+
 def owners_of(
-    names: Sequence[str],
+    arguments: Sequence[tuple[str, type]],
     owners: Iterable[Owner],
     preference: Sequence[str] = (),
     opted_in: Iterable[str] = (),
+    *,
+    order: Sequence[tuple[str, str]] = (),
+    order_source: str = "the set order",
 ) -> tuple[list[str], list[str]]:
-    """Return the eligible backends owning one of `names` in order, and the reasons.
+    """Return the eligible backends for a call's dispatch `arguments` in order, and the reasons.
 
-    Order: a nearer class in the MRO first; then the user's `preference`
-    (a priority list); then the backend's declared priority, higher first; then
-    its name. Each reason is one line for `explain`.
+    `arguments` are ``(parameter name, type)`` pairs (see `counted` for which
+    count). A backend qualifies when it owns or accepts the type of every one
+    and owns at least one. Order: first the nearer declared classes (the
+    farthest argument first, then the next; see `Owner.match`); then the
+    user's `preference` (a priority list); then the backend's declared
+    priority, higher first; then its name. Then `order`, pairs ``(before,
+    after)`` of canonical names, moves a backend before another when both
+    qualify, unless `preference` names the later one. Each reason is one line
+    for `explain`.
     """
+    given = counted(arguments)
+    several = len(given) > 1
     ranked: list[tuple[tuple[t.Any, ...], str]] = []
     reasons: list[str] = []
     position = {label: index for index, label in enumerate(preference)}
     allowed = frozenset(opted_in)
     for owner in owners:
-        depth = next((i for i, name in enumerate(names) if name in owner.types), None)
-        if depth is None:
+        matches = [(name, kind, owner.match(kind)) for name, kind in given]
+        found = [(name, match) for name, _, match in matches if match is not None]
+        if not found:
+            continue
+        declared = _declared(found, several)
+        missing = [(name, kind) for name, kind, match in matches if match is None]
+        if missing:
+            name, kind = missing[0]
+            reasons.append(
+                f"{owner.name!r} {declared} but is ruled out: argument {name!r} is "
+                f"{shown_type(kind)}, which it neither owns nor accepts"
+            )
+            continue
+        if not any(match[1] for _, match in found):
+            reasons.append(
+                f"{owner.name!r} {declared} but is ruled out: it owns none of the "
+                "arguments' types (secondary_types only)"
+            )
             continue
         why_not = owner.why_not(allowed)
         if why_not is not None:
-            reasons.append(f"{owner.name!r} owns {names[depth]} but {why_not}")
+            reasons.append(f"{owner.name!r} {declared} but {why_not}")
             continue
-        rank = (depth, position.get(owner.name, len(position)), -owner.priority, owner.name)
+        nearness = tuple(sorted(((m[0], not m[1]) for _, m in found), reverse=True))
+        rank = (nearness, position.get(owner.name, len(position)), -owner.priority, owner.name)
         ranked.append((rank, owner.name))
         reasons.append(
-            f"{owner.name!r} owns {names[depth]}"
+            f"{owner.name!r} {declared}"
             + (f" (priority {owner.priority})" if owner.priority else "")
         )
     ranked.sort()
-    return [name for _, name in ranked], reasons
+    names, moved = ordered([name for _, name in ranked], order, position)
+    reasons.extend(f"{a!r} before {b!r} ({order_source} {a}>{b})" for a, b in moved)
+    if not reasons:
+        reasons.append(_unowned(given, len(arguments)))
+    return names, reasons
+
+
+def _declared(found: Sequence[tuple[str, tuple[int, bool, str]]], several: bool) -> str:
+    """Return what a backend declares of the arguments: ``owns m:T ('a'), accepts ...``."""
+    return ", ".join(
+        f"{'owns' if owned else 'accepts'} {ref}" + (f" ({name!r})" if several else "")
+        for name, (_, owned, ref) in found
+    )
+
+
+def _unowned(given: Sequence[tuple[str, type]], total: int) -> str:
+    if not given:
+        return "no dispatch argument counts (left out, or None)" if total else "no arguments"
+    if len(given) == 1:
+        return f"no backend owns {shown_type(given[0][1])}"
+    shown = ", ".join(f"{name!r} ({shown_type(kind)})" for name, kind in given)
+    return f"no backend owns one and owns or accepts all of the arguments' types: {shown}"
+
+
+def ordered(
+    names: Sequence[str], order: Sequence[tuple[str, str]], listed: Mapping[str, int]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Return `names` with each pair of `order` respected, and the pairs that moved one.
+
+    A pair ``(before, after)`` applies when both are among `names` and
+    `listed` (a priority list in effect) does not name `after`. Otherwise the
+    given order stands: the result is the stable topological order (each time
+    the first name no applying pair holds back); a cycle (pairs resolved to
+    one backend through aliases) is broken in the given order.
+    """
+    present = set(names)
+    rules = [
+        (a, b) for a, b in order if a in present and b in present and a != b and b not in listed
+    ]
+    if not rules:
+        return list(names), []
+    remaining = list(names)
+    result: list[str] = []
+    while remaining:
+        held = {b for a, b in rules if a in remaining}
+        pick = next((name for name in remaining if name not in held), remaining[0])
+        remaining.remove(pick)
+        result.append(pick)
+    index = {name: i for i, name in enumerate(names)}
+    moved = [(a, b) for a, b in rules if index[a] > index[b]]
+    return result, moved
+
+
+def parse_order(text: str) -> tuple[tuple[tuple[str, str], ...], list[str]]:
+    """Return the ``(before, after)`` pairs a relative order gives, and its problems.
+
+    `text` is what ``<HOST>_SET_ORDER`` holds: entries separated by commas,
+    each two labels or more joined by ``>`` (``"a>b,c>b"``; ``"a>b>c"`` is
+    ``a>b`` and ``b>c``). A malformed entry is left out whole, a pair that
+    would close a cycle alone; each problem is one phrase naming what was
+    left out and why. A later entry overrides an earlier opposite pair
+    (``"a>b,b>a"`` means ``b>a``).
+    """
+    pairs: dict[tuple[str, str], None] = {}
+    problems: list[str] = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        labels = [label.strip() for label in entry.split(">")]
+        problem = _entry_problem(labels)
+        if problem is not None:
+            problems.append(f"{entry!r} is ignored: {problem}")
+            continue
+        for before, after in pairwise(labels):
+            pairs.pop((after, before), None)
+            pairs[before, after] = None
+    kept: list[tuple[str, str]] = []
+    for before, after in pairs:
+        path = _path(kept, after, before)
+        if path is None:
+            kept.append((before, after))
+        else:
+            cycle = ">".join((before, *path))
+            problems.append(f"'{before}>{after}' is ignored: it would close the cycle {cycle}")
+    return tuple(kept), problems
+
+
+def _entry_problem(labels: Sequence[str]) -> str | None:
+    if len(labels) == 1:
+        return "an entry names two backends or more, the one to run first before '>'"
+    for label in labels:
+        problem = label_problem(label) if label else "a label is missing around '>'"
+        if problem is not None:
+            return problem
+        if label == CPU:
+            return "'cpu' is the host's own code, not a backend automatic selection orders"
+    twice = next((label for label in labels if labels.count(label) > 1), None)
+    if twice is not None:
+        return f"it names {twice!r} twice"
+    return None
+
+
+def _path(pairs: Sequence[tuple[str, str]], start: str, goal: str) -> list[str] | None:
+    """Return the labels from `start` to `goal` along `pairs`, or None if there is no path."""
+    paths = {start: [start]}
+    todo = [start]
+    while todo:
+        here = todo.pop()
+        if here == goal:
+            return paths[here]
+        for a, b in pairs:
+            if a == here and b not in paths:
+                paths[b] = [*paths[here], b]
+                todo.append(b)
+    return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from turnout._chain import hooks_of, owner_ranking
-from turnout._decision import Choice, Decision, decide, judge, type_names
+from turnout._decision import Choice, Decision, decide, judge
 from turnout._errors import TurnoutError
 from turnout._names import CPU
 from turnout._plan import describe_callable, is_default
@@ -271,13 +271,19 @@ def explain_decision(
     if isinstance(selected, Choice) and selected.automatic and record.dispatch_positions():
         route_names = record.route_parameter_names()
         wanted = [route_names[index] for index in record.dispatch_positions()]
-        missing = [name for name in wanted if name not in bound]
+        missing = [  # a parameter with a default left out does not count: no question
+            name
+            for name in wanted
+            if name not in bound
+            and name in params
+            and params[name].default is params[name].empty
+            and params[name].kind not in variadic
+        ]
         if missing:
             notes.append(
                 f"automatic selection depends on the type of {', '.join(missing)}, not given"
             )
-        names = [name for key in wanted if key in bound for name in type_names(type(bound[key]))]
-        owners = owner_ranking(record, names)
+        owners = owner_ranking(record, [(key, type(bound[key])) for key in wanted if key in bound])
     decision = decide(
         selected, why, keys=record.keys, overrides=record.state.overrides, owners=owners
     )

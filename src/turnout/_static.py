@@ -450,12 +450,16 @@ class Declared:
         return cls(entry, info if info is not None else StaticInfo())
 
     def owner(self) -> Owner | None:
-        """Return it as an owner of types for automatic selection, if it declares types."""
+        """Return it as an owner of types for automatic selection, if it owns types.
+
+        The types it accepts (``secondary_types``) count only with one it owns.
+        """
         if not self.info.types:
             return None
         return Owner(
             self.entry.name,
             self.info.types,
+            secondary=self.info.secondary_types,
             priority=self.info.priority,
             trusted=self.entry.trusted,
             requires_opt_in=self.info.requires_opt_in,
