@@ -51,17 +51,34 @@ def test_a_call_imports_only_the_backend_it_selects(install, make_dispatcher, ba
     assert install.imported() == ["host_gpu"]
 
 
-def test_a_label_no_entry_point_is_named_after_loads_the_others(
+def test_a_label_only_untrusted_code_gives_imports_nothing_until_discover(
     install, make_dispatcher, backend_source
 ):
+    # Until 0.3 this lookup imported every entry point to ask its code; a label no
+    # metadata gives (a typo, most often) no longer runs untrusted code.
     install("pkg-a", {"a": "pkg_a:Backend"}, {"pkg_a.py": backend_source("a")})
     install("pkg-b", {"b_ep": "pkg_b:Backend"}, {"pkg_b.py": backend_source("b", ("bee",))})
     dispatcher = make_dispatcher()
 
-    backend = dispatcher.get_backend("bee")  # looking one up is not selecting it: no warning
+    assert dispatcher.get_backend("bee") is None  # looking one up is not selecting it
+    assert install.imported() == []
+    dispatcher.discover()  # imports them all: now their code has said what it answers to
+    backend = dispatcher.get_backend("bee")
     assert backend.name == "b"
     assert sorted(install.imported()) == ["pkg_a", "pkg_b"]
     assert dispatcher.available_backend_names() == ["a", "b", "b_ep", "bee"]
+
+
+def test_a_label_only_trusted_code_gives_loads_the_trusted_others(
+    install, make_dispatcher, backend_source
+):
+    install("pkg-a", {"a": "pkg_a:Backend"}, {"pkg_a.py": backend_source("a")})
+    install("pkg-b", {"b_ep": "pkg_b:Backend"}, {"pkg_b.py": backend_source("b", ("bee",))})
+    dispatcher = make_dispatcher(trusted_backends={"b_ep": {"package": "pkg-b"}})
+
+    backend = dispatcher.get_backend("bee")  # the host vouches for pkg-b: its code may answer
+    assert backend.name == "b"
+    assert install.imported() == ["pkg_b"]  # pkg-a is untrusted: not imported to ask
 
 
 def test_module_class_and_object_targets(install, make_dispatcher):

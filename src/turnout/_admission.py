@@ -6,7 +6,7 @@ discovery module decides only when to read metadata and what to import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from turnout._names import (
     CPU,
@@ -27,7 +27,7 @@ from turnout._warnings import (
 
 _ALIAS_TYPES = (list, tuple, set, frozenset)
 # What admit and accept decide
-KEEP, SHADOWED, REFUSED = "keep", "shadowed", "refused"
+KEEP, SHADOWED, REFUSED, BLOCKED = "keep", "shadowed", "refused", "blocked"
 _NO_ALIASES: tuple[str, ...] = ()
 
 
@@ -96,6 +96,10 @@ class Admission:
             message, category = self.pending.pop(0)
             warn(message, category)
 
+    def trusted_labels(self) -> list[str]:
+        """Return every label of every trusted backend, installed or not."""
+        return list(self._trusted)
+
     def rule_for(self, label: str) -> TrustRule | None:
         """Return the trust rule `label` belongs to, if the host trusts it."""
         return self._trusted.get(label)
@@ -111,6 +115,40 @@ class Admission:
     def forget(self) -> None:
         """Forget policy refusals (discovery starts over)."""
         self._refused_untrusted.clear()
+
+    def labels_of(self, provider: Provider, declared: Sequence[str] = ()) -> list[str]:
+        """Return the labels an entry point answers to before import.
+
+        Its name, the host's trusted labels when its name is one of them, and
+        `declared` (its ``turnout-backend.json`` name and aliases) except
+        ``cpu``, reserved labels and labels of another trusted backend.
+        """
+        rule = self._trusted.get(provider.name)
+        labels = [provider.name, *(rule.labels if rule is not None else ())]
+        for label in declared:
+            owner = self._trusted.get(label)
+            if owner is not None and owner is not rule:
+                continue  # a trusted backend's label: never this entry point's by its say-so
+            if self._reserved_refusal(label) is None:
+                labels.append(label)
+        return list(dict.fromkeys(labels))
+
+    def block(self, provider: Provider, labels: Sequence[str]) -> bool:
+        """Record an entry point ``<HOST>_BLOCK`` leaves out, before import; say whether it did.
+
+        `labels` are those it answers to before import (`labels_of`).
+        """
+        matched = self._registry.block.matches(labels)
+        if not matched:
+            return False
+        entry = Entry(
+            labels[0],
+            labels=tuple(labels),
+            provider=provider,
+            trusted=self.verified(provider) is not None,
+        )
+        self._registry.add_blocked(entry, matched)
+        return True
 
     def admit(self, provider: Provider, claimed: Mapping[str, Provider]) -> str:
         """Decide from metadata alone whether to keep an entry point; record a refusal.
@@ -256,8 +294,8 @@ class Admission:
             provider=provider,
             trusted=rule is not None,
         )
-        self._registry.add_ready(entry)
-        return KEEP
+        self._registry.add_ready(entry)  # blocked instead if one of its labels is blocked
+        return KEEP if entry.status is BackendStatus.READY else BLOCKED
 
     def warn_untrusted(self, entry: Entry) -> None:
         """Warn that a backend the host does not trust was selected (the caller warns once)."""

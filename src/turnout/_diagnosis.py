@@ -29,13 +29,22 @@ def why_missing(
 ) -> TurnoutError:
     """Return the error for a label no ready backend answers to.
 
-    In order: not a label at all; a backend that failed to load; a reserved
-    label; one the untrusted policy refused; one the host's checks refused; a
-    trusted backend not installed; else unknown, with a did-you-mean among
-    `installed` (which loads every backend: an error path only).
+    In order: not a label at all; a backend ``<HOST>_BLOCK`` blocks; a backend
+    that failed to load; a reserved label; one the untrusted policy refused;
+    one the host's checks refused; a trusted backend not installed; else
+    unknown, with a did-you-mean among `installed` (the labels known without
+    importing anything more).
     """
     if not isinstance(label, str) or not label:
         return UnknownBackendError(label=label, host_name=host_name, installed=installed())
+    blocked = registry.blocked(label)
+    if blocked is not None:
+        return BackendRefusedError(
+            label=label,
+            host_name=host_name,
+            source=blocked.describe_source(),
+            reason=str(blocked.reason),
+        )
     failed = registry.failure(label)
     if failed is not None:
         return load_error(label, host_name, failed)
@@ -82,6 +91,9 @@ def _not_installed(
             label=label, host_name=host_name, canonical=rule.canonical, package=rule.package
         )
     shown = installed()
+    if label in registry.block:
+        variable = registry.block.variable
+        notes = [*notes, f"Note: {variable} lists {label!r}, so it would be blocked anyway."]
     return UnknownBackendError(
         label=label,
         host_name=host_name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from turnout import _lazytyping as t
 from turnout._admission import KEEP, SHADOWED, Admission, inspect_backend
@@ -17,12 +17,17 @@ from turnout._errors import (
     UnknownBackendError,
 )
 from turnout._log import debug
-from turnout._names import CPU, fold_label, label_problem
+from turnout._names import CPU, fold_label, label_problem, suggest
 from turnout._policy import Untrusted, stricter
 from turnout._registry import BackendStatus, Entry, Origin, Registry
 from turnout._static import Declared, StaticInfo, host_version, read_info, version_problem
 from turnout._trust import Provider, TrustRule
-from turnout._warnings import BackendLoadWarning, DeprecatedBackendWarning, warn
+from turnout._warnings import (
+    BackendLoadWarning,
+    ConfigurationWarning,
+    DeprecatedBackendWarning,
+    warn,
+)
 
 _PENDING, _LOADING, _DONE = "pending", "loading", "done"
 
@@ -82,6 +87,9 @@ class Discovery:
         self.host_name = host_name
         self._deprecated = dict(deprecated or {})
         self._warned_deprecated: set[str] = set()
+        # <HOST>_BLOCK listing a deprecated label blocks the backend that label selects
+        registry.block = registry.block.renamed(self._deprecated)
+        self._block_checked = False  # unknown labels in <HOST>_BLOCK are reported once
         self._host_version = host_version
         self._host_package = host_package  # the top-level package of the dispatcher's module
         self._registry = registry
@@ -185,23 +193,54 @@ class Discovery:
             return entry
         with self.lock:
             candidates = self._scan()
+            if label in self._registry.block or self._registry.blocked(label) is not None:
+                return None  # as if not installed: nothing is imported for it
             rule = self.rule_for(label)
-            names = set(rule.labels) if rule is not None else {label}
-            for candidate in candidates:
-                if candidate.provider.name in names:
-                    self._load(candidate)
-            entry = self._registry.lookup(label)
-            if entry is not None or self._registry.failure(label) is not None:
-                return self._find(label, instantiate=instantiate) if entry is not None else None
-            # No entry point is named after `label`, but a backend may declare it
-            # as its own name or alias: load the others (for a trusted label, only
-            # those its rule allows) until one answers to it.
-            for candidate in candidates:
-                if rule is None or rule.refusal(candidate.provider) is None:
-                    self._load(candidate)
-                    if self._registry.lookup(label) is not None:
-                        return self._find(label, instantiate=instantiate)
+            for candidate in self._answering(label, rule, candidates):
+                self._load(candidate)
+                if self._registry.lookup(label) is not None:
+                    return self._find(label, instantiate=instantiate)
+                if self._registry.failure(label) is not None:
+                    return None
         return None
+
+    def _answering(
+        self, label: str, rule: TrustRule | None, candidates: list[_Candidate]
+    ) -> Iterator[_Candidate]:
+        """Yield the entry points that may answer to `label`, in the order to import them.
+
+        First those named after it (after any label of its trusted backend),
+        then those whose ``turnout-backend.json`` gives it as name or alias.
+        Then those whose code alone may declare it, if the host vouches for
+        them: for a trusted label, every other entry point its trust rule
+        allows; for any other label, the trusted entry points whose static
+        metadata does not give their name. An untrusted entry point is never
+        imported for a label its metadata does not give, so a typo runs no
+        untrusted code. Lazy: the caller stops at the first that answers.
+        """
+        names = set(rule.labels) if rule is not None else {label}
+        named = [c for c in candidates if c.provider.name in names]
+        yield from named
+        allowed = [
+            c
+            for c in candidates
+            if c not in named and (rule is None or rule.refusal(c.provider) is None)
+        ]
+        declaring = [c for c in allowed if label in self._static_labels(c)]
+        yield from declaring
+        for candidate in allowed:
+            if candidate not in declaring and (rule is not None or self._may_declare(candidate)):
+                yield candidate
+
+    def _may_declare(self, candidate: _Candidate) -> bool:
+        """Whether only a trusted entry point's code can tell which labels it answers to."""
+        # untrusted: its code does not run to answer a question
+        return candidate.rule is not None and not self._names_itself(candidate)
+
+    def _names_itself(self, candidate: _Candidate) -> bool:
+        """Whether an entry point's ``turnout-backend.json`` gives its name (and so its labels)."""
+        info = self.info(candidate)
+        return info is not None and info.name is not None
 
     def _instantiate(self, entry: Entry, label: str) -> Entry | None:
         """Create an in-tree backend's instance on first use (once, under the lock)."""
@@ -265,16 +304,12 @@ class Discovery:
             problem = label_problem(label)
             if problem is not None:
                 raise UnknownBackendError(
-                    label=label, host_name=self.host_name, problem=problem, installed=self._known()
+                    label=label, host_name=self.host_name, problem=problem, installed=self._shown()
                 )
             entry = self.find(label)
             if entry is not None:
                 return entry
         raise self.missing(label)
-
-    def _known(self) -> list[str]:
-        """Return the labels loaded so far, and cpu (loads nothing)."""
-        return sorted({CPU, *self._registry.labels()})
 
     def get(self, label: object) -> object | None:
         """Return the backend object for `label`; None if no usable backend answers to it.
@@ -342,17 +377,51 @@ class Discovery:
 
     def missing(self, label: object) -> TurnoutError:
         """Build the error for a label no ready backend answers to."""
+        notes = [f"Note: {reason[0].upper()}{reason[1:]}." for reason in self._failed_modules]
         return why_missing(
             label,
             host_name=self.host_name,
             admission=self._admission,
             registry=self._registry,
             installed=self._shown,
-            notes=[f"Note: {reason[0].upper()}{reason[1:]}." for reason in self._failed_modules],
+            notes=[*notes, *self._unasked()],
         )
 
+    def _unasked(self) -> list[str]:
+        """Say which untrusted entry points may answer to more labels than their metadata gives."""
+        with self.lock:
+            pending = [c for c in self._candidates or () if c.state == _PENDING]
+        names = [c.provider.name for c in pending if c.rule is None and not self._names_itself(c)]
+        if not names:
+            return []
+        which = "it is" if len(names) == 1 else "they are"
+        note = (
+            f"Note: {', '.join(map(repr, names))} may answer to more labels once imported; "
+            f"not trusted by {self.host_name}, {which} imported only when selected by name, "
+            "or by discover()."
+        )
+        return [note]
+
+    def _static_labels(self, candidate: _Candidate) -> list[str]:
+        """Return the labels an entry point answers to before import (reads its static metadata)."""
+        info = self.info(candidate)
+        declared = () if info is None else (*([info.name] if info.name else []), *info.aliases)
+        return self._admission.labels_of(candidate.provider, declared)
+
     def _shown(self) -> list[str]:
-        return sorted({CPU, *self.labels()})
+        """Return the labels users may select, and cpu, as far as known without import.
+
+        What loaded backends answer to, and what the metadata of the entry
+        points not imported yet gives (`_static_labels`): the list an unknown
+        label's error shows and takes its did-you-mean from. Imports nothing.
+        """
+        with self.lock:
+            pending = [c for c in self._scan() if c.state == _PENDING]
+        labels = {CPU, *self._registry.labels()}
+        for candidate in pending:
+            labels.update(self._static_labels(candidate))
+        self._admission.flush()
+        return sorted(labels)
 
     # -- scanning ----------------------------------------------------------------
 
@@ -372,14 +441,25 @@ class Discovery:
         found.sort(key=lambda p: (verified(p) is None, p.name, p.distribution))
         candidates: list[_Candidate] = []
         claimed: dict[str, Provider] = {}
+        block = self._registry.block
+        answered: set[str] = set()  # every label an entry point answers to before import
         for provider in found:
+            candidate = _Candidate(provider, verified(provider))
+            if block:  # what <HOST>_BLOCK lists is left out before anything is imported
+                labels = self._static_labels(candidate)
+                answered.update(labels)
+                if self._admission.block(provider, labels):
+                    continue
             decision = self._admission.admit(provider, claimed)
             if decision == KEEP:
                 claimed[fold_label(provider.name)] = provider
-                candidates.append(_Candidate(provider, verified(provider)))
+                candidates.append(candidate)
             elif decision == SHADOWED:  # comes back if the in-process backend goes
-                self._shadowed.append(_Candidate(provider, verified(provider)))
+                self._shadowed.append(candidate)
         self._candidates = candidates
+        if block and not self._block_checked:
+            self._block_checked = True
+            self._check_block(answered)
         debug(
             "%s: entry-point group %r: %d entry points (%d admitted, %d shadowed, %d refused) "
             "among %s distributions on %s sys.path entries, %s metadata folders read, "
@@ -397,6 +477,29 @@ class Discovery:
             (time.perf_counter() - started) * 1e3,
         )
         return candidates
+
+    def _check_block(self, answered: set[str]) -> None:
+        """Report each label ``<HOST>_BLOCK`` lists that no backend answers to (once)."""
+        known = {
+            *answered,
+            *self._admission.trusted_labels(),
+            *self._registry.labels(),
+            *(label for entry in self._registry.refused() for label in entry.labels),
+            *self._deprecated,
+        }
+        block = self._registry.block
+        for label in block.labels:
+            if label in known:
+                continue
+            close = suggest(label, known - set(block.labels) - {CPU})
+            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+            message = (
+                f"Environment variable {block.variable} lists {label!r}, but no backend of "
+                f"{self.host_name} answers to it: no entry point, trusted backend, "
+                f"turnout-backend.json or registered backend gives that name or alias. "
+                f"Check its spelling.{hint}"
+            )
+            self._admission.pending.append((message, ConfigurationWarning))
 
     def unshadow(self, labels: tuple[str, ...]) -> None:
         """Let entry points an in-process backend hid under `labels` be found again."""

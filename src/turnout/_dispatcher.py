@@ -241,7 +241,7 @@ class BackendDispatcher:
         self.backend_keyword = backend_keyword
         self.trusted_backends: Mapping[str, turnout.TrustedBackend] = config.trusted_backends
         self.reserved_backends: Mapping[str, str] = config.reserved
-        self._registry = Registry()
+        self._registry = Registry(environment.block)
         self._package = discover_package
         self._backend_only = backend_only
         self._discovery = Discovery(
@@ -575,6 +575,8 @@ class BackendDispatcher:
 
         if load:
             self.discover()
+        else:  # scan first: the refusals (blocked, rejected) the scan records are listed
+            self._discovery.pending()
         return report(self._dispatched, self._discovery, self._registry.refused(), load)
 
     def explain(

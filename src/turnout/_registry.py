@@ -6,6 +6,7 @@ import enum
 from collections.abc import Callable, Collection
 from types import ModuleType
 
+from turnout._environment import Block
 from turnout._trust import Provider
 
 CLAIMED = "is already provided by"  # in the reason given when two providers claim one name
@@ -26,6 +27,9 @@ class BackendStatus(enum.Enum):
         Hidden by an in-process backend of the same name.
     NOT_LOADED
         Installed and admitted, not imported yet (reported from its metadata).
+    BLOCKED
+        Left out by the user's ``<HOST>_BLOCK``: never selected, and an entry
+        point whose metadata answers to a blocked label is never imported.
     """
 
     READY = "ready"
@@ -33,6 +37,7 @@ class BackendStatus(enum.Enum):
     REJECTED = "rejected"
     SHADOWED = "shadowed"
     NOT_LOADED = "not loaded"
+    BLOCKED = "blocked"
 
 
 BackendStatus.__module__ = "turnout"
@@ -119,9 +124,13 @@ class Registry:
     Reads are plain dictionary lookups, safe without a lock: writers (discovery,
     registration, holding the dispatcher's lock) replace a table rather than
     change it, so a reader iterating one never sees it change size.
+
+    No backend answering to a label of `block` is ever ready: whichever way it
+    comes (entry point, in-tree class, registration), it is recorded as blocked.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, block: Block | None = None) -> None:
+        self.block = block if block is not None else Block()
         self._ready: dict[str, Entry] = {}
         self._failed: dict[str, Entry] = {}
         self._refused: tuple[Entry, ...] = ()
@@ -135,7 +144,11 @@ class Registry:
         return self._failed.get(label)
 
     def add_ready(self, entry: Entry) -> None:
-        """Record a ready backend under each of its labels."""
+        """Record a ready backend under each of its labels (blocked if one is blocked)."""
+        matched = self.block.matches(entry.labels)
+        if matched:
+            self.add_blocked(entry, matched)
+            return
         ready, failed = dict(self._ready), dict(self._failed)
         for label in entry.labels:
             ready[label] = entry
@@ -154,6 +167,20 @@ class Registry:
     def add_refused(self, entry: Entry) -> None:
         """Record a rejected or shadowed entry point."""
         self._refused = (*self._refused, entry)
+
+    def add_blocked(self, entry: Entry, matched: list[str]) -> None:
+        """Record a backend left out because it answers to the blocked labels `matched`."""
+        imported = entry.obj is not None or entry.factory is not None
+        entry.status = BackendStatus.BLOCKED
+        entry.reason = self.block.reason(matched, imported=imported, in_process=entry.in_process)
+        self._refused = (*self._refused, entry)
+
+    def blocked(self, label: str) -> Entry | None:
+        """Return the blocked backend that answers to `label`, if any."""
+        for entry in self._refused:
+            if entry.status is BackendStatus.BLOCKED and label in entry.labels:
+                return entry
+        return None
 
     def remove(self, entry: Entry) -> None:
         """Forget a ready backend under every label it holds."""

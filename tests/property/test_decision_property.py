@@ -95,7 +95,10 @@ def hosts(tmp_path_factory):
     group = f"turnout_prop.g{os.getpid()}_{next(_groups)}.backends"
     with DistributionSite(tmp_path_factory.mktemp("site")) as site:
         for name, source in BACKENDS.items():
-            info = {group: {"name": name, "types": [f"{__name__}:Special"] if name == "c" else []}}
+            # the metadata gives every label the code does: a label is known before import
+            aliases = ["alpha"] if name == "a" else []
+            types = [f"{__name__}:Special"] if name == "c" else []
+            info = {group: {"name": name, "aliases": aliases, "types": types}}
             site.add(
                 f"prop-{name}",
                 entry_points={group: {name: f"prop_{name}:Backend"}},
