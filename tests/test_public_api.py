@@ -39,6 +39,7 @@ PUBLIC = [
     "TurnoutError",
     "TurnoutWarning",
     "UnknownBackendError",
+    "UnknownConfigKeyError",
     "UnknownFunctionError",
     "UntrustedBackendError",
     "UntrustedBackendWarning",
@@ -47,7 +48,19 @@ PUBLIC = [
 ]
 # Reachable from turnout, out of __all__: the types of the dispatcher's attributes, and
 # the process helpers, whose home is turnout.processes.
-TYPES = ["Backend", "BackendMeta", "BackendScope", "BackendsView", "PriorityMap"]
+TYPES = [
+    "Backend",
+    "BackendConfig",
+    "BackendMeta",
+    "BackendScope",
+    "BackendsView",
+    "ConfigMap",
+    "ConfigScope",
+    "PriorityMap",
+    "Trace",
+    "TracedCall",
+    "TraceScope",
+]
 PROCESSES = ["Bound", "Snapshot", "apply_snapshot", "dispatcher_for", "submit"]
 
 

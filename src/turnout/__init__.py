@@ -9,6 +9,7 @@ helpers in `turnout.testing`.
 from __future__ import annotations
 
 from turnout import _lazytyping as t
+from turnout._config import BackendConfig, ConfigMap, ConfigScope, UnknownConfigKeyError
 from turnout._dispatcher import BackendDispatcher
 from turnout._errors import (
     BackendExistsError,
@@ -32,6 +33,7 @@ from turnout._plan import parameter_map
 from turnout._registry import BackendStatus
 from turnout._scopes import BackendScope
 from turnout._settings import PriorityMap, Settings
+from turnout._trace import Trace, TracedCall, TraceScope
 from turnout._view import BackendsView
 from turnout._warnings import (
     BackendLoadWarning,
@@ -82,6 +84,7 @@ __all__ = [
     "TurnoutError",
     "TurnoutWarning",
     "UnknownBackendError",
+    "UnknownConfigKeyError",
     "UnknownFunctionError",
     "UntrustedBackendError",
     "UntrustedBackendWarning",
@@ -89,7 +92,19 @@ __all__ = [
     "parameter_map",
 ]
 # Reachable here too, out of __all__: the types of the dispatcher's attributes ...
-_TYPES = (Backend, BackendMeta, BackendScope, BackendsView, PriorityMap)
+_TYPES = (
+    Backend,
+    BackendConfig,
+    BackendMeta,
+    BackendScope,
+    BackendsView,
+    ConfigMap,
+    ConfigScope,
+    PriorityMap,
+    Trace,
+    TracedCall,
+    TraceScope,
+)
 for _public in (key_from_class_name, PriorityMap):
     _public.__module__ = "turnout"
 del _public

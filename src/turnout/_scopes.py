@@ -281,24 +281,35 @@ class BackendScope(_Scoped[V]):
     def __call__(self, func: t.F) -> t.F:
         """Run every call of `func` (sync or async) inside this scope."""
         state, value, kind, chooser = self._state, self._value, self._kind, self._choose
-        if func.__code__.co_flags & _CO_COROUTINE:
-
-            @wraps(func)
-            async def run_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                with BackendScope(state, value, kind=kind, choose=chooser):
-                    return await func(*args, **kwargs)
-
-            return run_async  # type: ignore[return-value]
-
-        @wraps(func)
-        def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            with BackendScope(state, value, kind=kind, choose=chooser):
-                return func(*args, **kwargs)
-
-        return run  # type: ignore[return-value]
+        return run_within(func, lambda: BackendScope(state, value, kind=kind, choose=chooser))
 
     def __repr__(self) -> str:
         return f"use_{self._kind}({self._value!r})"
+
+
+def run_within(func: t.F, scope: Callable[[], t.Any]) -> t.F:
+    """Return `func` running each call inside a new scope from `scope`.
+
+    A fresh scope object per call, so that calls in several threads or tasks
+    each keep their own tokens; an ``async def`` function runs its whole body
+    inside the scope, not only the creation of its coroutine.
+    """
+    code = getattr(func, "__code__", None)
+    if code is not None and code.co_flags & _CO_COROUTINE:
+
+        @wraps(func)
+        async def run_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            with scope():
+                return await func(*args, **kwargs)
+
+        return run_async  # type: ignore[return-value]
+
+    @wraps(func)
+    def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with scope():
+            return func(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 def settle_environment(state: SelectionState, resolve: Callable[[str], str], variable: str) -> None:

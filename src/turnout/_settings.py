@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
-from functools import wraps
 
 import turnout  # `turnout.Snapshot` in annotations: resolved lazily
 from turnout import _lazytyping as t
+from turnout._config import ConfigMap, ConfigScope, ConfigState, UnknownConfigKeyError
 from turnout._decision import GLOBAL, SCOPE, Choice, choose, labels_in
 from turnout._discovery import Discovery
 from turnout._errors import ConfigurationError, UnknownBackendError, UnknownFunctionError
@@ -17,6 +17,7 @@ from turnout._policy import Fallback, parse
 from turnout._scopes import (
     BackendScope,
     SelectionState,
+    run_within,
     settle_environment,
 )
 
@@ -36,13 +37,14 @@ def check_label(label: object, host_name: str) -> None:
 
 
 class _Applied:
-    """The scope `Settings.applied` returns: three scopes entered and left together.
+    """The scope `Settings.applied` returns: four scopes entered and left together.
 
     `prepare` applies the snapshot's process-wide parts first (they only fill
-    what this process has not set); `choose` reads its backend as a user's value.
+    what this process has not set); `choose` reads its backend as a user's value;
+    `configure` makes the scope of its backend configuration.
     """
 
-    __slots__ = ("_choose", "_prepare", "_snapshot", "_stack", "_state")
+    __slots__ = ("_choose", "_configure", "_prepare", "_snapshot", "_stack", "_state")
 
     def __init__(
         self,
@@ -50,17 +52,20 @@ class _Applied:
         snapshot: turnout.Snapshot,
         prepare: Callable[[turnout.Snapshot], None],
         choose: Callable[[object], str | Choice],
+        configure: Callable[[turnout.Snapshot], ConfigScope],
     ) -> None:
         self._state = state
         self._snapshot = snapshot
         self._prepare = prepare
         self._choose = choose
-        self._stack: list[list[BackendScope[t.Any]]] = []
+        self._configure = configure
+        self._stack: list[list[t.Any]] = []
 
     def __enter__(self) -> turnout.Snapshot:
         state, snapshot = self._state, self._snapshot
         self._prepare(snapshot)
-        scopes: list[BackendScope[t.Any]] = [
+        scopes: list[t.Any] = [
+            self._configure(snapshot),
             BackendScope(state, snapshot.fallback, kind="fallback"),
             BackendScope(state, snapshot.automatic, kind="automatic"),
         ]
@@ -71,7 +76,7 @@ class _Applied:
             scopes.append(BackendScope(state, value, kind=kind, choose=self._choose))
         else:
             scopes.append(BackendScope(state, None, kind="unchosen"))
-        entered: list[BackendScope[t.Any]] = []
+        entered: list[t.Any] = []
         try:
             for scope in scopes:
                 scope.__enter__()
@@ -88,15 +93,10 @@ class _Applied:
             scope.__exit__(*exc_info)
 
     def __call__(self, func: t.F) -> t.F:
-        """Run every call of `func` inside this scope."""
-        state, snapshot, prepare, chooser = self._state, self._snapshot, self._prepare, self._choose
-
-        @wraps(func)
-        def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            with _Applied(state, snapshot, prepare, chooser):
-                return func(*args, **kwargs)
-
-        return run  # type: ignore[return-value]
+        """Run every call of `func` (sync or async) inside this scope."""
+        state, snapshot, prepare = self._state, self._snapshot, self._prepare
+        chooser, configure = self._choose, self._configure
+        return run_within(func, lambda: _Applied(state, snapshot, prepare, chooser, configure))
 
     def __repr__(self) -> str:
         return f"applied({self._snapshot!r})"
@@ -170,6 +170,8 @@ class Settings:
         self._priority = PriorityMap(state, self._function_key, self._choose)
         self._module = module  # the module that created the dispatcher (for snapshots)
         self._functions = functions  # every name a dispatched object goes by -> its key
+        self._config_state = ConfigState(discovery.host_name)
+        self._config = ConfigMap(self._config_state, discovery)
 
     @property
     def host_name(self) -> str:
@@ -272,6 +274,91 @@ class Settings:
         return self._priority
 
     @property
+    def config(self) -> ConfigMap:
+        """Each backend's configuration: ``settings.config["gpu"]["device"]``.
+
+        ``settings.config["gpu"]`` (a canonical name or an alias) is a live
+        mapping of that backend's options, the same object each time. Reading a
+        key gives the value in effect here: the innermost `configured` scope of
+        this thread or asyncio task that sets it, else the value set
+        process-wide, else the default the backend declares (``default_config``
+        in its ``turnout-backend.json``, read without importing it, else its
+        ``default_config`` attribute). Assigning a key (or ``update``) sets it
+        process-wide, for every thread; ``del`` or ``reset()`` goes back to the
+        default.
+
+        A backend reads its options inside the function a call runs, so that
+        it sees the scopes of that call: ``settings.config["gpu"]["device"]``
+        is a ContextVar read and a few dictionary lookups, and calls of
+        backends that read nothing pay nothing.
+
+        Raises
+        ------
+        UnknownConfigKeyError
+            Reading, setting or deleting a key the backend does not declare
+            (when it declares defaults); did-you-mean included. A `KeyError`.
+        UnknownBackendError, BackendNotInstalledError, BackendRefusedError, BackendLoadError
+            No usable backend answers to the label (as for `backend`).
+
+        Examples
+        --------
+        >>> settings.config["gpu"]["device"] = 1  # doctest: +SKIP
+        >>> settings.config["gpu"].update(device=1, precision="single")  # doctest: +SKIP
+        >>> with settings.configured("gpu", device=2):  # doctest: +SKIP
+        ...     settings.config["gpu"]["device"]
+        2
+        """
+        return self._config
+
+    def configured(
+        self, backend: str, values: Mapping[str, t.Any] | None = None, /, **options: t.Any
+    ) -> ConfigScope:
+        """Set options of `backend` within a ``with`` block, or as a decorator.
+
+        Scoped like `use_backend`: this thread or asyncio task only, restored
+        on exit (also when the body raises); nested scopes merge, the inner
+        one's values winning. A `snapshot` taken inside carries them to other
+        threads and processes. It configures only: which backend runs is
+        still chosen as before.
+
+        Parameters
+        ----------
+        backend
+            Canonical name or alias of the backend to configure.
+        values
+            Options as a mapping (for keys that are no Python names).
+        **options
+            Options as keywords; they win over `values`.
+
+        Returns
+        -------
+        ConfigScope
+            A context manager (entering it gives the backend's `BackendConfig`)
+            that also decorates sync and async functions. The backend is
+            resolved and the keys checked when it is entered.
+
+        Raises
+        ------
+        UnknownConfigKeyError
+            On entering: the backend declares defaults and not one of the keys.
+        UnknownBackendError
+            `backend` cannot be a label (here), or no installed backend answers
+            to it (on entering).
+
+        Examples
+        --------
+        >>> with settings.configured("gpu", device=1) as config:  # doctest: +SKIP
+        ...     config["device"]
+        1
+        """
+        check_label(backend, self.host_name)
+        given = {**(values or {}), **options}
+        for key in given:
+            if not isinstance(key, str):
+                raise UnknownConfigKeyError(key=key, backend=backend, host_name=self.host_name)
+        return ConfigScope.merging(self._config_state, self._config, backend, given)
+
+    @property
     def automatic(self) -> bool:
         """Whether a call with nothing chosen goes to a backend that owns its arguments' types.
 
@@ -357,8 +444,10 @@ class Settings:
     def snapshot(self) -> turnout.Snapshot:
         """Return what these settings select here (this thread or task), as a picklable record.
 
-        The innermost `use_backend`, `use_fallback` and `use_automatic` scopes
-        count, as for a call made here. Send the record to another thread or
+        The innermost `use_backend`, `use_fallback`, `use_automatic` and
+        `configured` scopes count, as for a call made here; so do the backend
+        options set process-wide (`config`): the values set, not the defaults,
+        which the other side reads from the backend itself. Send the record to another thread or
         process and apply it there with `applied` (a block) or
         `turnout.apply_snapshot` (the whole process); or let
         `BackendDispatcher.bind` and `turnout.submit` do it.
@@ -392,13 +481,17 @@ class Settings:
             scoped=selection.why == SCOPE and bool(state.overrides) and not state.forced,
             priority=tuple(sorted(state.overrides.items())),
             opted_in=tuple(sorted(state.opted_in)),
+            config=self._config_state.taken(),
         )
 
     def applied(self, snapshot: turnout.Snapshot) -> t.Any:
         """Apply a `snapshot` of these settings within a ``with`` block, or as a decorator.
 
-        The backend (or priority list), fallback policy and automatic switch are
-        scoped like `use_backend`: this thread or task only, restored on exit.
+        The backend (or priority list), fallback policy, automatic switch and
+        backend options are scoped like `use_backend`: this thread or task only,
+        restored on exit. The snapshot's options replace what `configured`
+        scopes around set (values set process-wide here still apply to keys
+        it does not set); a backend not usable here is not configured.
         Per-function priorities and opt-ins are process-wide settings: they are
         applied when this process has none of its own (a fresh worker), and kept
         otherwise. The untrusted policy is tightened if the snapshot's is
@@ -412,7 +505,11 @@ class Settings:
             A backend it names cannot be used here (when the block is entered).
         """
         self._check_snapshot(snapshot)
-        return _Applied(self._state, snapshot, self._fill, self._choose)
+        return _Applied(self._state, snapshot, self._fill, self._choose, self._configure)
+
+    def _configure(self, snapshot: turnout.Snapshot) -> ConfigScope:
+        """Return the scope of a snapshot's backend configuration."""
+        return ConfigScope.replacing(self._config_state, self._config, snapshot.config)
 
     def _fill(self, snapshot: turnout.Snapshot) -> None:
         """Apply a snapshot's process-wide parts where this process has none of its own."""
@@ -438,6 +535,7 @@ class Settings:
             self._restore_priorities(snapshot.priority)
         if snapshot.opted_in:
             self.opt_in(*snapshot.opted_in)
+        self._config.apply(snapshot.config)
 
     def _check_snapshot(self, snapshot: object) -> None:
         from turnout._snapshot import Snapshot  # noqa: PLC0415

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from turnout import _lazytyping as t
-from turnout._errors import HostNotFoundError
+from turnout._errors import ConfigurationError, HostNotFoundError
 from turnout._hosts import find_host, live
 from turnout._log import debug
 
@@ -49,11 +49,18 @@ class Snapshot:
         Per-function priority lists, as ``((function, (backend, ...)), ...)``.
     opted_in
         Backends opted into automatic selection.
+    config
+        Backend options set where it was taken (process-wide, then by
+        ``configured`` scopes), as ``((backend, ((key, value), ...)), ...)``:
+        the values set, not the defaults. Pickling a snapshot pickles them, and
+        raises `ConfigurationError` naming the backend and key of a value that
+        cannot be pickled.
     """
 
     __slots__ = (
         "automatic",
         "backend",
+        "config",
         "entrypoint_group",
         "fallback",
         "host_name",
@@ -77,6 +84,7 @@ class Snapshot:
         priority: tuple[tuple[str, tuple[str, ...]], ...] = (),
         opted_in: tuple[str, ...] = (),
         scoped: bool = False,
+        config: tuple[tuple[str, tuple[tuple[str, t.Any], ...]], ...] = (),
     ) -> None:
         self.entrypoint_group = entrypoint_group
         self.module = module
@@ -88,13 +96,19 @@ class Snapshot:
         self.priority = priority
         self.opted_in = opted_in
         self.scoped = scoped
+        self.config = config
 
     def as_dict(self) -> dict[str, t.Any]:
         """Return the fields as a dictionary (for logs and JSON)."""
         return {name: getattr(self, name) for name in sorted(self.__slots__)}
 
     def __reduce__(self) -> tuple[t.Any, ...]:
-        return (_rebuild, (self.as_dict(),))
+        fields = self.as_dict()
+        if not fields["config"]:
+            return (_rebuild, (fields,))
+        # Pickled here, on its own, to say which value cannot cross to another process.
+        fields["config"] = ()
+        return (_rebuild, (fields, _pickled_config(self)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Snapshot):
@@ -102,13 +116,19 @@ class Snapshot:
         return self.as_dict() == other.as_dict()
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self.as_dict().items())))
+        # Not the options: their values may be unhashable (equal snapshots still hash equal).
+        return hash(tuple(sorted((k, v) for k, v in self.as_dict().items() if k != "config")))
 
     def __repr__(self) -> str:
         backend = list(self.backend) if isinstance(self.backend, tuple) else self.backend
+        config = {name: dict(values) for name, values in self.config}
         extra = "".join(
             f", {name}={value!r}"
-            for name, value in (("priority", dict(self.priority)), ("opted_in", self.opted_in))
+            for name, value in (
+                ("priority", dict(self.priority)),
+                ("opted_in", self.opted_in),
+                ("config", config),
+            )
             if value
         )
         return (
@@ -118,8 +138,45 @@ class Snapshot:
         )
 
 
-def _rebuild(fields: dict[str, t.Any]) -> Snapshot:
+def _rebuild(fields: dict[str, t.Any], config: bytes | None = None) -> Snapshot:
+    if config is not None:
+        import pickle  # noqa: PLC0415 - only where a snapshot carries options
+
+        fields = {**fields, "config": pickle.loads(config)}  # noqa: S301 - our own bytes
     return Snapshot(**fields)
+
+
+def _pickled_config(snapshot: Snapshot) -> bytes:
+    """Return the snapshot's backend options pickled; name each value that cannot be."""
+    import pickle  # noqa: PLC0415 - only where a snapshot carries options
+
+    try:
+        return pickle.dumps(snapshot.config, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        problems = [
+            f"backend {name!r}, option {key!r}: its value, a {type(value).__qualname__}, "
+            f"cannot be pickled ({reason}), so it cannot go to another process. Set a "
+            "picklable value (a device number rather than a device object), or set it "
+            f"there: settings.config[{name!r}][{key!r}] = ... in the task or the pool's "
+            "initializer"
+            for name, values in snapshot.config
+            for key, value in values
+            if (reason := _pickle_problem(value, pickle.dumps)) is not None
+        ]
+        raise ConfigurationError(
+            problems=problems or [f"{type(error).__name__}: {error}"],
+            host_name=snapshot.host_name,
+            subject="backend configuration in a snapshot",
+        ) from error
+
+
+def _pickle_problem(value: object, dumps: Callable[[object], bytes]) -> str | None:
+    """Return why `value` cannot be pickled, or None."""
+    try:
+        dumps(value)
+    except Exception as reason:  # noqa: BLE001 - any failure of pickle counts
+        return f"{type(reason).__name__}: {reason}"
+    return None
 
 
 def apply_snapshot(*snapshots: Snapshot, strict: bool = True) -> None:
@@ -129,7 +186,8 @@ def apply_snapshot(*snapshots: Snapshot, strict: bool = True) -> None:
     (``ProcessPoolExecutor(initializer=turnout.apply_snapshot, initargs=(snap,))``)
     or to run on each Dask worker (`turnout.dask.TurnoutPlugin`). The host is
     imported if it is not yet. Sets ``settings.backend`` (or forgets it),
-    ``fallback``, ``automatic``, per-function priorities and opt-ins; tightens the
+    ``fallback``, ``automatic``, per-function priorities, opt-ins and backend
+    options (``settings.config``: those set here are replaced); tightens the
     untrusted policy if the snapshot's is stricter (never loosens it).
 
     Parameters

@@ -192,3 +192,8 @@ def finish(call: TracedCall, token: t.Any) -> None:
 def open_traces() -> tuple[Trace, ...]:
     """Return the traces open in this thread or task."""
     return _open.get()
+
+
+for _public in (TracedCall, Trace, TraceScope):
+    _public.__module__ = "turnout"
+del _public
