@@ -24,6 +24,7 @@ from turnout._lazytyping import TYPE_CHECKING
 from turnout._registry import Registry
 from turnout._scopes import SelectionState, select_for_session
 from turnout._settings import Settings
+from turnout._trace import Switch, Tracer
 from turnout._view import BackendsView
 
 if TYPE_CHECKING:
@@ -267,7 +268,13 @@ class BackendDispatcher:
             forced=environment.forced,
         )
         self._state.on_change = self._invalidate
-        self._settings = Settings(self._discovery, self._state, self._module, self._names)
+        # tracing: while a trace scope is open or the logger is at DEBUG, every
+        # wrapper runs its traced code and a Tracer observes; otherwise none pays
+        self._tracing = Switch(self._tracing_changed)
+        self._untrace: Callable[[], None] | None = None
+        self._settings = Settings(
+            self._discovery, self._state, self._module, self._names, tracing=self._tracing
+        )
         self._dispatched: list[DispatchedFunction | DispatchedClass] = []
         self._records: dict[object, DispatchedFunction | DispatchedClass] = {}
         self._by_key: dict[str, DispatchedFunction | DispatchedClass] = {}
@@ -510,6 +517,17 @@ class BackendDispatcher:
         options = {"name": name, "aliases": aliases, "replace": replace}
         return Registration(self._registrar, backend, options)
 
+    def _tracing_changed(self, on: bool) -> None:
+        """Send every function through its traced code while tracing is on; back when off."""
+        if on and self._untrace is None:
+            self._untrace = self.observe(Tracer())
+        elif not on and self._untrace is not None:
+            undo, self._untrace = self._untrace, None
+            undo()
+        for record in list(self._dispatched):
+            if isinstance(record, DispatchedFunction):
+                record.retrace()
+
     def observe(self, observer: Observer) -> Callable[[], None]:
         """Tell `observer` what each call does: which backend ran, declined, or fell back.
 
@@ -699,6 +717,7 @@ class BackendDispatcher:
             key=key,
             observers=self._observers,
             backend_only=self._backend_only,
+            tracing=self._tracing,
         )
         self._add(record)
         if self._discovery.has_loaded():  # show them now; without the lock (see merge)

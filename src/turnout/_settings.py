@@ -20,6 +20,7 @@ from turnout._scopes import (
     run_within,
     settle_environment,
 )
+from turnout._trace import Switch, TraceScope
 
 
 def check_fallback(policy: object, host_name: str = "") -> Fallback:
@@ -164,8 +165,11 @@ class Settings:
         state: SelectionState,
         module: str = "",
         functions: Callable[[], Mapping[str, str]] = dict,
+        *,
+        tracing: Switch | None = None,
     ) -> None:
         self._discovery = discovery
+        self._tracing = tracing if tracing is not None else Switch(lambda _on: None)
         self._state = state
         self._priority = PriorityMap(state, self._function_key, self._choose)
         self._module = module  # the module that created the dispatcher (for snapshots)
@@ -235,6 +239,33 @@ class Settings:
         self._state.base = None
         self._state.pending = None
         self._state.recompute()
+
+    def trace(self) -> TraceScope:
+        """Record the dispatched calls this thread or asyncio task makes in a ``with`` block.
+
+        Entering gives a list that fills with one `turnout.TracedCall` per
+        call of the host's dispatched functions: the function, what was
+        selected and why, the backend that ran (``"cpu"`` for the host's
+        code), each candidate that declined and why, and why the host's code
+        ran instead of a backend. Calls in other threads are not recorded.
+        While a trace is open (or the ``turnout`` logger is at ``DEBUG``, which
+        logs each call's line), calls take a slower path; when none is, they
+        are back on their fast path.
+
+        Returns
+        -------
+        TraceScope
+            The context manager; entering it gives the `turnout.Trace` list.
+
+        Examples
+        --------
+        >>> import example_host
+        >>> with example_host.settings.trace() as calls:
+        ...     _ = example_host.mean([1.0, 2.0])
+        >>> print(calls[0].line())  # doctest: +SKIP
+        example_host.mean: cpu ran (default: cpu)
+        """
+        return TraceScope(self._tracing)
 
     def use_backend(self, backend: str | Sequence[str]) -> BackendScope[str | list[str]]:
         """Select `backend`, or a priority list, within a ``with`` block, or as a decorator.
