@@ -9,6 +9,11 @@ The argument is the host's module, whose import creates its dispatcher (as for
 ``module:attribute``. Rows are the host's dispatched functions and classes,
 columns the installed backends; a cell lists the backend-only parameters that
 backend adds.
+
+``.. turnout-compatibility:: data/matrix.json`` renders what the host's own
+tests found on each backend (ran, fell back, declined, failed), from the JSON
+``pytest --turnout-backend=all --turnout-matrix=docs/data/matrix.json`` writes;
+the ``:tests:`` flag adds a table of the tests whose outcome differs between backends.
 """
 
 from __future__ import annotations
@@ -83,6 +88,14 @@ class SupportMatrix(Directive):
 
 
 def setup(app: Any) -> dict[str, Any]:
-    """Register the directive with Sphinx."""
+    """Register the directives with Sphinx.
+
+    ``turnout-support-matrix`` (which backend implements what, from the
+    host) and ``turnout-compatibility`` (what the host's tests found, from the
+    JSON ``pytest --turnout-backend=all --turnout-matrix=PATH.json`` writes).
+    """
+    from turnout._compatibility import compatibility_directive  # noqa: PLC0415 - docutils
+
     app.add_directive("turnout-support-matrix", SupportMatrix)
+    app.add_directive("turnout-compatibility", compatibility_directive())
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
+from turnout.testing._items import own_id, own_name, own_names
+
 if TYPE_CHECKING:  # pytest only under the plugin: `turnout.testing` works without it
     import pytest
 
@@ -39,14 +41,15 @@ def matches(item: pytest.Item, pattern: str) -> bool:
     (``test_stats.py::test_mean*``); one without, against the test's name
     (``test_mean[int]``) and its function's name (``test_mean``). Wildcards as
     in `fnmatch` (``*``, ``?``); a pattern equal to the id matches even when it
-    has brackets.
+    has brackets. Under ``--turnout-backend=all`` the ids and names are the
+    test's own, without ``turnout:NAME``.
     """
     if "::" in pattern:
-        node = item.nodeid
+        node = own_id(item)
         return pattern in (node, node.rpartition("/")[2]) or any(
             fnmatchcase(node, form) for form in (pattern, f"*/{pattern}")
         )
-    names = {item.name, getattr(item, "originalname", item.name)}
+    names = {own_name(item), getattr(item, "originalname", item.name)}
     return pattern in names or any(fnmatchcase(name, pattern) for name in names)
 
 
@@ -63,7 +66,8 @@ class KnownFailures:
         Strict: a known failure that starts passing fails the run, so the list
         shrinks as the backend improves instead of hiding tests. The backend's
         ``on_start_tests(items)`` runs after, so it may refine the marks
-        (``strict=False`` for a flaky test, a skip for a slow one).
+        (``strict=False`` for a flaky test, a skip for a slow one); it sees each
+        test under its own name, without ``turnout:NAME``.
         """
         declared = getattr(backend, "known_failures", None)
         if declared is not None:
@@ -89,7 +93,8 @@ class KnownFailures:
             self._unmatched.extend((name, p) for p in patterns if p not in used)
         hook = getattr(backend, "on_start_tests", None)
         if callable(hook):
-            hook(items)
+            with own_names(items):
+                hook(items)
 
     def summary(self) -> list[str]:
         """Return the summary's lines: how many tests each backend marked, patterns unused."""

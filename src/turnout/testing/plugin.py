@@ -12,6 +12,15 @@ that passes none of its options it registers nothing but the options and the
     cannot be selected in the hosts the suite imports, or fails to load in one
     of them (exit status 4, a usage error), and when it ran no call at all
     (exit status 1).
+``--turnout-backend=all``
+    Run each test once with no backend selected (``cpu``) and once per backend
+    installed for the hosts the suite imports, ids ``test_x[turnout:NAME]``,
+    and report which backend ran which function, and what failed. A suite
+    whose hosts have no backend is a usage error (4); a backend that failed
+    to load has its tests skipped and fails the session (4).
+``--turnout-matrix=PATH``
+    With ``--turnout-backend=all``: write the compatibility matrix, as JSON
+    (``.json``) or Markdown (``.md``); give it twice for both.
 ``--turnout-allow-unused``
     A backend that ran no call does not fail the session.
 ``--turnout-xfail-missing``
@@ -32,6 +41,8 @@ from __future__ import annotations
 import pytest
 
 _NEED_BACKEND = ("turnout_allow_unused", "turnout_xfail_missing", "turnout_compare")
+_ALL = "all"  # every backend installed: --turnout-backend=all
+_MATRIX_SUFFIXES = (".json", ".md")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,7 +53,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         default=None,
         help="run the suite with this backend selected in every host that has it, and "
-        "report which functions ran on it, fell back or were declined",
+        "report which functions ran on it, fell back or were declined; 'all': run each "
+        "test on the host's code and on every installed backend",
+    )
+    group.addoption(
+        "--turnout-matrix",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="with --turnout-backend=all: write the compatibility matrix to PATH, as JSON "
+        "(.json) or Markdown (.md); may be given twice",
     )
     group.addoption(
         "--turnout-allow-unused",
@@ -84,6 +104,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("turnout_fixtures"):
         config.pluginmanager.import_plugin("turnout.testing.fixtures")
     name = config.getoption("turnout_backend")
+    paths = config.getoption("turnout_matrix")
+    if paths and name != _ALL:
+        raise pytest.UsageError("--turnout-matrix: give --turnout-backend=all too")
+    wrong = [path for path in paths if not path.lower().endswith(_MATRIX_SUFFIXES)]
+    if wrong:
+        shown = ", ".join(wrong)
+        raise pytest.UsageError(f"--turnout-matrix={shown}: name a .json or a .md file")
+    if name == _ALL:
+        from turnout.testing._matrix import MatrixSession  # noqa: PLC0415 - only when asked
+
+        config.pluginmanager.register(MatrixSession(config), "turnout-backend-session")
+        return
     if name:
         from turnout.testing._session import BackendSession  # noqa: PLC0415 - only when asked
 
