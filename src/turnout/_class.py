@@ -5,7 +5,7 @@ from __future__ import annotations
 import copyreg
 import threading
 from _weakrefset import WeakSet
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from turnout import _lazytyping as t
 from turnout._chain import Observers, apply_fallback
@@ -196,7 +196,12 @@ class DispatchedClass:
             self._signature = class_signature(self.original_init, self.original_new, self._keyword)
         return self._signature
 
-    def merge(self, entries: Iterable[Entry], version: int = 0) -> None:  # noqa: ARG002 - as functions
+    def merge(
+        self,
+        entries: Iterable[Entry],  # noqa: ARG002 - as functions take it
+        version: int = 0,  # noqa: ARG002
+        declared: Sequence[t.Any] = (),  # noqa: ARG002
+    ) -> None:
         """Keep the class docstring's selector entry (backends add no constructor parameters)."""
         self.apply_doc()
         self.merged = True

@@ -586,6 +586,27 @@ class Discovery:
         """Return the entry points admitted but not imported yet, as ``NOT_LOADED`` entries."""
         return [(Declared.unloaded(*pending).entry, pending[2]) for pending in self.pending()]
 
+    def described(self, *, unloaded: bool = False) -> list[tuple[Entry, StaticInfo]]:
+        """Pair backends with the ``turnout-backend.json`` that says something of their functions.
+
+        Loaded entry points always (their file was read when they loaded); the
+        ones not imported yet only if `unloaded` (``discover(import_backends=False)``),
+        which scans but imports nothing. In-process backends have no file.
+        """
+        found: list[tuple[Entry, StaticInfo]] = []
+        for entry in self.loaded_entries():
+            candidate = self._candidate_of(entry.provider) if entry.provider else None
+            info = self.info(candidate) if candidate is not None else None
+            if info is not None and info.function_info:
+                found.append((entry, info))
+        if unloaded:
+            found.extend(
+                (entry, info)
+                for entry, info in self.unloaded()
+                if info is not None and info.function_info
+            )
+        return found
+
     def _candidate_of(self, provider: Provider) -> _Candidate | None:
         return next((c for c in self._candidates or () if c.provider is provider), None)
 

@@ -282,6 +282,7 @@ class BackendDispatcher:
         # Merges run under the discovery lock (one lock: no lock-order deadlock);
         # each has a number, so a record never takes an older merge over a newer one.
         self._merge_version = 0
+        self._show_unloaded = False  # discover(import_backends=False): files stand for backends
         self._batch = 0  # discover() loads everything, then merges once
         self._selector = selector_entry(backend_keyword, host_name)  # shared by every docstring
         self.Backend: type[Backend] = make_base(self._registrar, host_name, backend_key)
@@ -391,16 +392,30 @@ class BackendDispatcher:
         """
         return self._discovery.labels()
 
-    def discover(self) -> None:
+    def discover(self, *, import_backends: bool = True) -> None:
         """Load every installed backend now (idempotent).
 
         Discovery is otherwise lazy: the first query that needs a backend reads
         the entry-point metadata and imports only the backend it selected. Call
         this where everything should be known up front: a Sphinx ``conf.py``,
         a test, a report.
+
+        Parameters
+        ----------
+        import_backends
+            False imports nothing: the docstrings show, for every backend not
+            imported yet, what its ``turnout-backend.json`` says of each function
+            (its note and the parameters it adds), from now on and until it is
+            imported. For documentation built where importing backends fails or
+            costs too much.
         """
         # One merge at the end rather than one per backend loaded.
         with self._discovery.lock:
+            if not import_backends:
+                self._show_unloaded = True
+                self._discovery.pending()  # scan: the files are read by the merge
+                self._merge_all()
+                return
             self._batch += 1
             try:
                 self._discovery.load_all()
@@ -441,6 +456,12 @@ class BackendDispatcher:
         if load:
             self.discover()
         return support(self._dispatched, self._discovery, load=load, keys=keys)
+
+    def _support_notes(self, *, load: bool = True) -> dict[str, dict[str, str]]:
+        """Return each function's backend notes for the support matrix (`support_notes`)."""
+        from turnout._introspect import support_notes  # noqa: PLC0415 - on demand, as support
+
+        return support_notes(self._dispatched, self._discovery, load=load)
 
     @property
     def backends(self) -> BackendsView:
@@ -685,8 +706,9 @@ class BackendDispatcher:
                 return
             self._merge_version += 1
             entries = self._discovery.loaded_entries()
+            declared = self._discovery.described(unloaded=self._show_unloaded)
             for record in list(self._dispatched):
-                record.merge(entries, self._merge_version)
+                record.merge(entries, self._merge_version, declared)
 
     def _dispatch_function(
         self,
@@ -722,7 +744,8 @@ class BackendDispatcher:
         self._add(record)
         if self._discovery.has_loaded():  # show them now; without the lock (see merge)
             version = self._merge_version
-            record.merge(self._discovery.loaded_entries(), version)
+            declared = self._discovery.described(unloaded=self._show_unloaded)
+            record.merge(self._discovery.loaded_entries(), version, declared)
         return record.wrapper
 
     def _dispatch_class(self, host: t.T) -> t.T:

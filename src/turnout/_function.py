@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import CellType, FunctionType
 
 from turnout import _lazytyping as t
@@ -31,7 +31,14 @@ from turnout._discovery import Discovery
 from turnout._docstrings import DocEntry, selector_entry
 from turnout._errors import DispatchDefinitionError
 from turnout._lazytyping import TYPE_CHECKING
-from turnout._merged_api import MergedApi, View, private_warning, required_warning, views
+from turnout._merged_api import (
+    MergedApi,
+    View,
+    declarations,
+    private_warning,
+    required_warning,
+    views,
+)
 from turnout._names import CPU, SELECTOR, attribute, public_name, qualified_name
 from turnout._registry import Entry
 from turnout._scopes import PENDING, SelectionState
@@ -56,6 +63,7 @@ if TYPE_CHECKING:
     import inspect
 
     from turnout._plan import CallPlan
+    from turnout._static import StaticInfo
 
 
 def check_function(host: object, keyword: str) -> None:
@@ -628,13 +636,22 @@ class DispatchedFunction:
         """Return the merged signature: the host's, the selector, backend-only parameters."""
         return self.api.signature(lambda: self.views(self._discovery.loaded_entries())[0])
 
-    def merge(self, entries: Iterable[Entry], version: int = 0) -> None:
+    def merge(
+        self,
+        entries: Iterable[Entry],
+        version: int = 0,
+        declared: Sequence[tuple[Entry, StaticInfo]] = (),
+    ) -> None:
         """Show the backend-only parameters of `entries` in the docstring (and signature).
 
         `version` orders merges made by different threads: an older one than the
-        last applied is skipped.
+        last applied is skipped. `declared` pairs backends (loaded, or
+        ``NOT_LOADED`` ones the host asked to show) with their
+        ``turnout-backend.json``: their notes and documented parameters join.
         """
-        if self.api.merge(self.views(entries)[0], version, self._warn_required, self._warn_private):
+        views = self.views(entries)[0]
+        said = declarations(self.key, declared)
+        if self.api.merge(views, version, self._warn_required, self._warn_private, said):
             self.forget_choices()  # a backend loaded: what it owns may change a choice
             self._take_extras()
             self.api.apply(self.wrapper)

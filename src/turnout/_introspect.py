@@ -364,11 +364,33 @@ def support(
             if info is None or info.functions is None:
                 continue
             for record, cells in rows:
-                cells[entry.name] = () if record.key in info.functions else None
+                api = getattr(record, "api", None)  # a function's; classes add no parameters
+                if api is not None:
+                    cells[entry.name] = api.declared_support(info, record.key)
+                else:
+                    cells[entry.name] = () if record.key in info.functions else None
     return {
         (record.key if keys else record.public_name): dict(sorted(cells.items()))
         for record, cells in rows
     }
+
+
+def support_notes(
+    records: Sequence[Any], discovery: Any, *, load: bool
+) -> dict[str, dict[str, str]]:
+    """Return ``{public name: {backend: its note}}``: the ``extra_docstring`` of each function.
+
+    From the ``turnout-backend.json`` of the loaded backends, and with `load`
+    false of those not imported yet too (as the support table describes them).
+    """
+    described = discovery.described(unloaded=not load)
+    notes: dict[str, dict[str, str]] = {}
+    for record in records:
+        for entry, info in described:
+            details = info.function_info.get(record.key)
+            if details is not None and details.extra_docstring:
+                notes.setdefault(record.public_name, {})[entry.name] = details.extra_docstring
+    return notes
 
 
 BackendInfo.__module__ = "turnout"

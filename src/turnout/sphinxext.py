@@ -8,7 +8,9 @@ The argument is the host's module, whose import creates its dispatcher (as for
 `turnout.processes.dispatcher_for`), or the dispatcher itself as
 ``module:attribute``. Rows are the host's dispatched functions and classes,
 columns the installed backends; a cell lists the backend-only parameters that
-backend adds.
+backend adds and its note. The directive imports every backend; with the
+``:no-import:`` flag it imports none, and a backend not imported is shown as its
+``turnout-backend.json`` declares it.
 
 ``.. turnout-compatibility:: data/matrix.json`` renders what the host's own
 tests found on each backend (ran, fell back, declined, failed), from the JSON
@@ -19,10 +21,11 @@ the ``:tests:`` flag adds a table of the tests whose outcome differs between bac
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import inspect
+from typing import Any, ClassVar
 
 from docutils import nodes
-from docutils.parsers.rst import Directive
+from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
 
 from turnout._dispatcher import BackendDispatcher
@@ -47,9 +50,17 @@ def load_dispatcher(reference: str) -> BackendDispatcher:
     return target
 
 
-def matrix_rows(dispatcher: BackendDispatcher) -> list[list[str]]:
-    """Return the table as rows of cell text, header first."""
-    support = dispatcher.support()
+def matrix_rows(dispatcher: BackendDispatcher, *, load: bool = True) -> list[list[str]]:
+    """Return the table as rows of cell text (reST), header first.
+
+    With `load` false nothing is imported: a backend not imported yet is
+    described by its ``turnout-backend.json``. A cell lists the parameters the
+    backend adds, then its note (``extra_docstring``) on the lines below.
+    """
+    if not load:
+        dispatcher.discover(import_backends=False)
+    support = dispatcher.support(load=load)
+    notes = dispatcher._support_notes(load=load)  # noqa: SLF001 - turnout's own extension
     backends = sorted({name for cells in support.values() for name in cells})
     rows = [["", *(f"``{name}``" for name in backends)]]
     for qualified, cells in support.items():
@@ -58,30 +69,37 @@ def matrix_rows(dispatcher: BackendDispatcher) -> list[list[str]]:
             added = cells.get(name)
             if added is None:
                 row.append("host's code")
-            elif added:
-                row.append("yes, adds " + ", ".join(f"``{param}``" for param in added))
-            else:
-                row.append("yes")
+                continue
+            cell = "yes, adds " + ", ".join(f"``{param}``" for param in added) if added else "yes"
+            note = notes.get(qualified, {}).get(name)
+            if note:
+                cell += "\n\n" + inspect.cleandoc(note)
+            row.append(cell)
         rows.append(row)
     return rows
 
 
 class SupportMatrix(Directive):
-    """The ``turnout-support-matrix`` directive."""
+    """The ``turnout-support-matrix`` directive (``:no-import:`` imports no backend)."""
 
     required_arguments = 1
     has_content = False
+    option_spec: ClassVar[dict[str, Any]] = {"no-import": directives.flag}
 
     def run(self) -> list[nodes.Node]:
         """Build the table from the named dispatcher."""
+        load = "no-import" not in self.options
         try:
-            rows = matrix_rows(load_dispatcher(self.arguments[0]))
+            rows = matrix_rows(load_dispatcher(self.arguments[0]), load=load)
         except (ImportError, AttributeError, TypeError) as error:
             raise self.error(f"turnout-support-matrix: {error}") from error
         lines = [".. list-table::", "   :header-rows: 1", ""]
         for row in rows:
             lines.append(f"   * - {row[0] or ' '}")
-            lines.extend(f"     - {cell}" for cell in row[1:])
+            for cell in row[1:]:
+                first, *rest = cell.splitlines()
+                lines.append(f"     - {first}")
+                lines.extend(f"       {line}" if line else "" for line in rest)
         container = nodes.container()
         self.state.nested_parse(StringList(lines, source="turnout-support-matrix"), 0, container)
         return list(container.children)
