@@ -13,7 +13,7 @@ from typing import Any
 
 from turnout._chain import hooks_of, owner_ranking
 from turnout._decision import Choice, Decision, decide, judge
-from turnout._errors import TurnoutError
+from turnout._errors import DispatchDefinitionError, TurnoutError
 from turnout._names import CPU
 from turnout._plan import describe_callable, is_default
 from turnout._registry import CLAIMED, BackendStatus, Entry
@@ -49,6 +49,11 @@ class BackendInfo:
         Its version.
     object_ref
         The entry point's value (``module:attribute``).
+    problems
+        For a loaded backend, each function it implements but cannot serve
+        (``"mean: ... cannot serve it: ..."``): a call that names it by
+        ``backend=`` raises `DispatchDefinitionError`, any other selection
+        moves on to the next candidate with this in the `FallbackWarning`.
     """
 
     name: str
@@ -63,6 +68,7 @@ class BackendInfo:
     distribution: str | None = None
     version: str | None = None
     object_ref: str | None = None
+    problems: tuple[str, ...] = ()
 
     @property
     def is_conflict(self) -> bool:
@@ -87,7 +93,23 @@ class BackendInfo:
         }
 
 
-def info_of(entry: Entry, implemented: Sequence[Any] = ()) -> BackendInfo:
+def definition_problems(entry: Entry, implemented: Sequence[Any]) -> tuple[str, ...]:
+    """Return what keeps a loaded backend from serving functions it implements, one per function."""
+    problems = []
+    for record in implemented:
+        plan = getattr(record, "plan", None)  # functions have call plans; classes none
+        if plan is None:
+            continue
+        try:
+            plan(entry)
+        except DispatchDefinitionError as error:
+            problems.append(f"{record.public_name}: {error.problem}")
+    return tuple(problems)
+
+
+def info_of(
+    entry: Entry, implemented: Sequence[Any] = (), *, problems: tuple[str, ...] = ()
+) -> BackendInfo:
     """Build the record of one registry entry (`implemented`: records of what it provides)."""
     provider = entry.provider
     return BackendInfo(
@@ -103,6 +125,7 @@ def info_of(entry: Entry, implemented: Sequence[Any] = ()) -> BackendInfo:
         distribution=provider.distribution if provider else None,
         version=provider.version if provider else None,
         object_ref=provider.value if provider else None,
+        problems=problems,
     )
 
 
@@ -342,7 +365,7 @@ def report(
     infos = []
     for entry in discovery.loaded_entries():
         implemented = [r for r in records if r.support([entry])[entry.name] is not None]
-        infos.append(info_of(entry, implemented))
+        infos.append(info_of(entry, implemented, problems=definition_problems(entry, implemented)))
     if not load:
         for entry, info in discovery.unloaded():
             functions = info.functions if info is not None and info.functions else ()

@@ -13,6 +13,7 @@ import pytest
 
 from turnout import (
     BackendRefusedError,
+    BackendSignatureWarning,
     ConfigurationError,
     ConfigurationWarning,
     DeprecatedBackendWarning,
@@ -419,3 +420,45 @@ def test_a_snapshot_carries_lists_with_cpu_and_per_function_keys(host):
         assert settings.backend == ["a", "cpu"]
         assert host.add(1, 2) == ("b", 3)
         assert host.scale(2) == ("a", 4)
+
+
+RENAMED = """
+class Backend:
+    name = "renamed"
+
+    def mean(self, vals):  # the host calls it `values`
+        return ("renamed", vals)
+
+    def total(self, values):
+        return ("renamed", sum(values))
+"""
+
+
+def test_report_names_each_function_a_backend_cannot_serve(install, make_dispatcher):
+    install("host-renamed", {"renamed": "host_renamed:Backend"}, {"host_renamed.py": RENAMED})
+    dispatcher = make_dispatcher(trusted_backends={"renamed": {"package": "host-renamed"}})
+
+    @dispatcher.backend_dispatch
+    def mean(values):
+        return ("cpu", values)
+
+    @dispatcher.backend_dispatch
+    def total(values):
+        return ("cpu", sum(values))
+
+    with (
+        pytest.warns(BackendSignatureWarning, match="'vals' of its mean"),
+        pytest.raises(DispatchDefinitionError, match="cannot serve it"),
+    ):
+        mean([1], backend="renamed")  # named by the call: the error
+    with dispatcher.settings.use_fallback("warn"), pytest.warns(FallbackWarning, match="serve"):
+        assert mean([1], backend=["renamed"]) == ("cpu", [1])  # a list: the host's code next
+    (info,) = dispatcher.report()
+    assert info.implements == (
+        mean.__module__ + "." + mean.__qualname__,
+        total.__module__ + "." + total.__qualname__,
+    )
+    (problem,) = info.problems
+    assert problem.startswith(f"{mean.__module__}.{mean.__qualname__}: ")
+    assert "cannot serve it" in problem
+    assert "'values'" in problem  # what the host requires and the backend does not take
