@@ -90,6 +90,7 @@ class BackendInfo:
             "source": self.source,
             "implements": list(self.implements),
             "keys": list(self.keys),
+            "problems": list(self.problems),
         }
 
 

@@ -462,3 +462,4 @@ def test_report_names_each_function_a_backend_cannot_serve(install, make_dispatc
     assert problem.startswith(f"{mean.__module__}.{mean.__qualname__}: ")
     assert "cannot serve it" in problem
     assert "'values'" in problem  # what the host requires and the backend does not take
+    assert info.as_dict()["problems"] == [problem]  # python -m turnout --json
