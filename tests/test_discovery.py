@@ -54,7 +54,7 @@ def test_a_call_imports_only_the_backend_it_selects(install, make_dispatcher, ba
 def test_a_label_only_untrusted_code_gives_imports_nothing_until_discover(
     install, make_dispatcher, backend_source
 ):
-    # Until 0.3 this lookup imported every entry point to ask its code; a label no
+    # This lookup used to import every entry point to ask its code; a label no
     # metadata gives (a typo, most often) no longer runs untrusted code.
     install("pkg-a", {"a": "pkg_a:Backend"}, {"pkg_a.py": backend_source("a")})
     install("pkg-b", {"b_ep": "pkg_b:Backend"}, {"pkg_b.py": backend_source("b", ("bee",))})

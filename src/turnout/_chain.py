@@ -473,25 +473,22 @@ class SetOrder:
         )
 
 
-_set_orders: t.Any = None  # Discovery -> SetOrder, weakly: for a state that holds none
+_set_orders: t.Any = None  # Discovery -> SetOrder, weakly: one per host
 
 
 def set_order(record: Function) -> SetOrder:
     """Return the relative order the host's ``<HOST>_SET_ORDER`` sets.
 
-    The dispatcher reads it with the other ``<HOST>_*`` variables and keeps it
-    in the state; for a state that holds none it is read here, on first use,
-    once per host.
+    Unlike the other ``<HOST>_*`` variables, read at import, it is read here
+    when automatic selection first ranks backends for the host, once per host;
+    its problems are reported then.
     """
-    found: SetOrder | None = getattr(record.state, "order", None)
-    if found is not None:
-        return found
     global _set_orders  # noqa: PLW0603 - created on first use: `weakref` costs an import
     if _set_orders is None:
         import weakref  # noqa: PLC0415 - only once automatic selection ranks owners
 
         _set_orders = weakref.WeakKeyDictionary()
-    found = _set_orders.get(record.discovery)
+    found: SetOrder | None = _set_orders.get(record.discovery)
     if found is None:
         found = _set_orders.setdefault(record.discovery, SetOrder.read(record.host_name))
     return found

@@ -394,11 +394,12 @@ class Discovery:
         names = [c.provider.name for c in pending if c.rule is None and not self._names_itself(c)]
         if not names:
             return []
-        which = "it is" if len(names) == 1 else "they are"
+        which, whose = ("it is", "its") if len(names) == 1 else ("they are", "their")
         note = (
             f"Note: {', '.join(map(repr, names))} may answer to more labels once imported; "
-            f"not trusted by {self.host_name}, {which} imported only when selected by name, "
-            "or by discover()."
+            f"not trusted by {self.host_name}, {which} imported only for a label "
+            f"{whose} metadata gives, or when every backend is loaded (discover(), report(), "
+            "available_backend_names())."
         )
         return [note]
 
@@ -496,7 +497,8 @@ class Discovery:
             message = (
                 f"Environment variable {block.variable} lists {label!r}, but no backend of "
                 f"{self.host_name} answers to it: no entry point, trusted backend, "
-                f"turnout-backend.json or registered backend gives that name or alias. "
+                f"turnout-backend.json or registered backend gives that name or alias (an "
+                f"alias only a backend's code declares blocks it once imported). "
                 f"Check its spelling.{hint}"
             )
             self._admission.pending.append((message, ConfigurationWarning))

@@ -375,6 +375,9 @@ class Settings:
         UnknownBackendError
             `backend` cannot be a label (here), or no installed backend answers
             to it (on entering).
+        BackendLoadError, BackendRefusedError, BackendNotInstalledError
+            On entering: the backend failed to load, was refused (or blocked),
+            or is trusted by the host but not installed.
 
         Examples
         --------

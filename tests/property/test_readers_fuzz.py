@@ -267,6 +267,8 @@ def importlib_rows(paths, group):
             return sorted((p.name, p.value, p.dist.name, p.dist.version) for p in found)
     except (TypeError, DeprecationWarning):  # a distribution with no name anywhere (3.13 warns)
         return None
+    except KeyError:  # the same, once importlib_metadata >= 8 joined sys.meta_path (dask does)
+        return None
     finally:
         sys.path[:] = saved
 

@@ -20,7 +20,8 @@ that passes none of its options it registers nothing but the options and the
     to load has its tests skipped and fails the session (4).
 ``--turnout-matrix=PATH``
     With ``--turnout-backend=all``: write the compatibility matrix, as JSON
-    (``.json``) or Markdown (``.md``); give it twice for both.
+    (``.json``) or Markdown (``.md``); give it twice for both. A file that
+    cannot be written is a usage error (4).
 ``--turnout-allow-unused``
     A backend that ran no call does not fail the session.
 ``--turnout-xfail-missing``
