@@ -275,9 +275,15 @@ class Matrix:
                 cell = cells.get(name)
                 if cell is None:
                     continue
-                for shown, table in (("declined", cell.declined), ("fell back", cell.fell_back)):
-                    for reason, count in sorted(table.items()):
-                        yield function, name, f"{shown} {count} time(s): {reason}"
+                fell_back = dict(cell.fell_back)
+                for reason, count in sorted(cell.declined.items()):
+                    if fell_back.get(reason) == count:  # each declined call fell back: one line
+                        del fell_back[reason]
+                        yield function, name, f"declined {count} time(s), fell back: {reason}"
+                    else:
+                        yield function, name, f"declined {count} time(s): {reason}"
+                for reason, count in sorted(fell_back.items()):
+                    yield function, name, f"fell back {count} time(s): {reason}"
                 for shown, tests in (("failed", cell.failed), ("expected to fail", cell.xfailed)):
                     if tests:
                         yield function, name, f"{shown}: {', '.join(tests)}"
