@@ -75,6 +75,7 @@ def demo() -> None:
     run(python, "-m", "pip", "install", "--quiet", "packaging")
     run(python, "-m", "pip", "install", "--quiet", "dask[distributed]")  # the Dask step
     run(python, "-m", "pip", "install", "--quiet", "numpy")  # the NumPy backend's step
+    run(python, "-m", "pip", "install", "--quiet", "pytest")  # the compatibility matrix's step
     install_project(python)
     run(python, ROOT / "examples" / "demo.py")
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import example_host
 from example_host import RunningStats, explain, mean, moving_average, settings, standardize
@@ -224,6 +227,50 @@ def on_a_cluster() -> None:
         print("  on the workers, mean(DATA) =", client.submit(mean, DATA, pure=False).result())
 
 
+def traced() -> None:
+    """Record what each call did, and why."""
+    step("Tracing: with settings.trace() as calls")
+    chunks = ChunkedArray([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], chunk_size=4)
+    with settings.trace() as calls:
+        mean(DATA, backend="example_accel")
+        mean(chunks)
+        with settings.use_backend(["chunked", "example_accel"]):
+            mean(DATA)
+        standardize([1.0, 2.0, 3.0], backend="accel")
+    for call in calls:
+        print(" ", call.line())
+
+
+def compatibility_matrix() -> None:
+    """Run the host's own tests on every installed backend, in one pytest session."""
+    step("The host's tests on every backend: pytest --turnout-backend=all --turnout-matrix")
+    suite = Path(__file__).parent / "example_host" / "tests" / "test_example_host.py"
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(suite, folder)  # run apart from any project's pytest configuration
+        matrix = Path(folder) / "matrix.md"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--turnout-backend=all",
+            "--turnout-allow-unused",
+            f"--turnout-matrix={matrix}",
+        ]
+        sys.stdout.flush()  # what this process printed goes out before another one starts
+        status = subprocess.run(command, cwd=folder, capture_output=True, check=False).returncode
+        text = matrix.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| function"))
+    print("\n".join(lines[start : lines.index("", start)]))  # the function x backend table
+    missing = text.partition("## Backends that did not run\n\n")[2].partition("\n\n")[0]
+    if missing:
+        print("did not run:", missing.removeprefix("- ")[:120] + "...")
+    print(f"(pytest exit status {status}: 4 when a backend fails to load, as cupy does here)")
+
+
 def errors_and_report() -> None:
     """What a mistake looks like, and the host's view of what is installed."""
     step("Errors say what is wrong and what to do")
@@ -249,8 +296,10 @@ def main() -> None:
     logging.getLogger("turnout").addHandler(handler)
     by_name()
     by_type()
+    traced()
     vectorized()
     on_a_cluster()
+    compatibility_matrix()
     errors_and_report()
 
 

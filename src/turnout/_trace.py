@@ -16,6 +16,7 @@ from turnout import _lazytyping as t
 from turnout._chain import Observer
 from turnout._log import debug, is_debugging, watch_level
 from turnout._names import CPU
+from turnout._policy import Source
 
 
 class TracedCall:
@@ -52,7 +53,9 @@ class TracedCall:
 
     def line(self) -> str:
         """Return the call in one line (what the ``turnout`` logger writes at DEBUG)."""
-        text = f"{self.function}: {self.backend} ran ({self.why}: {shown(self.selected)})"
+        automatic = self.why == Source.AUTOMATIC.value  # the types chose: no label to show
+        why = self.why if automatic else f"{self.why}: {shown(self.selected)}"
+        text = f"{self.function}: {self.backend} ran ({why})"
         if self.declined:
             text += "; declined: " + "; ".join(f"{b}: {r}" for b, r in self.declined)
         if self.fell_back is not None:
@@ -106,7 +109,7 @@ class Tracer(Observer):
         """Note that the host's code ran instead."""
         call = _current.get()
         if call is not None:
-            call.fell_back = f"{backends}: {reason}"
+            call.fell_back = f"{backends}: {reason.removeprefix(f'{backends}: ')}"
 
 
 class Switch:

@@ -156,6 +156,19 @@ def test_demo_walkthrough():
         "  on the workers, mean(DATA) = 1.5",
         "after turnout.dask.register, the workers' settings.backend: {'example_accel'}",
         "  on the workers, mean(DATA) = 1.6666666666666667",
+        "  example_host.mean: example_accel ran (call keyword: example_accel)",
+        "  example_host.mean: chunked ran (automatic selection)",
+        (
+            "  example_host.mean: example_accel ran (use_backend scope: ['chunked', "
+            "'example_accel']); declined: chunked: can_run said 'mean works on ChunkedArray "
+            "here, not list'"
+        ),
+        (
+            "  example_host.standardize: cpu ran (call keyword: accel); fell back: "
+            "example_accel: does not implement it"
+        ),
+        "| `example_host.moving_average` | 1 test(s) | declined 1, fell back 1 |",
+        "(pytest exit status ",
     ]:
         assert expected in out
     assert out.count("same result: True") == 2

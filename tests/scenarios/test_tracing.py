@@ -78,6 +78,7 @@ def test_a_trace_records_what_ran_and_why(host):
     assert calls[3].why == "settings.backend"
     assert "does not implement it" in (calls[3].fell_back or "")
     assert "declined: gpu" in lines[2]
+    assert lines[3].endswith("; fell back: gpu: does not implement it")  # the name once
     assert mean([1], backend="gpu") == ("gpu", False)  # after the trace: recorded nowhere
     assert len(calls) == 4
 
