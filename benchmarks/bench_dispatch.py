@@ -255,6 +255,11 @@ def bench_scenario(table: Table, backend: object) -> dict[str, float]:
     f(1, backend="hooked")
     section = "turnout, f(x, shared=2.0, backend_only=True, ...)"
     row(section, "default path", lambda: f(1, shared=2.0), own_host)
+    # Tracing costs nothing when off: a closed trace leaves the wrappers on their usual code.
+    with dispatcher.settings.trace() as calls:
+        row(section, "default path, inside settings.trace()", lambda: f(1, shared=2.0), own_host)
+    assert calls, "the trace recorded nothing"
+    row(section, "default path, after settings.trace() closed", lambda: f(1, shared=2.0), own_host)
     row(
         section,
         "backend=, backend-only keyword",
@@ -876,6 +881,12 @@ def targets(
             "x",
         ),
         ("default path, the scenario", default, 3.3, "x"),
+        (
+            "default path after a trace closed (default path + 5%)",
+            scenario["default path, after settings.trace() closed"],
+            1.05 * default,
+            "x",
+        ),
         ("a can_run hook that says yes", scenario["backend=, can_run hook says yes"], 8.0, "x"),
         (
             "automatic selection on, unowned type (default path + 10%)",

@@ -64,6 +64,9 @@ class TracedCall:
             text += f"; raised {self.error}"
         return text
 
+    def __str__(self) -> str:
+        return self.line()
+
     def __repr__(self) -> str:
         return f"<TracedCall {self.line()}>"
 
@@ -189,7 +192,7 @@ def finish(call: TracedCall, token: t.Any) -> None:
     _current.reset(token)
     for calls in _open.get():
         calls.append(call)
-    debug("%s", call.line())
+    debug("%s", call)  # formatted by logging only if a handler takes it (TracedCall.__str__)
 
 
 def open_traces() -> tuple[Trace, ...]:
