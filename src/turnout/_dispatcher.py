@@ -689,7 +689,10 @@ class BackendDispatcher:
                 )
             self._by_key[record.key] = record
             # a new list, so readers iterating the old one (merges, reports) never see it change
-            self._dispatched = [*(r for r in self._dispatched if r is not held), record]
+            kept = (
+                self._dispatched if held is None else [r for r in self._dispatched if r is not held]
+            )
+            self._dispatched = [*kept, record]  # copied in C: decorating stays linear in practice
             self._records[record.wrapper] = record
 
     def _invalidate(self) -> None:
