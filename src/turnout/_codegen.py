@@ -343,8 +343,10 @@ def make_function(code: CodeType, name: str, cells: dict[str, object]) -> t.Any:
     A value that is a cell is that closure cell itself (shared with others).
     """
     closure = tuple(
-        value if isinstance(value, CellType) else CellType(value)
-        for value in map(cells.__getitem__, code.co_freevars)
+        [  # a list first: faster than a generator for a dozen cells
+            value if type(value) is CellType else CellType(value)
+            for value in map(cells.__getitem__, code.co_freevars)
+        ]
     )
     return FunctionType(code, _NAMESPACE, name, None, closure)
 

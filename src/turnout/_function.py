@@ -65,6 +65,9 @@ if TYPE_CHECKING:
     from turnout._plan import CallPlan
     from turnout._static import StaticInfo
 
+# closure cells of constants every wrapper reads: shared, never rebound
+_CPU_CELL, _OMITTED_CELL = CellType(CPU), CellType(OMITTED)
+
 
 def check_function(host: object, keyword: str) -> None:
     """Raise `DispatchDefinitionError` when `host` cannot be dispatched."""
@@ -254,10 +257,10 @@ class DispatchedFunction:
             names["_t_A"]: self._auto,
             names["_t_H"]: self._hosted,
             names["_t_T"]: self._typed,
-            names["_t_C"]: CPU,
+            names["_t_C"]: _CPU_CELL,
             names["_t_U"]: self._state.untouched,
             names["_t_D"]: (),
-            names["_t_O"]: OMITTED,
+            names["_t_O"]: _OMITTED_CELL,
             names["_t_extras"]: self.cpu_with_extras,
             names["_t_get"]: self._state.var.get,
             names["_t_host"]: self.host,
