@@ -339,10 +339,6 @@ class Discovery:
         """Whether any backend has loaded yet (cheap: no sorting, no loading)."""
         return self._registry.has_ready()
 
-    def loaded_names(self) -> list[str]:
-        """Return the canonical names of the backends loaded so far (loads nothing)."""
-        return [entry.name for entry in self.loaded_entries()]
-
     def loaded_entries(self) -> list[Entry]:
         """Return the backends loaded so far, sorted by name (loads nothing, takes no lock)."""
         return [entry for entry in self._registry.ready() if entry.factory is None]

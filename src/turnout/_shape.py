@@ -84,12 +84,6 @@ class Shape:
         """Keyword-only parameters, in order."""
         return tuple(p for p in self.params if p.kind == KEYWORD_ONLY)
 
-    def keyword_names(self) -> frozenset[str]:
-        """Return the names a caller may pass by keyword."""
-        return frozenset(
-            p.name for p in self.params if p.kind in (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)
-        )
-
     def without_first(self) -> Shape:
         """Return the shape without its first parameter (``self`` of a bound method)."""
         first = next(iter(self.params), None)
