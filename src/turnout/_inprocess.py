@@ -64,8 +64,6 @@ class Registrar:
                     raise BackendExistsError(
                         label=taken, host_name=self._host_name, holder=holder.describe_source()
                     )
-            for holder in holders:
-                self._registry.remove(holder)
             entry = Entry(
                 labels[0],
                 labels=tuple(labels),
@@ -74,7 +72,7 @@ class Registrar:
                 origin=origin,
                 trusted=True,
             )
-            self._registry.add_ready(entry)
+            self._registry.add_ready(entry, replacing=holders)  # one swap: no gap
             for holder in displaced:
                 if not holder.in_process and not replace:
                     self._shadowed(holder, entry)

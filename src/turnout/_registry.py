@@ -143,13 +143,20 @@ class Registry:
         """Return the failed backend recorded under `label`, if any."""
         return self._failed.get(label)
 
-    def add_ready(self, entry: Entry) -> None:
-        """Record a ready backend under each of its labels (blocked if one is blocked)."""
+    def add_ready(self, entry: Entry, *, replacing: Collection[Entry] = ()) -> None:
+        """Record a ready backend under each of its labels (blocked if one is blocked).
+
+        The backends in `replacing` go in the same swap of the table, so a
+        reader never finds a label between the old backend and the new.
+        """
+        gone = {id(held) for held in replacing}
+        ready = {label: held for label, held in self._ready.items() if id(held) not in gone}
         matched = self.block.matches(entry.labels)
         if matched:
+            self._ready = ready
             self.add_blocked(entry, matched)
             return
-        ready, failed = dict(self._ready), dict(self._failed)
+        failed = dict(self._failed)
         for label in entry.labels:
             ready[label] = entry
             failed.pop(label, None)
