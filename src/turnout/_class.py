@@ -364,6 +364,7 @@ def install(record: DispatchedClass, state: SelectionState, keyword: str) -> Non
     init = _make_init(host_init, keyword)
     for made, original, name in ((new, host_new, "__new__"), (init, host_init, "__init__")):
         made.__qualname__ = f"{cls.__qualname__}.{name}"
+        made.__module__ = cls.__module__  # help() on 3.13 names another module's methods
         made.__doc__ = (
             original.__doc__
             if original not in (object.__new__, object.__init__)
