@@ -8,6 +8,7 @@ the constructor-validation tests of its settings tests.
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 import tarfile
@@ -166,12 +167,12 @@ def _decorated(dispatcher):
 def test_backend_param_docs_merged_into_other_parameters(fake):
     my_func = _decorated(fake)
     fake.discover()
-    doc = my_func.__doc__
+    doc = inspect.cleandoc(my_func.__doc__)  # 3.13 strips the indentation of docstrings itself
     assert doc.index("backend") < doc.index("Other Parameters") < doc.index("gpu_param")
     assert doc.index("gpu_param") < doc.index("Returns")
     assert "Backend-specific parameter." in doc
     # undocumented: still its provenance line
-    assert "extra_param\n            Only for backend ``fake_gpu`` (default ``0``)." in doc
+    assert "extra_param\n    Only for backend ``fake_gpu`` (default ``0``)." in doc
 
 
 def test_private_backend_param_is_not_injected(install, make_dispatcher):

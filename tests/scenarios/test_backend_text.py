@@ -78,11 +78,11 @@ def test_discover_without_import_shows_the_files_note_and_parameter(host, instal
     dispatcher, variance = host
     assert NOTE not in (variance.__doc__ or "")  # nothing is read before it is asked for
     dispatcher.discover(import_backends=False)
-    doc = variance.__doc__
+    doc = inspect.cleandoc(variance.__doc__)  # 3.13 strips the indentation of docstrings itself
     assert install.imported() == []
-    assert f"    Backend ``chunked``\n        {NOTE}\n" in doc
+    assert f"Backend ``chunked``\n    {NOTE}" in doc
     other = doc[doc.index("Other Parameters") : doc.index("Returns")]
-    assert f"    chunk_size\n        {CHUNK_SIZE}\n        Only for backend ``chunked``.\n" in other
+    assert f"chunk_size\n    {CHUNK_SIZE}\n    Only for backend ``chunked``.\n" in other
     assert "chunk_size" not in str(inspect.signature(variance))  # no default known
     assert dispatcher.support(load=False) == {_public(variance): {"chunked": ("chunk_size",)}}
     assert install.imported() == []
@@ -92,8 +92,8 @@ def test_once_imported_the_code_decides_and_the_note_stays(host, install):
     _, variance = host
     assert variance([1.0], backend="chunked", chunk_size=4) == ("chunked", 4)
     assert install.imported() == ["host_chunked"]
-    doc = variance.__doc__
-    assert f"    Backend ``chunked``\n        {NOTE}\n" in doc  # the file's note, loaded or not
+    doc = inspect.cleandoc(variance.__doc__)
+    assert f"Backend ``chunked``\n    {NOTE}" in doc  # the file's note, loaded or not
     assert "Elements per chunk, from the code." in doc  # the code's numpydoc wins
     assert CHUNK_SIZE not in doc
     assert "chunk_size=" in str(inspect.signature(variance))

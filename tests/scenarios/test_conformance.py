@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import types
 
@@ -299,8 +300,8 @@ def test_a_class_that_cannot_be_built_is_not_called_not_callable(dispatcher):
 
 
 def test_findings_document_their_fields_for_sphinx():
-    doc = Finding.__doc__
-    assert "Attributes\n    ----------\n    code\n" in doc
+    doc = inspect.cleandoc(Finding.__doc__)  # 3.13 strips the indentation of docstrings itself
+    assert "Attributes\n----------\ncode\n" in doc
     assert "cannot-construct" in doc
 
 
