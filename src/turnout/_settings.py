@@ -306,7 +306,7 @@ class Settings:
 
     @property
     def config(self) -> ConfigMap:
-        """Each backend's configuration: ``settings.config["gpu"]["device"]``.
+        """Each backend's configuration, read as ``settings.config["gpu"]["device"]``.
 
         ``settings.config["gpu"]`` (a canonical name or an alias) is a live
         mapping of that backend's options, the same object each time. Reading a
