@@ -304,7 +304,17 @@ def bench_scenario(table: Table, backend: object) -> dict[str, float]:
         lambda: h(1, shared=2.0),
         own_host,
     )
-    bench_floor(row, implementation, own, own_host)
+    from bench_backend import Cells, Owner  # type: ignore[import-not-found]  # noqa: PLC0415
+
+    cells, owner = Cells(1), Owner()
+    h(cells, shared=2.0)
+    row(
+        section,
+        "automatic selection on, a type its backend owns",
+        lambda: h(cells, shared=2.0),
+        lambda: owner.scenario(cells, shared=2.0),
+    )
+    bench_floor(row, implementation, own, own_host, owned=(cells, owner.scenario))
     bench_scenario_peers(row, own, own_host)
     return ratios
 
@@ -314,6 +324,8 @@ def bench_floor(
     implementation: Callable[..., object],
     own: Stmt,
     own_host: Stmt,
+    *,
+    owned: tuple[object, Callable[..., object]],
 ) -> None:
     """The least a wrapper of this design can do, written by hand and timed in the same run.
 
@@ -383,6 +395,45 @@ def bench_floor(
     token = chosen.set("auto")
     row(section, "automatic, a type no backend owns", lambda: wrapper(1, shared=2.0), own_host)
     chosen.reset(token)
+    bench_floor_owned(row, owned)
+
+
+def bench_floor_owned(
+    row: Callable[[str, str, Stmt, Stmt], None], owned: tuple[object, Callable[..., object]]
+) -> None:
+    """The floor's automatic path for an owned type: the route found by the argument's type."""
+    value, implementation = owned
+    omitted = object()
+
+    def route(x: object, shared: object, backend_only: object) -> object:
+        return implementation(
+            x, shared=shared, backend_only=False if backend_only is omitted else backend_only
+        )
+
+    by_type = {type(value): route}
+    automatic = object()
+    current = [automatic]
+
+    def wrapper(
+        x: object,
+        shared: object = omitted,
+        host_only: object = omitted,
+        *,
+        backend: object = None,
+        backend_only: object = omitted,
+    ) -> object:
+        if backend is None:
+            backend = current[0]
+        if backend is automatic:
+            return by_type[type(x)](x, shared, backend_only)
+        raise AssertionError  # never here
+
+    row(
+        "hand-written floor of this design, same call",
+        "automatic, a type its backend owns",
+        lambda: wrapper(value, shared=2.0),
+        lambda: implementation(value, shared=2.0),
+    )
 
 
 def bench_scenario_peers(

@@ -395,12 +395,14 @@ def specialised_code(
         *(f"    {line}" for line in cpu),
     ]
     if typed is not None:
+        kind = emit.local("_t_ty")
         body += [
             f"if {keyword} is {names['_t_A']}:",
-            f"    if type({typed}) in {names['_t_H']}:",
+            f"    {kind} = type({typed})",
+            f"    if {kind} in {names['_t_H']}:",
             *(f"        {line}" for line in cpu),
             "    try:",
-            f"        {route} = {names['_t_T']}[type({typed})]",
+            f"        {route} = {names['_t_T']}[{kind}]",
             "    except KeyError:",
             f"        {route} = {names['_t_miss']}({keyword})",
             f"    return {emit.wait}{route}({emit.route_parameters()})",
