@@ -3,53 +3,33 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 
 from turnout import _lazytyping as t
 from turnout._admission import KEEP, SHADOWED, Admission, inspect_backend
+from turnout._catalog import DONE, LOADING, PENDING, Candidate, Catalog
 from turnout._decision import Owner
 from turnout._diagnosis import load_error, why_missing
-from turnout._entrypoints import entry_points, load_reference, verify
+from turnout._entrypoints import load_reference, verify
 from turnout._errors import (
     BackendLoadError,
     TurnoutError,
     UnknownBackendError,
 )
-from turnout._log import debug
-from turnout._names import CPU, fold_label, label_problem, suggest
+from turnout._names import CPU, label_problem
 from turnout._policy import Untrusted, stricter
 from turnout._registry import BackendStatus, Entry, Origin, Registry
-from turnout._static import Declared, StaticInfo, host_version, read_info, version_problem
+from turnout._static import Declared, StaticInfo, host_version, version_problem
 from turnout._trust import Provider, TrustRule
 from turnout._warnings import (
     BackendLoadWarning,
-    ConfigurationWarning,
     DeprecatedBackendWarning,
     warn,
 )
 
-_PENDING, _LOADING, _DONE = "pending", "loading", "done"
-
 
 class _StaleCache(Exception):  # noqa: N818 - a signal, not an error users see
     """A cached row did not match its distribution's files: scan again from disk."""
-
-
-_UNREAD = object()
-
-
-class _Candidate:
-    """An entry point that passed the metadata checks and may be loaded."""
-
-    __slots__ = ("info", "provider", "rule", "shadowed", "state")
-
-    def __init__(self, provider: Provider, rule: TrustRule | None) -> None:
-        self.provider = provider
-        self.rule = rule  # the trust rule its entry-point name was verified against
-        self.state = _PENDING
-        self.shadowed: str | None = None  # the name an in-process backend hid it under
-        self.info: t.Any = _UNREAD  # its static metadata, read when first needed
 
 
 class Discovery:
@@ -89,24 +69,27 @@ class Discovery:
         self._warned_deprecated: set[str] = set()
         # <HOST>_BLOCK listing a deprecated label blocks the backend that label selects
         registry.block = registry.block.renamed(self._deprecated)
-        self._block_checked = False  # unknown labels in <HOST>_BLOCK are reported once
         self._host_version = host_version
         self._host_package = host_package  # the top-level package of the dispatcher's module
         self._registry = registry
-        self._prepare = prepare  # run before each first scan
         self._admission = Admission(
             host_name, rules=rules, reserved=reserved, registry=registry, untrusted=untrusted
         )
         # Re-entrant: a backend module may import the host, and the host may ask
         # for a backend while that import runs.
         self.lock = threading.RLock()
-        self._candidates: list[_Candidate] | None = None
-        self._shadowed: list[_Candidate] = []  # hidden by an in-process backend, for unshadow
+        self._catalog = Catalog(
+            group,
+            host_name,
+            admission=self._admission,
+            registry=registry,
+            deprecated=self._deprecated,
+            prepare=prepare,
+        )
         self._failed_modules: list[str] = []  # in-tree modules that failed to import
         self._warned_untrusted: set[str] = set()
         self.on_ready: Callable[[], None] | None = None  # called after each backend loads
         self.on_reset: Callable[[], None] | None = None  # called when discovery starts over
-        self._fresh = False  # the next scan reads from disk, not from the cache
 
     @property
     def deprecated(self) -> Mapping[str, str]:
@@ -130,11 +113,9 @@ class Discovery:
 
         with self.lock:
             self._registry.forget_entry_points()
-            self._candidates = None
-            self._shadowed = []
+            self._catalog.forget()
             self._failed_modules = []
             self._admission.forget()
-            self._fresh = True
             importlib.invalidate_caches()
         if self.on_reset is not None:
             self.on_reset()
@@ -161,9 +142,9 @@ class Discovery:
         records that backend as failed rather than import it again.
         """
         self.lock = threading.RLock()
-        for candidate in self._candidates or ():
-            if candidate.state == _LOADING:
-                candidate.state = _DONE
+        for candidate in self._catalog.candidates or ():
+            if candidate.state == LOADING:
+                candidate.state = DONE
                 error = RuntimeError(
                     "its import was in progress in another thread when the process forked, "
                     "so this process cannot finish it; select it in the parent before forking"
@@ -192,55 +173,17 @@ class Discovery:
         if entry is not None or label == CPU or self.reserved_reason(label) is not None:
             return entry
         with self.lock:
-            candidates = self._scan()
+            candidates = self._catalog.scan()
             if label in self._registry.block or self._registry.blocked(label) is not None:
                 return None  # as if not installed: nothing is imported for it
             rule = self.rule_for(label)
-            for candidate in self._answering(label, rule, candidates):
+            for candidate in self._catalog.answering(label, rule, candidates):
                 self._load(candidate)
                 if self._registry.lookup(label) is not None:
                     return self._find(label, instantiate=instantiate)
                 if self._registry.failure(label) is not None:
                     return None
         return None
-
-    def _answering(
-        self, label: str, rule: TrustRule | None, candidates: list[_Candidate]
-    ) -> Iterator[_Candidate]:
-        """Yield the entry points that may answer to `label`, in the order to import them.
-
-        First those named after it (after any label of its trusted backend),
-        then those whose ``turnout-backend.json`` gives it as name or alias.
-        Then those whose code alone may declare it, if the host vouches for
-        them: for a trusted label, every other entry point its trust rule
-        allows; for any other label, the trusted entry points whose static
-        metadata does not give their name. An untrusted entry point is never
-        imported for a label its metadata does not give, so a typo runs no
-        untrusted code. Lazy: the caller stops at the first that answers.
-        """
-        names = set(rule.labels) if rule is not None else {label}
-        named = [c for c in candidates if c.provider.name in names]
-        yield from named
-        allowed = [
-            c
-            for c in candidates
-            if c not in named and (rule is None or rule.refusal(c.provider) is None)
-        ]
-        declaring = [c for c in allowed if label in self._static_labels(c)]
-        yield from declaring
-        for candidate in allowed:
-            if candidate not in declaring and (rule is not None or self._may_declare(candidate)):
-                yield candidate
-
-    def _may_declare(self, candidate: _Candidate) -> bool:
-        """Whether only a trusted entry point's code can tell which labels it answers to."""
-        # untrusted: its code does not run to answer a question
-        return candidate.rule is not None and not self._names_itself(candidate)
-
-    def _names_itself(self, candidate: _Candidate) -> bool:
-        """Whether an entry point's ``turnout-backend.json`` gives its name (and so its labels)."""
-        info = self.info(candidate)
-        return info is not None and info.name is not None
 
     def _instantiate(self, entry: Entry, label: str) -> Entry | None:
         """Create an in-tree backend's instance on first use (once, under the lock)."""
@@ -357,7 +300,7 @@ class Discovery:
 
     def _load_all(self) -> None:
         with self.lock:
-            for candidate in self._scan():
+            for candidate in self._catalog.scan():
                 self._load(candidate)
             for entry in self._registry.ready():
                 if entry.factory is not None:
@@ -386,133 +329,23 @@ class Discovery:
     def _unasked(self) -> list[str]:
         """Say which untrusted entry points may answer to more labels than their metadata gives."""
         with self.lock:
-            pending = [c for c in self._candidates or () if c.state == _PENDING]
-        names = [c.provider.name for c in pending if c.rule is None and not self._names_itself(c)]
-        if not names:
-            return []
-        which, whose = ("it is", "its") if len(names) == 1 else ("they are", "their")
-        note = (
-            f"Note: {', '.join(map(repr, names))} may answer to more labels once imported; "
-            f"not trusted by {self.host_name}, {which} imported only for a label "
-            f"{whose} metadata gives, or when every backend is loaded (discover(), report(), "
-            "available_backend_names())."
-        )
-        return [note]
-
-    def _static_labels(self, candidate: _Candidate) -> list[str]:
-        """Return the labels an entry point answers to before import (reads its static metadata)."""
-        info = self.info(candidate)
-        declared = () if info is None else (*([info.name] if info.name else []), *info.aliases)
-        return self._admission.labels_of(candidate.provider, declared)
+            pending = [c for c in self._catalog.candidates or () if c.state == PENDING]
+        return self._catalog.unasked(pending)
 
     def _shown(self) -> list[str]:
-        """Return the labels users may select, and cpu, as far as known without import.
-
-        What loaded backends answer to, and what the metadata of the entry
-        points not imported yet gives (`_static_labels`): the list an unknown
-        label's error shows and takes its did-you-mean from. Imports nothing.
-        """
+        """Return the labels users may select, and cpu, as far as known without import."""
         with self.lock:
-            pending = [c for c in self._scan() if c.state == _PENDING]
-        labels = {CPU, *self._registry.labels()}
-        for candidate in pending:
-            labels.update(self._static_labels(candidate))
+            pending = self._catalog.pending()
+        shown = self._catalog.shown(pending)
         self._admission.flush()
-        return sorted(labels)
+        return shown
 
     # -- scanning ----------------------------------------------------------------
-
-    def _scan(self) -> list[_Candidate]:
-        """Read the group's entry-point metadata once and decide trust for each."""
-        if self._candidates is not None:
-            return self._candidates
-        if self._prepare is not None:
-            self._prepare()  # import the host's in-tree backend package
-        started = time.perf_counter()
-        stats: dict[str, t.Any] = {}
-        found = entry_points(self.group, fresh=self._fresh, stats=stats)
-        self._fresh = False
-        # Trusted providers first, then by name and distribution: a stable order
-        # so that which of two claimants wins never depends on sys.path order.
-        verified = self._admission.verified
-        found.sort(key=lambda p: (verified(p) is None, p.name, p.distribution))
-        candidates: list[_Candidate] = []
-        claimed: dict[str, Provider] = {}
-        block = self._registry.block
-        answered: set[str] = set()  # every label an entry point answers to before import
-        for provider in found:
-            candidate = _Candidate(provider, verified(provider))
-            if block:  # what <HOST>_BLOCK lists is left out before anything is imported
-                labels = self._static_labels(candidate)
-                answered.update(labels)
-                if self._admission.block(provider, labels):
-                    continue
-            decision = self._admission.admit(provider, claimed)
-            if decision == KEEP:
-                claimed[fold_label(provider.name)] = provider
-                candidates.append(candidate)
-            elif decision == SHADOWED:  # comes back if the in-process backend goes
-                self._shadowed.append(candidate)
-        self._candidates = candidates
-        if block and not self._block_checked:
-            self._block_checked = True
-            self._check_block(answered)
-        debug(
-            "%s: entry-point group %r: %d entry points (%d admitted, %d shadowed, %d refused) "
-            "among %s distributions on %s sys.path entries, %s metadata folders read, "
-            "from %s, in %.1f ms",
-            self.host_name,
-            self.group,
-            len(found),
-            len(candidates),
-            len(self._shadowed),
-            len(found) - len(candidates) - len(self._shadowed),
-            stats.get("distributions", "?"),
-            stats.get("paths", "?"),
-            stats.get("read", "?"),
-            stats.get("source", "?"),
-            (time.perf_counter() - started) * 1e3,
-        )
-        return candidates
-
-    def _check_block(self, answered: set[str]) -> None:
-        """Report each label ``<HOST>_BLOCK`` lists that no backend answers to (once)."""
-        known = {
-            *answered,
-            *self._admission.trusted_labels(),
-            *self._registry.labels(),
-            *(label for entry in self._registry.refused() for label in entry.labels),
-            *self._deprecated,
-        }
-        block = self._registry.block
-        for label in block.labels:
-            if label in known:
-                continue
-            close = suggest(label, known - set(block.labels) - {CPU})
-            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-            message = (
-                f"Environment variable {block.variable} lists {label!r}, but no backend of "
-                f"{self.host_name} answers to it: no entry point, trusted backend, "
-                f"turnout-backend.json or registered backend gives that name or alias (an "
-                f"alias only a backend's code declares blocks it once imported). "
-                f"Check its spelling.{hint}"
-            )
-            self._admission.pending.append((message, ConfigurationWarning))
 
     def unshadow(self, labels: tuple[str, ...]) -> None:
         """Let entry points an in-process backend hid under `labels` be found again."""
         with self.lock:
-            back = [c for c in self._shadowed if c.provider.name in labels]
-            self._shadowed = [c for c in self._shadowed if c not in back]
-            if self._candidates is not None:
-                for candidate in self._candidates:
-                    if candidate.shadowed in labels:
-                        candidate.state, candidate.shadowed = _PENDING, None
-                        back.append(candidate)
-                self._candidates = [
-                    *(c for c in self._candidates if c not in back),
-                    *back,
-                ]
+            self._catalog.unshadow(labels)
             self._registry.forget_shadowed(labels)
 
     def module_failed(self, name: str, error: BaseException) -> None:
@@ -530,12 +363,6 @@ class Discovery:
         self._admission.pending.append((f"{self.host_name}: {reason}.", BackendLoadWarning))
 
     # -- static metadata -----------------------------------------------------------
-
-    def info(self, candidate: _Candidate) -> StaticInfo | None:
-        """Return what a candidate's distribution declares (read once, without import)."""
-        if candidate.info is _UNREAD:
-            candidate.info = read_info(candidate.provider, self.group)
-        return candidate.info  # type: ignore[no-any-return]
 
     def host_version(self) -> str | None:
         """Return the host's version: given to the dispatcher, else its package's."""
@@ -557,8 +384,7 @@ class Discovery:
         found = []
         for entry in self._registry.ready():
             target = entry.obj if entry.factory is None else entry.factory
-            candidate = self._candidate_of(entry.provider) if entry.provider else None
-            static = self.info(candidate) if candidate is not None else None
+            static = self._catalog.info(self._catalog.candidate_of(entry.provider))
             found.append(Declared.loaded(entry, StaticInfo.of(target), static))
         found.extend(Declared.unloaded(*pending) for pending in self.pending())
         return found
@@ -566,8 +392,8 @@ class Discovery:
     def pending(self) -> list[tuple[Provider, TrustRule | None, StaticInfo | None]]:
         """Return the entry points admitted but not imported yet, with their static metadata."""
         with self.lock:
-            candidates = [c for c in self._scan() if c.state == _PENDING]
-        found = [(c.provider, c.rule, self.info(c)) for c in candidates]
+            candidates = self._catalog.pending()
+        found = [(c.provider, c.rule, self._catalog.info(c)) for c in candidates]
         self._admission.flush()
         return found
 
@@ -593,8 +419,7 @@ class Discovery:
         """
         found: list[tuple[Entry, StaticInfo]] = []
         for entry in self.loaded_entries():
-            candidate = self._candidate_of(entry.provider) if entry.provider else None
-            info = self.info(candidate) if candidate is not None else None
+            info = self._catalog.info(self._catalog.candidate_of(entry.provider))
             if info is not None and info.function_info:
                 found.append((entry, info))
         if unloaded:
@@ -605,29 +430,26 @@ class Discovery:
             )
         return found
 
-    def _candidate_of(self, provider: Provider) -> _Candidate | None:
-        return next((c for c in self._candidates or () if c.provider is provider), None)
-
     # -- loading -------------------------------------------------------------------
 
-    def _load(self, candidate: _Candidate) -> None:
+    def _load(self, candidate: Candidate) -> None:
         """Import and construct one backend, once; record what happened.
 
         Anything it raises is recorded (the host keeps working) and it is never
         imported again, except `KeyboardInterrupt` and `SystemExit`: they
         propagate, and the backend counts as not tried yet.
         """
-        if candidate.state != _PENDING:
+        if candidate.state != PENDING:
             return  # done, or being imported further up this very stack
         if candidate.provider.cached and not verify(candidate.provider, self.group):
             raise _StaleCache
-        info = self.info(candidate)
+        info = self._catalog.info(candidate)
         problem = self._version_problem(info.host_versions if info is not None else None)
         if problem is not None:  # refused before import, from its metadata
-            candidate.state = _DONE
+            candidate.state = DONE
             self._admission.refuse(candidate.provider, candidate.provider.name, problem)
             return
-        candidate.state = _LOADING
+        candidate.state = LOADING
         target: t.Any = None
         loaded = False
         try:
@@ -636,10 +458,10 @@ class Discovery:
             loaded = True
             declared, aliases = inspect_backend(backend)
         except (KeyboardInterrupt, SystemExit):
-            candidate.state = _PENDING
+            candidate.state = PENDING
             raise
         except BaseException as error:  # noqa: BLE001 - a broken backend must not break the host
-            candidate.state = _DONE
+            candidate.state = DONE
             self._admission.fail(candidate.provider, candidate.rule, target, error)
             if loaded:  # it imported, then broke when asked who it is: say so now
                 message = (
@@ -650,7 +472,7 @@ class Discovery:
                 )
                 self._admission.pending.append((message, BackendLoadWarning))
             return
-        candidate.state = _DONE
+        candidate.state = DONE
         problem = self._version_problem(StaticInfo.of(backend).host_versions)
         if problem is not None:  # declared by the backend object only: refused after import
             self._admission.refuse(candidate.provider, candidate.provider.name, problem)
