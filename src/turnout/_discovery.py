@@ -1,4 +1,4 @@
-"""Entry-point discovery: lazy, once, under a lock; trust before import; keeps failures."""
+"""Entry-point discovery: lazy, once, under a lock; imports what a label needs; keeps failures."""
 
 from __future__ import annotations
 
@@ -33,7 +33,11 @@ class _StaleCache(Exception):  # noqa: N818 - a signal, not an error users see
 
 
 class Discovery:
-    """Finds backends for one host: scans metadata once, imports only what is asked.
+    """Finds backends for one host: imports only what is asked, once, under one lock.
+
+    What the entry points are and what their metadata says comes from its
+    `Catalog`; Discovery imports and constructs them, records what happened,
+    answers lookups and recovers after a fork.
 
     Parameters
     ----------
