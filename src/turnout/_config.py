@@ -23,7 +23,7 @@ from turnout._log import debug
 from turnout._names import CPU, label_problem, suggest
 from turnout._registry import BackendStatus
 from turnout._scopes import run_within
-from turnout._static import StaticInfo, read_info
+from turnout._static import StaticInfo
 
 if TYPE_CHECKING:
     from turnout._discovery import Discovery
@@ -352,7 +352,7 @@ class ConfigMap(Mapping[str, BackendConfig]):
             if loaded is None:
                 raise self._missing(entry.name)
             entry = loaded
-        static = read_info(entry.provider, self._discovery.group) if entry.provider else None
+        static = self._discovery.static_info(entry)  # read once, at the scan
         if static is not None and static.default_config is not None:
             return static.default_config
         target = entry.obj if entry.factory is None else entry.factory

@@ -379,6 +379,10 @@ class Discovery:
             return None
         return version_problem(spec, self.host_version(), self.host_name)
 
+    def static_info(self, entry: Entry) -> StaticInfo | None:
+        """Return what a backend's entry point declares in turnout-backend.json (read once)."""
+        return self._catalog.info(self._catalog.candidate_of(entry.provider))
+
     def declared(self) -> list[Declared]:
         """Return what each backend declares about itself, importing nothing.
 
@@ -388,7 +392,7 @@ class Discovery:
         found = []
         for entry in self._registry.ready():
             target = entry.obj if entry.factory is None else entry.factory
-            static = self._catalog.info(self._catalog.candidate_of(entry.provider))
+            static = self.static_info(entry)
             found.append(Declared.loaded(entry, StaticInfo.of(target), static))
         found.extend(Declared.unloaded(*pending) for pending in self.pending())
         return found
@@ -423,7 +427,7 @@ class Discovery:
         """
         found: list[tuple[Entry, StaticInfo]] = []
         for entry in self.loaded_entries():
-            info = self._catalog.info(self._catalog.candidate_of(entry.provider))
+            info = self.static_info(entry)
             if info is not None and info.function_info:
                 found.append((entry, info))
         if unloaded:

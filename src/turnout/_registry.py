@@ -149,8 +149,10 @@ class Registry:
         The backends in `replacing` go in the same swap of the table, so a
         reader never finds a label between the old backend and the new.
         """
-        gone = {id(held) for held in replacing}
-        ready = {label: held for label, held in self._ready.items() if id(held) not in gone}
+        ready = dict(self._ready)  # copied in C; the backends replaced go in this same swap
+        if replacing:
+            gone = {id(held) for held in replacing}
+            ready = {label: held for label, held in ready.items() if id(held) not in gone}
         matched = self.block.matches(entry.labels)
         if matched:
             self._ready = ready
