@@ -14,6 +14,7 @@ from typing import Any
 from turnout._chain import hooks_of, owner_ranking
 from turnout._decision import Choice, Decision, decide, judge
 from turnout._errors import DispatchDefinitionError, TurnoutError
+from turnout._merged_api import declarations
 from turnout._names import CPU
 from turnout._plan import describe_callable, is_default
 from turnout._registry import CLAIMED, BackendStatus, Entry
@@ -410,10 +411,9 @@ def support_notes(
     described = discovery.described(unloaded=not load)
     notes: dict[str, dict[str, str]] = {}
     for record in records:
-        for entry, info in described:
-            details = info.function_info.get(record.key)
-            if details is not None and details.extra_docstring:
-                notes.setdefault(record.public_name, {})[entry.name] = details.extra_docstring
+        for declaration in declarations(record.key, described):  # what the docstring shows
+            if declaration.note:
+                notes.setdefault(record.public_name, {})[declaration.backend] = declaration.note
     return notes
 
 
