@@ -121,7 +121,14 @@ def labels_in(value: object, host_name: str) -> tuple[tuple[str, ...], bool]:
             if not value:
                 raise UnknownBackendError(label=value, host_name=host_name, installed=(CPU,))
             return (value,), False
-        value = [part.strip() for part in value.split(",") if part.strip()]
+        text, value = value, [part.strip() for part in value.split(",") if part.strip()]
+        if not value:  # a label the user typed, with nothing between its commas
+            raise UnknownBackendError(
+                label=text,
+                host_name=host_name,
+                problem=f"{text!r} gives no label between its commas (write 'a' or 'a,b')",
+                installed=(CPU,),
+            )
     elif not isinstance(value, (list, tuple)):
         raise UnknownBackendError(label=value, host_name=host_name, installed=(CPU,))
     if not value or any(isinstance(item, (list, tuple)) for item in value):

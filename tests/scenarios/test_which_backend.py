@@ -132,7 +132,12 @@ def test_the_environment_reads_lists_as_everything_else_does(install, make_dispa
 
 @pytest.mark.parametrize(
     ("value", "error"),
-    [([], ConfigurationError), ([["cpu"]], ConfigurationError), ([3], UnknownBackendError)],
+    [
+        ([], ConfigurationError),
+        ([["cpu"]], ConfigurationError),
+        ([3], UnknownBackendError),
+        (" , ", UnknownBackendError),  # a label typed as text, with none between its commas
+    ],
 )
 def test_a_malformed_selection_raises_one_error_in_every_form(host, value, error):
     settings = host.settings
